@@ -1,0 +1,49 @@
+"""Fixtures every check can ask for: the learner, TensorFlow, the reference."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import pytest
+
+from grader import oracles
+from grader.runner import COLLECTOR
+from grader.submission import solutions_path
+
+
+def _collector(config):
+    return config.stash[COLLECTOR]
+
+
+@pytest.fixture(scope="session")
+def exercise(pytestconfig):
+    """The registry record of the exercise being graded."""
+    return _collector(pytestconfig).exercise
+
+
+@pytest.fixture(scope="session")
+def learner(pytestconfig):
+    """The learner's module, as a proxy into the sandbox worker."""
+    return _collector(pytestconfig).learner
+
+
+@pytest.fixture(scope="session")
+def tf():
+    """The TensorFlow module (trusted oracle)."""
+    return oracles.tensorflow()
+
+
+@pytest.fixture(scope="session")
+def keras():
+    """The Keras 3 module (trusted oracle)."""
+    return oracles.keras()
+
+
+@pytest.fixture(scope="session")
+def reference(exercise):
+    """The kit's reference solution module, loaded in the trusted process."""
+    path = solutions_path(exercise)
+    spec = importlib.util.spec_from_file_location(f"reference_{exercise.module}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

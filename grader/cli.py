@@ -1,0 +1,127 @@
+"""The `grade` command line: each command is a thin shell over one function."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from grader import report as reports
+from grader.registry import UnknownExercise, exercises
+from grader.runner import NotAvailable, grade_exercise
+from grader.selfcheck import available_numbers, selfcheck_exercise
+
+FORMATS = ("text", "json", "junit", "gradescope")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--lang",
+    type=click.Choice(["en", "zh"]),
+    default="en",
+    envvar="NNLAB_LANG",
+    show_default=True,
+    help="Language of titles and hints.",
+)
+@click.pass_context
+def main(ctx: click.Context, lang: str) -> None:
+    """nnlab: build a neural network in NumPy, graded against TensorFlow."""
+    ctx.obj = {"lang": lang}
+
+
+@main.command()
+@click.argument("number", type=int)
+@click.option(
+    "--submission",
+    type=click.Path(path_type=Path),
+    help="Folder of exercise modules, or a checkout with exercises/ [default: ./exercises].",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(FORMATS),
+    default="text",
+    show_default=True,
+    help="Report format.",
+)
+@click.option(
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write the report to this file instead of the terminal.",
+)
+@click.pass_obj
+def exercise(
+    obj: dict, number: int, submission: Path | None, output_format: str, output: Path | None
+) -> None:
+    """Grade exercise NUMBER. Exit code 0 when every check passed, 1 otherwise."""
+    try:
+        report = grade_exercise(number, submission, lang=obj["lang"])
+    except (UnknownExercise, NotAvailable) as problem:
+        raise click.UsageError(str(problem)) from None
+    if output_format == "text":
+        console = Console(file=output.open("w", encoding="utf-8")) if output else Console()
+        reports.print_text(report, console)
+    else:
+        text = reports.RENDERERS[output_format](report)
+        if output:
+            output.write_text(text + "\n", encoding="utf-8")
+        else:
+            click.echo(text)
+    sys.exit(0 if report.passed else 1)
+
+
+@main.command(name="list")
+@click.option(
+    "--submission",
+    type=click.Path(path_type=Path),
+    help="Show which exercise files this submission has.",
+)
+@click.pass_obj
+def list_exercises(obj: dict, submission: Path | None) -> None:
+    """List every exercise of the course and whether it can be graded yet."""
+    from grader.submission import MissingSubmission, module_path
+
+    table = Table(title="nnlab exercises")
+    for column in ("#", "exercise", "file", "points", "status"):
+        table.add_column(column)
+    for record in exercises():
+        try:
+            module_path(submission, record)
+            present = "found"
+        except MissingSubmission:
+            present = "missing"
+        status = "ready" if record.available else "not available yet"
+        title = record.title_zh if obj["lang"] == "zh" else record.title
+        table.add_row(
+            str(record.number),
+            title,
+            f"{record.filename} ({present})",
+            str(record.points) if record.available else "-",
+            status,
+        )
+    Console().print(table)
+
+
+@main.command()
+@click.argument("numbers", type=int, nargs=-1)
+def selfcheck(numbers: tuple[int, ...]) -> None:
+    """Prove the kit: solutions earn full marks, stubs earn zero (all exercises by default)."""
+    console = Console()
+    healthy = True
+    for number in numbers or available_numbers():
+        try:
+            result = selfcheck_exercise(number)
+        except (UnknownExercise, NotAvailable) as problem:
+            raise click.UsageError(str(problem)) from None
+        mark = "[green]ok[/]" if result.ok else "[red]FAIL[/]"
+        console.print(
+            f"{mark} exercise {number:2d} {result.exercise.title}: solution "
+            f"{result.solution_score:g}/{result.max_score:g}, stub {result.stub_score:g}"
+        )
+        for problem in result.problems:
+            console.print(f"     - {problem}", markup=False)
+        healthy &= result.ok
+    sys.exit(0 if healthy else 1)

@@ -1,0 +1,108 @@
+"""TensorFlow as the oracle: imported lazily, once per process, off the hot path.
+
+`warm_up()` starts the import in a background thread so it overlaps the
+worker's start and pytest's collection; `tensorflow()` waits for it.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+
+import numpy as np
+
+_lock = threading.Lock()
+_thread: threading.Thread | None = None
+_module = None
+_error: BaseException | None = None
+
+
+def _import() -> None:
+    global _module, _error
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+    saved_stderr = _silence_fd(2)
+    try:
+        import tensorflow
+
+        _module = tensorflow
+    except BaseException as error:  # noqa: BLE001 -- reported when the oracle is used
+        _error = error
+    finally:
+        _restore_fd(2, saved_stderr)
+
+
+def _silence_fd(fd: int) -> int | None:
+    """Point `fd` at /dev/null; return a copy of the old one (None if impossible).
+
+    TensorFlow's C++ runtime logs to file descriptor 2 at import (CUDA
+    probing, absl notices), which would garble the learner's report.
+    """
+    try:
+        saved = os.dup(fd)
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, fd)
+        os.close(null)
+        return saved
+    except OSError:
+        return None
+
+
+def _restore_fd(fd: int, saved: int | None) -> None:
+    if saved is not None:
+        os.dup2(saved, fd)
+        os.close(saved)
+
+
+def warm_up() -> None:
+    """Start importing TensorFlow in the background (no-op if started)."""
+    global _thread
+    with _lock:
+        if _thread is None:
+            _thread = threading.Thread(target=_import, name="tensorflow-import", daemon=True)
+            _thread.start()
+
+
+def tensorflow():
+    """Return the TensorFlow module, importing it if needed."""
+    warm_up()
+    _thread.join()
+    if _module is None:
+        raise RuntimeError(f"TensorFlow could not be imported: {_error}")
+    return _module
+
+
+def tf_float64(*arrays):
+    """Convert NumPy arrays to float64 TensorFlow constants."""
+    tf = tensorflow()
+    return [tf.constant(np.asarray(a, dtype=np.float64)) for a in arrays]
+
+
+def tf_gradient(function, inputs: list, dout) -> list[np.ndarray]:
+    """Gradients of sum(function(*inputs) * dout) w.r.t. each input, via GradientTape.
+
+    Inputs:
+    - function: takes TensorFlow tensors, returns a tensor.
+    - inputs: list of NumPy arrays (cast to float64).
+    - dout: upstream gradient, the shape of function's output.
+
+    Returns:
+    - a list of NumPy arrays, one gradient per input.
+    """
+    tf = tensorflow()
+    variables = [tf.Variable(np.asarray(a, dtype=np.float64)) for a in inputs]
+    with tf.GradientTape() as tape:
+        output = function(*variables)
+    gradients = tape.gradient(output, variables, output_gradients=tf.constant(dout, tf.float64))
+    return [
+        np.asarray(g) if g is not None else np.zeros_like(v.numpy())
+        for g, v in zip(gradients, variables, strict=True)
+    ]
+
+
+def keras():
+    """Return the Keras 3 module (imported after TensorFlow)."""
+    tensorflow()
+    import keras as keras_module
+
+    return keras_module

@@ -1,0 +1,87 @@
+"""The exercise registry: `curriculum.toml` parsed into typed records."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+SUPPORTED_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """One exercise of the course, as the registry states it."""
+
+    number: int
+    slug: str
+    title: str
+    title_zh: str
+    module: str
+    functions: tuple[str, ...]
+    points: int
+    available: bool
+    call_timeout_s: float
+    time_limit_s: float
+    hints: tuple[str, ...]
+    hints_zh: tuple[str, ...]
+
+    @property
+    def filename(self) -> str:
+        """The exercise's module file name, e.g. `ex05_convolution.py`."""
+        return f"{self.module}.py"
+
+    @property
+    def check_file(self) -> Path:
+        """Path of the hidden checks for this exercise."""
+        return Path(__file__).parent / "checks" / f"test_{self.module}.py"
+
+    def hint_text(self, lang: str = "en") -> str:
+        """The first hint, in `lang` ("en" or "zh"); empty if there is none."""
+        hints = self.hints_zh if lang == "zh" else self.hints
+        return hints[0] if hints else ""
+
+
+class UnknownExercise(LookupError):
+    """Raised for an exercise number the registry does not list."""
+
+
+@cache
+def exercises() -> tuple[Exercise, ...]:
+    """Return every exercise of the registry, in course order."""
+    text = resources.files("grader").joinpath("curriculum.toml").read_text("utf-8")
+    data = tomllib.loads(text)
+    if data.get("format_version") != SUPPORTED_FORMAT:
+        raise ValueError(
+            f"curriculum.toml: unsupported format_version {data.get('format_version')}"
+        )
+    records = []
+    for raw in data["exercise"]:
+        records.append(
+            Exercise(
+                number=raw["number"],
+                slug=raw["slug"],
+                title=raw["title"],
+                title_zh=raw["title_zh"],
+                module=raw["module"],
+                functions=tuple(raw["functions"]),
+                points=raw["points"],
+                available=raw["available"],
+                call_timeout_s=float(raw["call_timeout_s"]),
+                time_limit_s=float(raw["time_limit_s"]),
+                hints=tuple(raw["hints"]),
+                hints_zh=tuple(raw["hints_zh"]),
+            )
+        )
+    return tuple(sorted(records, key=lambda e: e.number))
+
+
+def get_exercise(number: int) -> Exercise:
+    """Return the exercise with this number, or raise UnknownExercise."""
+    for exercise in exercises():
+        if exercise.number == number:
+            return exercise
+    known = ", ".join(str(e.number) for e in exercises())
+    raise UnknownExercise(f"there is no exercise {number}; the course has exercises {known}")

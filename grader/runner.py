@@ -1,0 +1,206 @@
+"""Grade one exercise: run its hidden checks in-process against a sandboxed learner.
+
+The checks are pytest + hypothesis tests in `grader/checks/`. They run in
+this (trusted) process; only the learner's functions run in the worker,
+reached through the `learner` fixture. A pytest plugin collects each check's
+outcome into a Report.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+from grader import oracles
+from grader.registry import Exercise, get_exercise
+from grader.report import CheckResult, Report
+from grader.sandbox import LearnerProblem, LearnerProxy, LearnerTimeout, Limits
+from grader.submission import MissingSubmission, forbidden_imports, module_path
+
+settings.register_profile(
+    "nnlab",
+    derandomize=True,
+    database=None,
+    deadline=None,
+    max_examples=30,
+    print_blob=False,
+    report_multiple_bugs=False,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+
+
+COLLECTOR = pytest.StashKey["_Collector"]()
+"""Where checks' fixtures find the collector (learner proxy, exercise)."""
+
+
+class NotAvailable(LookupError):
+    """The exercise is in the course but its checks are not built yet."""
+
+
+class _ExerciseOverTime(LearnerTimeout):
+    """The whole exercise used up its time limit before this check."""
+
+
+class _Collector:
+    """pytest plugin: gives checks their fixtures' state and records outcomes."""
+
+    def __init__(self, exercise: Exercise, learner: LearnerProxy, lang: str):
+        self.exercise = exercise
+        self.learner = learner
+        self.lang = lang
+        self.results: list[CheckResult] = []
+        self.started = time.monotonic()
+
+    def pytest_configure(self, config) -> None:
+        config.stash[COLLECTOR] = self
+        config.addinivalue_line("markers", "points(n): the points a check is worth")
+        config.addinivalue_line("markers", "hidden: a check whose details stay hidden")
+
+    def pytest_runtest_setup(self, item) -> None:
+        self.learner.begin_check()
+        used = time.monotonic() - self.started
+        if used > self.exercise.time_limit_s:
+            raise _ExerciseOverTime(
+                f"not run: the exercise used its whole time limit "
+                f"({used:.0f} s of {self.exercise.time_limit_s:g} s)"
+            )
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item, call):
+        outcome = yield
+        report = outcome.get_result()
+        if report.when == "call" or (report.when == "setup" and report.failed):
+            marker = item.get_closest_marker("points")
+            max_points = float(marker.args[0]) if marker else 1.0
+            status, message = self._judge(call)
+            self.results.append(
+                CheckResult(
+                    name=item.name.removeprefix("test_"),
+                    status=status,
+                    points=max_points if status == "passed" else 0.0,
+                    max_points=max_points,
+                    message=message,
+                    visible=item.get_closest_marker("hidden") is None,
+                )
+            )
+
+    def _judge(self, call) -> tuple[str, str]:
+        if call.excinfo is None:
+            return "passed", ""
+        error = call.excinfo.value
+        if isinstance(error, LearnerProblem):
+            status, message = error.status, str(error)
+        elif isinstance(error, AssertionError):
+            status, message = "failed", str(error) or "the answer is wrong"
+        else:
+            status = "error"
+            message = f"internal error in the grader's check: {type(error).__name__}: {error}"
+        example = _failing_example(error)
+        if example:
+            message += f"\nfailing input: {example}"
+        return status, message
+
+
+def _failing_example(error: BaseException) -> str:
+    """The shrunk input hypothesis noted on the exception, as keyword arguments."""
+    for note in getattr(error, "__notes__", []):
+        if note.startswith("Falsifying example"):
+            body = note.split("(", 1)[1].rsplit(")", 1)[0] if "(" in note else ""
+            args = [line.strip().rstrip(",") for line in body.strip().splitlines()]
+            return ", ".join(a for a in args if a)
+    return ""
+
+
+def _pytest_args(check_file: Path) -> list[str]:
+    return [
+        str(check_file),
+        "-c",
+        os.devnull,
+        "--rootdir",
+        str(check_file.parent),
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "_hypothesis_pytestplugin",
+        "--import-mode=importlib",
+        "-q",
+        "-W",
+        "ignore::DeprecationWarning",
+    ]
+
+
+def _run_checks(check_file: Path, collector: _Collector) -> None:
+    previous = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    settings.load_profile("nnlab")
+    try:
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            pytest.main(_pytest_args(check_file), plugins=[collector])
+    finally:
+        if previous is None:
+            os.environ.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)
+        else:
+            os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = previous
+
+
+def grade_exercise(number: int, submission: Path | None = None, lang: str = "en") -> Report:
+    """Grade exercise `number` of `submission`.
+
+    Inputs:
+    - number: the exercise number (registry).
+    - submission: a folder of exercise modules or a checkout; None: the default.
+    - lang: "en" or "zh", the language of titles and hints.
+
+    Returns:
+    - a Report; learner mistakes of any kind are in it, never raised.
+      Raises UnknownExercise or NotAvailable for exercises that cannot be graded.
+    """
+    started = time.monotonic()
+    exercise = get_exercise(number)
+    title = exercise.title_zh if lang == "zh" else exercise.title
+    if not exercise.available:
+        raise NotAvailable(f"exercise {number} ({exercise.title}) is not available yet")
+    oracles.warm_up()
+    limits = Limits(call_timeout_s=exercise.call_timeout_s, cpu_seconds=int(exercise.time_limit_s))
+    report = Report(exercise=number, title=title, limits=limits.as_dict())
+    report.hint = exercise.hint_text(lang)
+    try:
+        path = module_path(submission, exercise)
+    except MissingSubmission as missing:
+        path, report.notice = None, str(missing)
+    report.submission = str(path or submission or "")
+    learner = LearnerProxy(path or Path(os.devnull), exercise.module, limits)
+    if path is not None:
+        learner.start()
+    collector = _Collector(exercise, learner, lang)
+    try:
+        _run_checks(exercise.check_file, collector)
+    finally:
+        learner.close()
+    report.checks = collector.results
+    report.isolation = learner.isolation
+    if path is None:
+        _zero(report, report.notice)
+    else:
+        banned = sorted(set(forbidden_imports(path)) | set(learner.forbidden))
+        if banned:
+            report.notice = (
+                f"{path.name} imports {', '.join(banned)}: exercises must be written with "
+                f"NumPy only, so this exercise earns 0 points"
+            )
+            _zero(report, report.notice)
+    report.duration_s = time.monotonic() - started
+    return report
+
+
+def _zero(report: Report, message: str) -> None:
+    for check in report.checks:
+        check.points = 0.0
+        check.status = "failed" if check.status == "passed" else check.status
+        check.message = message

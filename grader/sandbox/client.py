@@ -1,0 +1,434 @@
+"""The trusted side of the sandbox: start a worker, call into it, survive it.
+
+`LearnerProxy` is what a check sees as `learner`: `learner.softmax(z)` sends
+the call to a worker process that imported the learner's module, and returns
+the decoded result. Whatever goes wrong in there -- an exception, a hang, a
+crash, `os._exit`, an answer that is not data -- comes back as one of the
+LearnerProblem exceptions below, with a plain message, and the next check
+gets a fresh worker.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from grader.sandbox import worker as wire
+
+WORKER_SCRIPT = Path(wire.__file__)
+STARTUP_TIMEOUT_S = 30.0
+OUTPUT_TAIL_BYTES = 2000
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits applied to a worker process (and its wall clock)."""
+
+    call_timeout_s: float = 10.0
+    cpu_seconds: int = 300
+    address_space_bytes: int = 8 * 2**30
+    file_size_bytes: int = 64 * 2**20
+    open_files: int = 256
+    processes: int = 512
+    blas_threads: int = 2
+
+    def as_dict(self) -> dict:
+        """The limits as a JSON-able dict (for the worker and for reports)."""
+        return asdict(self)
+
+
+class LearnerProblem(BaseException):
+    """Base of everything learner code can do wrong, as a plain message.
+
+    Problems that do not depend on the input (not implemented, a hang, a
+    crash, a forbidden import) derive from BaseException only, so hypothesis
+    stops at once instead of shrinking an input that cannot matter.
+    LearnerError is also an Exception: hypothesis shrinks it to the smallest
+    input that makes the learner's code raise.
+    """
+
+    status = "error"
+
+
+class LearnerError(LearnerProblem, Exception):
+    """Learner code raised an exception (or returned something uncheckable)."""
+
+    def __init__(self, message: str, error_type: str = "Exception"):
+        super().__init__(message)
+        self.error_type = error_type
+
+
+class MissingName(LearnerError, AttributeError):
+    """The module does not define a name a check asked for."""
+
+
+class NotImplementedYet(LearnerProblem):
+    """The function still raises NotImplementedError."""
+
+    status = "failed"
+
+
+class LearnerTimeout(LearnerProblem):
+    """A call did not return within its wall-clock limit."""
+
+    status = "timeout"
+
+
+class LearnerCrashed(LearnerProblem):
+    """The worker process died (os._exit, a signal, a memory or CPU limit)."""
+
+
+class ForbiddenImport(LearnerProblem):
+    """The module tried to import a library that exercises may not use."""
+
+    status = "failed"
+
+
+class _Worker:
+    """One worker process: its pipes, temp directory and output files."""
+
+    def __init__(self, module_file: Path, module_name: str, limits: Limits):
+        self.tempdir = Path(tempfile.mkdtemp(prefix="nnlab-worker-"))
+        request_read, self.request_fd = os.pipe()
+        self.response_fd, response_write = os.pipe()
+        self.stdout_path = self.tempdir / "stdout.txt"
+        self.stderr_path = self.tempdir / "stderr.txt"
+        with open(self.stdout_path, "wb") as out, open(self.stderr_path, "wb") as err:
+            if os.getuid() == 0:
+                os.chown(self.tempdir, 65534, 65534)
+                for path in (self.stdout_path, self.stderr_path):
+                    os.chown(path, 65534, 65534)
+            threads = str(limits.blas_threads)
+            environment = {
+                "PATH": os.defpath,
+                "HOME": str(self.tempdir),
+                "TMPDIR": str(self.tempdir),
+                "LANG": "C.UTF-8",
+                "OPENBLAS_NUM_THREADS": threads,
+                "OMP_NUM_THREADS": threads,
+                "MKL_NUM_THREADS": threads,
+            }
+            numpy_site = str(Path(np.__file__).resolve().parent.parent)
+            command = [
+                sys.executable,
+                "-I",
+                "-S",
+                "-c",
+                f"import sys; sys.path.append({numpy_site!r}); "
+                f"import runpy; runpy.run_path({str(WORKER_SCRIPT)!r}, run_name='__main__')",
+                str(request_read),
+                str(response_write),
+                str(module_file),
+                module_name,
+                _json(limits.as_dict()),
+            ]
+            self.process = subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=err,
+                cwd=self.tempdir,
+                env=environment,
+                pass_fds=(request_read, response_write),
+                start_new_session=True,
+            )
+        os.close(request_read)
+        os.close(response_write)
+        self.ready: dict | None = None
+
+    def output_tail(self) -> str:
+        """The last lines the learner's code printed (stdout and stderr)."""
+        texts = []
+        for path in (self.stdout_path, self.stderr_path):
+            try:
+                with open(path, "rb") as handle:
+                    handle.seek(max(0, path.stat().st_size - OUTPUT_TAIL_BYTES))
+                    texts.append(handle.read().decode("utf-8", "replace"))
+            except OSError:
+                pass
+        return "\n".join(t.strip() for t in texts if t.strip())
+
+    def exit_description(self) -> str:
+        try:
+            code = self.process.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            return "stopped answering"
+        if code < 0:
+            name = signal.Signals(-code).name
+            reasons = {
+                "SIGKILL": "it was killed (likely over its memory or CPU limit)",
+                "SIGXCPU": "it used up its CPU time limit",
+                "SIGXFSZ": "it wrote more output than allowed",
+                "SIGSEGV": "it crashed (segmentation fault)",
+            }
+            return reasons.get(name, f"it was ended by {name}")
+        return f"it exited with code {code} (does your code call exit or os._exit?)"
+
+    def close(self) -> None:
+        """Kill the worker's whole process group and remove its files."""
+        for fd in (self.request_fd, self.response_fd):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(timeout=5)
+        shutil.rmtree(self.tempdir, ignore_errors=True)
+
+
+def _json(value) -> str:
+    import json
+
+    return json.dumps(value)
+
+
+class LearnerProxy:
+    """The learner's module as checks see it: attribute access calls into a worker.
+
+    Inputs:
+    - module_file: path of the learner's exercise module.
+    - module_name: the module's name (e.g. "ex03_softmax_losses").
+    - limits: resource limits for each worker.
+    """
+
+    def __init__(self, module_file: Path, module_name: str, limits: Limits | None = None):
+        self._module_file = Path(module_file).resolve()
+        self._module_name = module_name
+        self._limits = limits or Limits()
+        self._worker: _Worker | None = None
+        self._broken: LearnerProblem | None = None
+        self.forbidden: list[str] = []
+        self.last_call_seconds = 0.0
+        self.isolation = "rlimits"
+
+    def __repr__(self) -> str:
+        return "learner"
+
+    # -- lifecycle ---------------------------------------------------------
+
+    def start(self) -> None:
+        """Start a worker now (so its start overlaps other work)."""
+        if self._worker is None:
+            self._worker = _Worker(self._module_file, self._module_name, self._limits)
+
+    def begin_check(self) -> None:
+        """Forget the previous check's failure: the next call gets a working worker."""
+        self._broken = None
+
+    def close(self) -> None:
+        """Stop the worker, if one runs."""
+        if self._worker is not None:
+            self._worker.close()
+            self._worker = None
+
+    def _fail(self, problem: LearnerProblem) -> LearnerProblem:
+        # A dead or hung worker is replaced for the next check; within this
+        # check every further call fails at once, so hypothesis does not wait
+        # on a timeout again for each example it shrinks.
+        self.close()
+        self._broken = problem
+        return problem
+
+    def _ready_worker(self) -> _Worker:
+        if self._broken is not None:
+            raise self._broken
+        self.start()
+        worker = self._worker
+        if worker.ready is None:
+            header, _ = self._receive(worker, STARTUP_TIMEOUT_S, phase="starting")
+            if not header.get("ok"):
+                raise self._fail(_import_problem(header, self._module_file.name))
+            worker.ready = header
+            self.isolation = str(header.get("isolation", "rlimits"))
+        return worker
+
+    # -- calls -------------------------------------------------------------
+
+    def names(self) -> dict[str, str]:
+        """Public names the module defines: name -> "callable" or "value"."""
+        return dict(self._ready_worker().ready.get("names", {}))
+
+    def __getattr__(self, name: str):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        kinds = self.names()
+        if name not in kinds:
+            raise MissingName(
+                f"{self._module_file.name} does not define `{name}`", "AttributeError"
+            )
+        if kinds[name] == "callable":
+            return RemoteFunction(self, None, name)
+        return self._request({"op": "getattr", "name": name})["result"]
+
+    def call(
+        self,
+        name: str,
+        *args,
+        obj: int | None = None,
+        echo_args: bool = False,
+        float_errors: str = "warn",
+        **kwargs,
+    ):
+        """Call function `name` (of the module, or of worker object `obj`).
+
+        `float_errors="raise"` turns NumPy overflow / divide / invalid warnings
+        into FloatingPointError for this call. Returns the result, or with
+        `echo_args` a tuple (result, args, kwargs) holding the arguments as the
+        function left them (to detect mutation).
+        """
+        payload = {
+            "op": "call",
+            "name": name,
+            "object": obj,
+            "echo_args": echo_args,
+            "float_errors": float_errors,
+        }
+        answer = self._request(payload, args, kwargs)
+        self.last_call_seconds = answer["seconds"]
+        result = _attach(self, answer["result"])
+        if echo_args:
+            return result, answer["args"], answer["kwargs"]
+        return result
+
+    def get_attribute(self, obj: int, name: str):
+        """Read attribute `name` of worker object `obj` (methods come back callable)."""
+        return _attach(
+            self, self._request({"op": "getattr", "name": name, "object": obj})["result"]
+        )
+
+    def set_attribute(self, obj: int, name: str, value) -> None:
+        """Set attribute `name` of worker object `obj` to `value`."""
+        self._request({"op": "setattr", "name": name, "object": obj}, (value,), {})
+
+    def _request(self, payload: dict, args=(), kwargs=None) -> dict:
+        worker = self._ready_worker()
+        blobs: list = []
+        payload = dict(payload)
+        payload["args"] = wire.encode_value(tuple(args), blobs)
+        payload["kwargs"] = wire.encode_value(dict(kwargs or {}), blobs)
+        try:
+            wire.send_message(worker.request_fd, payload, blobs)
+        except OSError:
+            raise self._fail(self._crash(worker, "while receiving its inputs")) from None
+        header, out = self._receive(worker, self._limits.call_timeout_s, phase=payload["name"])
+        if not header.get("ok"):
+            error = header.get("error") or {}
+            raise _error_problem(error, payload["name"])
+        try:
+            return wire.decode_value(header.get("value"), out)
+        except wire.WireError as problem:
+            raise self._fail(
+                LearnerError(f"`{payload['name']}` sent back garbled data: {problem}")
+            ) from None
+
+    def _receive(self, worker: _Worker, timeout: float, phase: str):
+        deadline = time.monotonic() + timeout
+        try:
+            header, blobs = wire.receive_message(worker.response_fd, deadline)
+        except wire.ChannelTimeout:
+            what = "start" if phase == "starting" else f"`{phase}`"
+            message = f"{what} did not finish within {timeout:g} s (an endless loop?)"
+            raise self._fail(LearnerTimeout(message)) from None
+        except wire.ChannelClosed:
+            raise self._fail(self._crash(worker, f"during `{phase}`")) from None
+        except wire.WireError as problem:
+            raise self._fail(
+                LearnerError(f"the worker sent a malformed answer: {problem}")
+            ) from None
+        forbidden = [str(name) for name in header.get("forbidden", [])]
+        if forbidden:
+            self.forbidden = sorted(set(self.forbidden) | set(forbidden))
+            names = ", ".join(self.forbidden)
+            raise self._fail(
+                ForbiddenImport(f"your code tried to import {names}: exercises use NumPy only")
+            )
+        return header, blobs
+
+    def _crash(self, worker: _Worker, when: str) -> LearnerCrashed:
+        message = f"your code's process died {when}: {worker.exit_description()}"
+        tail = worker.output_tail()
+        if tail:
+            message += f"\nlast output:\n{tail[-600:]}"
+        return LearnerCrashed(message)
+
+
+class RemoteFunction:
+    """A function (or bound method) living in the worker."""
+
+    def __init__(self, proxy: LearnerProxy, obj: int | None, name: str):
+        self._proxy, self._obj, self.__name__ = proxy, obj, name
+
+    def __call__(self, *args, **kwargs):
+        return self._proxy.call(self.__name__, *args, obj=self._obj, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"learner.{self.__name__}"
+
+
+class RemoteObject:
+    """An instance of a learner's class, living in the worker (e.g. TwoLayerNet)."""
+
+    def __init__(self, proxy: LearnerProxy, handle: wire.Handle):
+        object.__setattr__(self, "_proxy", proxy)
+        object.__setattr__(self, "_handle", handle)
+
+    def __getattr__(self, name: str):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return self._proxy.get_attribute(self._handle.ident, name)
+
+    def __setattr__(self, name: str, value) -> None:
+        self._proxy.set_attribute(self._handle.ident, name, value)
+
+    def __repr__(self) -> str:
+        return f"<learner's {self._handle.type_name}>"
+
+
+def _attach(proxy: LearnerProxy, value):
+    """Turn handles in a decoded value into live remote objects."""
+    if isinstance(value, wire.Handle):
+        return RemoteObject(proxy, value)
+    if isinstance(value, wire.MethodRef):
+        return RemoteFunction(proxy, value.ident or None, value.name)
+    if isinstance(value, tuple):
+        return tuple(_attach(proxy, v) for v in value)
+    if isinstance(value, list):
+        return [_attach(proxy, v) for v in value]
+    if isinstance(value, dict):
+        return {k: _attach(proxy, v) for k, v in value.items()}
+    return value
+
+
+def _where(error: dict) -> str:
+    lines = [str(line) for line in error.get("where", [])][-3:]
+    return ("\n  at " + "\n  at ".join(lines)) if lines else ""
+
+
+def _error_problem(error: dict, name: str) -> LearnerProblem:
+    kind = str(error.get("type", "Exception"))
+    message = str(error.get("message", ""))
+    if kind == "NotImplementedError":
+        return NotImplementedYet(f"`{name}` is not implemented yet (it raises NotImplementedError)")
+    if kind == "UncheckableValue":
+        return LearnerError(f"`{name}` returned something that cannot be checked: {message}", kind)
+    if kind == "MemoryError":
+        return LearnerError(f"`{name}` ran out of memory (MemoryError){_where(error)}", kind)
+    text = f"`{name}` raised {kind}: {message}" if message else f"`{name}` raised {kind}"
+    return LearnerError(text + _where(error), kind)
+
+
+def _import_problem(header: dict, filename: str) -> LearnerProblem:
+    error = header.get("error") or {}
+    kind = str(error.get("type", "Exception"))
+    message = str(error.get("message", ""))
+    return LearnerError(f"{filename} could not be imported: {kind}: {message}{_where(error)}", kind)

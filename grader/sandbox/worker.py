@@ -1,0 +1,408 @@
+"""The sandbox worker: imports one learner module and runs calls into it.
+
+This file runs as a script in a separate process (`python -I -S worker.py`),
+so it imports nothing from `grader` and nothing but the standard library and
+NumPy. The trusted grader imports it only for the wire format below, which
+both sides share.
+
+Wire format, on two dedicated pipes (never stdout): a message is an 8-byte
+big-endian length, a UTF-8 JSON header of that length, then the binary blobs
+whose sizes the header lists. Arrays travel as `.npy` blobs written and read
+with `allow_pickle=False`; every other value is JSON, tagged where JSON has no
+type of its own ($tuple, $dict, $array, $scalar, $rng, $fn, $handle).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import select
+import struct
+import sys
+import time
+import traceback
+
+import numpy as np
+
+FORBIDDEN_MODULES = frozenset(
+    {"tensorflow", "keras", "tf_keras", "torch", "jax", "scipy", "sklearn"}
+)
+MAX_HEADER_BYTES = 16 * 2**20
+MAX_BLOB_BYTES = 2 * 2**30
+_LENGTH = struct.Struct(">Q")
+
+
+class WireError(Exception):
+    """A message that does not follow the wire format."""
+
+
+class ChannelClosed(WireError):
+    """The other side closed its end of the pipe."""
+
+
+class ChannelTimeout(WireError):
+    """No complete message arrived before the deadline."""
+
+
+# ---------------------------------------------------------------- values
+
+
+class ScalarFunction:
+    """A scalar test function the worker can evaluate, named so that no code
+    crosses the wire (used by checks of e.g. `numerical_gradient`)."""
+
+    def __init__(self, name: str, params: list):
+        self.name = name
+        self.params = params
+
+    def __call__(self, x):
+        return _SCALAR_FUNCTIONS[self.name](np.asarray(x, dtype=np.float64), *self.params)
+
+    def __repr__(self) -> str:
+        return f"{self.name}(...)"
+
+
+_SCALAR_FUNCTIONS = {
+    # f(x) = sum(w * tanh(x)): smooth, every element matters.
+    "weighted_tanh_sum": lambda x, w: float(np.sum(w * np.tanh(x))),
+    # f(x) = sum(w * x**3) + sum(x)**2: couples every element.
+    "cubic_plus_square_of_sum": lambda x, w: float(np.sum(w * x**3) + np.sum(x) ** 2),
+}
+
+
+class UncheckableValue(TypeError):
+    """Learner code returned something that is not data (e.g. an object array)."""
+
+
+class Handle:
+    """A reference to an object living in the worker (e.g. a learner's class instance)."""
+
+    def __init__(self, ident: int, type_name: str):
+        self.ident = ident
+        self.type_name = type_name
+
+
+class MethodRef:
+    """A callable attribute of an object living in the worker."""
+
+    def __init__(self, ident: int, name: str):
+        self.ident = ident
+        self.name = name
+
+
+def _array_bytes(array: np.ndarray) -> bytes:
+    if array.dtype.hasobject:
+        raise TypeError("an array of Python objects (dtype=object) cannot be checked: use numbers")
+    buffer = io.BytesIO()
+    np.save(buffer, array, allow_pickle=False)
+    return buffer.getvalue()
+
+
+def encode_value(value, blobs: list, handles=None):
+    """Turn `value` into JSON-able data, appending array bytes to `blobs`.
+
+    `handles` (worker side only) is a callable that stores an object the wire
+    cannot carry and returns its Handle; without it such objects raise TypeError.
+    """
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return value
+    if isinstance(value, np.ndarray):
+        blobs.append(_array_bytes(value))
+        return {"$array": len(blobs) - 1}
+    if isinstance(value, np.generic):
+        blobs.append(_array_bytes(np.asarray(value)))
+        return {"$scalar": len(blobs) - 1}
+    if isinstance(value, list):
+        return [encode_value(v, blobs, handles) for v in value]
+    if isinstance(value, tuple):
+        return {"$tuple": [encode_value(v, blobs, handles) for v in value]}
+    if isinstance(value, dict):
+        if not all(isinstance(k, str) for k in value):
+            raise TypeError("only dicts with string keys can be checked")
+        return {"$dict": {k: encode_value(v, blobs, handles) for k, v in value.items()}}
+    if isinstance(value, np.random.Generator):
+        state = value.bit_generator.state
+        return {"$rng": state}
+    if isinstance(value, ScalarFunction):
+        return {"$fn": value.name, "params": encode_value(value.params, blobs, handles)}
+    if isinstance(value, Handle):
+        return {"$handle": value.ident, "type": value.type_name}
+    if isinstance(value, MethodRef):
+        return {"$method": value.ident, "name": value.name}
+    if handles is not None:
+        return encode_value(handles(value), blobs)
+    raise TypeError(f"a value of type {type(value).__name__} cannot be checked")
+
+
+def decode_value(data, blobs: list):
+    """Inverse of encode_value: rebuild a value from JSON data and blobs."""
+    if isinstance(data, list):
+        return [decode_value(v, blobs) for v in data]
+    if not isinstance(data, dict):
+        return data
+    if "$array" in data:
+        return _load_array(blobs, data["$array"])
+    if "$scalar" in data:
+        return _load_array(blobs, data["$scalar"])[()]
+    if "$tuple" in data:
+        return tuple(decode_value(v, blobs) for v in data["$tuple"])
+    if "$dict" in data:
+        return {str(k): decode_value(v, blobs) for k, v in data["$dict"].items()}
+    if "$rng" in data:
+        state = data["$rng"]
+        bit_generator = getattr(np.random, str(state["bit_generator"]))()
+        bit_generator.state = state
+        return np.random.Generator(bit_generator)
+    if "$fn" in data:
+        name = str(data["$fn"])
+        if name not in _SCALAR_FUNCTIONS:
+            raise WireError(f"unknown scalar function {name!r}")
+        return ScalarFunction(name, decode_value(data["params"], blobs))
+    if "$handle" in data:
+        return Handle(int(data["$handle"]), str(data["type"]))
+    if "$method" in data:
+        return MethodRef(int(data["$method"]), str(data["name"]))
+    raise WireError(f"unknown tagged value with keys {sorted(data)}")
+
+
+def _load_array(blobs: list, index) -> np.ndarray:
+    if not isinstance(index, int) or not 0 <= index < len(blobs):
+        raise WireError("array reference out of range")
+    try:
+        return np.load(io.BytesIO(blobs[index]), allow_pickle=False)
+    except ValueError as error:
+        raise WireError(f"not a plain .npy array: {error}") from None
+
+
+# ---------------------------------------------------------------- framing
+
+
+def send_message(fd: int, header: dict, blobs: list) -> None:
+    """Write one message (header + blobs) to the file descriptor."""
+    header = dict(header, blob_sizes=[len(b) for b in blobs])
+    head = json.dumps(header).encode("utf-8")
+    parts = [_LENGTH.pack(len(head)), head, *blobs]
+    for part in parts:
+        view = memoryview(part)
+        while view:
+            written = os.write(fd, view)
+            view = view[written:]
+
+
+def receive_message(fd: int, deadline: float | None = None) -> tuple[dict, list]:
+    """Read one message; raise ChannelTimeout after `deadline` (time.monotonic)."""
+    (length,) = _LENGTH.unpack(_read_exact(fd, _LENGTH.size, deadline))
+    if length > MAX_HEADER_BYTES:
+        raise WireError(f"header of {length} bytes is over the limit")
+    try:
+        header = json.loads(_read_exact(fd, length, deadline).decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise WireError(f"header is not JSON: {error}") from None
+    sizes = header.get("blob_sizes", []) if isinstance(header, dict) else None
+    if not isinstance(sizes, list) or not all(isinstance(s, int) and s >= 0 for s in sizes):
+        raise WireError("malformed blob sizes")
+    if sum(sizes) > MAX_BLOB_BYTES:
+        raise WireError("message body is over the size limit")
+    return header, [_read_exact(fd, size, deadline) for size in sizes]
+
+
+def _read_exact(fd: int, size: int, deadline: float | None) -> bytes:
+    chunks, remaining = [], size
+    while remaining:
+        if deadline is not None:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([fd], [], [], left)[0]:
+                raise ChannelTimeout("no answer before the deadline")
+        chunk = os.read(fd, min(remaining, 1 << 20))
+        if not chunk:
+            raise ChannelClosed("the other side closed the channel")
+        chunks.append(chunk)
+        remaining -= len(chunk)
+    return b"".join(chunks)
+
+
+# ---------------------------------------------------------------- the worker
+
+
+class _ImportBlocker:
+    """A meta-path finder that refuses the libraries exercises may not use."""
+
+    def __init__(self):
+        self.attempts: list[str] = []
+
+    def find_spec(self, fullname, path=None, target=None):
+        top = fullname.partition(".")[0]
+        if top in FORBIDDEN_MODULES:
+            if top not in self.attempts:
+                self.attempts.append(top)
+            raise ImportError(f"{top} is not allowed in nnlab exercises: use NumPy only")
+        return None
+
+
+def _apply_limits(limits: dict) -> None:
+    import resource
+
+    pairs = {
+        "address_space_bytes": resource.RLIMIT_AS,
+        "cpu_seconds": resource.RLIMIT_CPU,
+        "file_size_bytes": resource.RLIMIT_FSIZE,
+        "open_files": resource.RLIMIT_NOFILE,
+        "processes": resource.RLIMIT_NPROC,
+    }
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    for key, which in pairs.items():
+        if limits.get(key):
+            resource.setrlimit(which, (int(limits[key]), int(limits[key])))
+
+
+def _readable_by_everyone(path: str) -> bool:
+    import stat
+
+    path = os.path.realpath(path)
+    while True:
+        mode = os.stat(path).st_mode
+        if stat.S_ISDIR(mode) and mode & 0o005 != 0o005:
+            return False
+        parent = os.path.dirname(path)
+        if parent == path:
+            return True
+        path = parent
+
+
+def _drop_privileges() -> bool:
+    """Become `nobody` when running as root and the runtime stays readable.
+
+    Running as root would let learner code raise its own limits back; a worker
+    under another uid also cannot signal the grader. Returns whether it dropped.
+    """
+    runtime = [os.__file__, np.__file__, sys.executable]
+    if os.getuid() == 0 and all(_readable_by_everyone(p) for p in runtime):
+        os.setgroups([])
+        os.setgid(65534)
+        os.setuid(65534)
+        return True
+    return False
+
+
+def _error_payload(error: BaseException, module_file: str) -> dict:
+    frames = [
+        f"line {frame.lineno}, in {frame.name}: {(frame.line or '').strip()}"
+        for frame in traceback.extract_tb(error.__traceback__)
+        if frame.filename == module_file
+    ]
+    if isinstance(error, SyntaxError) and error.filename == module_file:
+        frames.append(f"line {error.lineno}: {(error.text or '').strip()}")
+    message = str(error) if not isinstance(error, SystemExit) else f"exit({error.code!r})"
+    return {"type": type(error).__name__, "message": message[:2000], "where": frames[-5:]}
+
+
+class _Session:
+    def __init__(self, module, module_file: str, blocker: _ImportBlocker):
+        self.module = module
+        self.module_file = module_file
+        self.blocker = blocker
+        self.objects: dict[int, object] = {}
+
+    def store(self, obj) -> Handle:
+        """Keep an object of the learner's own classes here; send a handle."""
+        if type(obj).__module__ != self.module.__name__:
+            raise TypeError(f"a value of type {type(obj).__name__} cannot be checked")
+        ident = len(self.objects) + 1
+        self.objects[ident] = obj
+        return Handle(ident, type(obj).__name__)
+
+    def target(self, ref):
+        if ref is None:
+            return self.module
+        if ref not in self.objects:
+            raise WireError("unknown object handle")
+        return self.objects[ref]
+
+    def handle(self, request: dict, blobs: list) -> tuple[dict, list]:
+        op = request.get("op")
+        args = decode_value(request.get("args", {"$tuple": []}), blobs)
+        kwargs = decode_value(request.get("kwargs", {"$dict": {}}), blobs)
+        target = self.target(request.get("object"))
+        name = str(request.get("name", ""))
+        if op == "call":
+            function = getattr(target, name)
+            strict = request.get("float_errors") == "raise"
+            with np.errstate(
+                **({"over": "raise", "divide": "raise", "invalid": "raise"} if strict else {})
+            ):
+                started = time.perf_counter()
+                result = function(*args, **kwargs)
+                elapsed = time.perf_counter() - started
+            value = {"result": result, "seconds": elapsed}
+            if request.get("echo_args"):
+                value["args"], value["kwargs"] = args, kwargs
+        elif op == "getattr":
+            attribute = getattr(target, name)
+            is_method = callable(attribute) and not isinstance(attribute, type)
+            value = {
+                "result": MethodRef(request.get("object") or 0, name) if is_method else attribute
+            }
+        elif op == "setattr":
+            setattr(target, name, args[0])
+            value = {"result": None}
+        else:
+            raise WireError(f"unknown operation {op!r}")
+        out: list = []
+        try:
+            return {"ok": True, "value": encode_value(value, out, self.store)}, out
+        except TypeError as error:
+            raise UncheckableValue(str(error)) from None
+
+
+def _public_names(module) -> dict:
+    kinds = {}
+    for name, value in vars(module).items():
+        if name.startswith("_") or isinstance(value, type(sys)):
+            continue
+        kinds[name] = "callable" if callable(value) else "value"
+    return kinds
+
+
+def main(argv: list[str]) -> int:
+    """Entry point: `worker.py REQUEST_FD RESPONSE_FD MODULE_FILE MODULE_NAME LIMITS_JSON`."""
+    request_fd, response_fd = int(argv[1]), int(argv[2])
+    module_file, module_name, limits = argv[3], argv[4], json.loads(argv[5])
+    _apply_limits(limits)
+    isolation = "rlimits+uid" if _drop_privileges() else "rlimits"
+    blocker = _ImportBlocker()
+    sys.meta_path.insert(0, blocker)
+    sys.dont_write_bytecode = True
+
+    import importlib.util
+
+    def reply(header: dict, blobs: list) -> None:
+        header["forbidden"] = list(blocker.attempts)
+        send_message(response_fd, header, blobs)
+
+    try:
+        spec = importlib.util.spec_from_file_location(module_name, module_file)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[module_name] = module
+        spec.loader.exec_module(module)
+    except BaseException as error:  # the learner's import failed: say how, then stop
+        reply({"ok": False, "phase": "import", "error": _error_payload(error, module_file)}, [])
+        return 0
+    reply({"ok": True, "ready": True, "isolation": isolation, "names": _public_names(module)}, [])
+    session = _Session(module, module_file, blocker)
+    while True:
+        try:
+            request, blobs = receive_message(request_fd)
+        except ChannelClosed:
+            return 0
+        try:
+            header, out = session.handle(request, blobs)
+        except BaseException as error:  # learner code failed: report it, keep serving
+            header, out = {"ok": False, "error": _error_payload(error, module_file)}, []
+        reply(header, out)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

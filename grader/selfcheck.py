@@ -1,0 +1,64 @@
+"""`grade selfcheck`: prove each exercise's checks can pass and can fail.
+
+For every available exercise: the reference solutions must earn full marks,
+the untouched stubs must earn zero on every check, the registry's points must
+equal the checks' points, and the stubs must be what the solutions generate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from grader.registry import Exercise, exercises, get_exercise
+from grader.runner import grade_exercise
+from grader.stubs import make_stub
+from grader.submission import KIT_ROOT
+
+
+@dataclass
+class SelfcheckResult:
+    """One exercise's selfcheck: problems is empty when it is healthy."""
+
+    exercise: Exercise
+    solution_score: float = 0.0
+    stub_score: float = 0.0
+    max_score: float = 0.0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when the exercise has no problems."""
+        return not self.problems
+
+
+def selfcheck_exercise(number: int, root: Path = KIT_ROOT) -> SelfcheckResult:
+    """Selfcheck one exercise of the kit at `root`; returns its SelfcheckResult."""
+    exercise = get_exercise(number)
+    result = SelfcheckResult(exercise)
+    solution = grade_exercise(number, root / "solutions")
+    stub = grade_exercise(number, root / "exercises")
+    result.solution_score, result.stub_score = solution.score, stub.score
+    result.max_score = solution.max_score
+    for check in solution.checks:
+        if check.status != "passed":
+            result.problems.append(f"solution fails {check.name}: {check.message.splitlines()[0]}")
+    for check in stub.checks:
+        if check.status == "passed":
+            result.problems.append(f"the stub passes {check.name}: that check cannot fail")
+    if solution.max_score != exercise.points:
+        result.problems.append(
+            f"registry says {exercise.points} points, the checks add up to {solution.max_score:g}"
+        )
+    if not any(h.strip() for h in exercise.hints) or not any(h.strip() for h in exercise.hints_zh):
+        result.problems.append("missing hints (English and Chinese)")
+    source = (root / "solutions" / exercise.filename).read_text("utf-8")
+    stub_file = root / "exercises" / exercise.filename
+    if not stub_file.is_file() or stub_file.read_text("utf-8") != make_stub(source):
+        result.problems.append(f"exercises/{exercise.filename} is not generated from the solution")
+    return result
+
+
+def available_numbers() -> list[int]:
+    """Numbers of the exercises whose checks exist."""
+    return [e.number for e in exercises() if e.available]
