@@ -13,6 +13,7 @@ Only NumPy is allowed. Randomness comes from the `rng` argument
 (a `numpy.random.Generator`), never from `np.random` directly.
 """
 
+import numpy as np
 
 
 def one_hot(labels, num_classes=None):

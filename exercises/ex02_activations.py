@@ -10,6 +10,7 @@ as x) and the forward input `x`, and returns `dout * f'(x)`: the chain rule,
 one element at a time.
 """
 
+import numpy as np
 
 
 def step(x):

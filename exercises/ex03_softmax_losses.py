@@ -12,6 +12,7 @@ Two worked examples the checks use:
   (natural log: 0.046 would be log base 10).
 """
 
+import numpy as np
 
 EPSILON = 1e-7  # Keras' backend.epsilon(), used for clipping probabilities
 

@@ -26,7 +26,7 @@ import numpy as np
 from grader.sandbox import worker as wire
 
 WORKER_SCRIPT = Path(wire.__file__)
-STARTUP_TIMEOUT_S = 30.0
+STARTUP_GRACE_S = 5.0  # Python and NumPy's own start, on top of the learner's import
 OUTPUT_TAIL_BYTES = 2000
 
 
@@ -210,6 +210,7 @@ class LearnerProxy:
         self.forbidden: list[str] = []
         self.last_call_seconds = 0.0
         self.isolation = "rlimits"
+        self._import_failed = False
 
     def __repr__(self) -> str:
         return "learner"
@@ -222,14 +223,22 @@ class LearnerProxy:
             self._worker = _Worker(self._module_file, self._module_name, self._limits)
 
     def begin_check(self) -> None:
-        """Forget the previous check's failure: the next call gets a working worker."""
-        self._broken = None
+        """Forget the previous check's failure: the next call gets a working worker.
+
+        A module that could not be imported stays broken: importing it again
+        would fail (or hang) the same way.
+        """
+        if not self._import_failed:
+            self._broken = None
 
     def close(self) -> None:
         """Stop the worker, if one runs."""
         if self._worker is not None:
             self._worker.close()
             self._worker = None
+
+    def _startup_timeout(self) -> float:
+        return self._limits.call_timeout_s + STARTUP_GRACE_S
 
     def _fail(self, problem: LearnerProblem) -> LearnerProblem:
         # A dead or hung worker is replaced for the next check; within this
@@ -245,8 +254,13 @@ class LearnerProxy:
         self.start()
         worker = self._worker
         if worker.ready is None:
-            header, _ = self._receive(worker, STARTUP_TIMEOUT_S, phase="starting")
+            try:
+                header, _ = self._receive(worker, self._startup_timeout(), phase="starting")
+            except LearnerProblem:
+                self._import_failed = True
+                raise
             if not header.get("ok"):
+                self._import_failed = True
                 raise self._fail(_import_problem(header, self._module_file.name))
             worker.ready = header
             self.isolation = str(header.get("isolation", "rlimits"))
@@ -336,7 +350,7 @@ class LearnerProxy:
         try:
             header, blobs = wire.receive_message(worker.response_fd, deadline)
         except wire.ChannelTimeout:
-            what = "start" if phase == "starting" else f"`{phase}`"
+            what = "importing your module" if phase == "starting" else f"`{phase}`"
             message = f"{what} did not finish within {timeout:g} s (an endless loop?)"
             raise self._fail(LearnerTimeout(message)) from None
         except wire.ChannelClosed:

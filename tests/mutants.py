@@ -1,0 +1,82 @@
+"""Known-wrong variants of the reference solutions: each must lose points.
+
+A mutant is the reference with one textual change: (exercise number, what it
+gets wrong, the text to replace, its replacement). The test checks that the
+text is really in the solution, so a mutant cannot silently become a no-op.
+"""
+
+from typing import NamedTuple
+
+
+class Mutant(NamedTuple):
+    """One deliberately wrong variant of a reference solution."""
+
+    exercise: int
+    mistake: str
+    old: str
+    new: str
+
+
+MUTANTS = [
+    Mutant(1, "one_hot ignores num_classes", "if num_classes is None:", "if True:"),
+    Mutant(
+        1,
+        "scale_pixels returns float64",
+        "np.asarray(images, dtype=np.float32) / np.float32(255.0)",
+        "np.asarray(images) / 255.0",
+    ),
+    Mutant(1, "minibatches does not shuffle", "order = rng.permutation(n)", "order = np.arange(n)"),
+    Mutant(
+        1,
+        "nhwc_to_nchw swaps height and width",
+        "np.transpose(x, (0, 3, 1, 2))",
+        "np.transpose(x, (0, 3, 2, 1))",
+    ),
+    Mutant(
+        2,
+        "relu gradient 1 at zero",
+        "np.where(np.asarray(x) > 0, dout, 0.0)",
+        "np.where(np.asarray(x) >= 0, dout, 0.0)",
+    ),
+    Mutant(
+        2,
+        "sigmoid overflows for large negative inputs",
+        "e = np.exp(-np.abs(x))\n    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))",
+        "return 1.0 / (1.0 + np.exp(-x))",
+    ),
+    Mutant(2, "tanh gradient forgets the square", "(1.0 - np.tanh(x) ** 2)", "(1.0 - np.tanh(x))"),
+    Mutant(
+        3,
+        "softmax without the max shift",
+        "shifted = z - np.max(z, axis=axis, keepdims=True)\n    e = np.exp(shifted)",
+        "e = np.exp(z)",
+    ),
+    Mutant(
+        3,
+        "categorical crossentropy clips before normalising",
+        "    y_pred = y_pred / np.sum(y_pred, axis=-1, keepdims=True)\n"
+        "    y_pred = np.clip(y_pred, EPSILON, 1.0 - EPSILON)\n"
+        "    return float(np.mean(-np.sum(",
+        "    y_pred = np.clip(y_pred, EPSILON, 1.0 - EPSILON)\n"
+        "    y_pred = y_pred / np.sum(y_pred, axis=-1, keepdims=True)\n"
+        "    return float(np.mean(-np.sum(",
+    ),
+    Mutant(
+        3,
+        "sparse crossentropy with log base 10",
+        "np.mean(-np.log(y_pred[",
+        "np.mean(-np.log10(y_pred[",
+    ),
+    Mutant(
+        3,
+        "softmax gradient not divided by N",
+        "return float(loss), dlogits / n",
+        "return float(loss), dlogits",
+    ),
+    Mutant(
+        3,
+        "mse gradient without the factor 2",
+        "return 2.0 * diff / diff.size",
+        "return diff / diff.size",
+    ),
+]

@@ -1,0 +1,119 @@
+"""The `grade` command line, through Click's test runner."""
+
+import json
+from xml.etree import ElementTree
+
+import pytest
+from click.testing import CliRunner
+
+from grader.cli import main
+
+
+@pytest.fixture(scope="module")
+def runner():
+    return CliRunner()
+
+
+def test_exercise_json_on_solutions_is_full_marks(runner, kit_root):
+    result = runner.invoke(
+        main, ["exercise", "3", "--submission", str(kit_root / "solutions"), "--format", "json"]
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["exercise"] == 3 and report["title"] == "Softmax and losses"
+    assert report["score"] == report["max_score"] == 20
+    assert {c["status"] for c in report["checks"]} == {"passed"}
+    assert set(report["checks"][0]) == {"name", "status", "points", "max_points", "message"}
+
+
+def test_exercise_on_stubs_scores_zero_and_exits_1(runner, kit_root):
+    result = runner.invoke(
+        main, ["exercise", "3", "--submission", str(kit_root), "--format", "json"]
+    )
+    assert result.exit_code == 1
+    report = json.loads(result.output)
+    assert report["score"] == 0
+    assert all("hint:" in c["message"] for c in report["checks"])
+
+
+def test_text_report_has_table_and_score_line(runner, kit_root):
+    result = runner.invoke(main, ["exercise", "1", "--submission", str(kit_root / "exercises")])
+    assert result.exit_code == 1
+    assert "Exercise 1: Tensors and labels" in result.output
+    assert "scale pixels" in result.output and "0/2" in result.output
+    assert "Score: 0/12" in result.output
+    assert "Hint:" in result.output
+
+
+def test_chinese_titles_and_hints(runner, kit_root):
+    result = runner.invoke(
+        main, ["--lang", "zh", "exercise", "1", "--submission", str(kit_root / "exercises")]
+    )
+    assert "张量与标签" in result.output
+    assert "单位矩阵" in result.output
+
+
+def test_gradescope_and_junit_files(runner, kit_root, tmp_path):
+    solutions = str(kit_root / "solutions")
+    gradescope = tmp_path / "results.json"
+    result = runner.invoke(
+        main,
+        [
+            "exercise",
+            "2",
+            "--submission",
+            solutions,
+            "--format",
+            "gradescope",
+            "--output",
+            str(gradescope),
+        ],
+    )
+    assert result.exit_code == 0
+    results = json.loads(gradescope.read_text())
+    assert results["score"] == results["max_score"] == 14
+    assert {"name", "score", "max_score", "status", "output", "visibility"} <= set(
+        results["tests"][0]
+    )
+    junit = tmp_path / "junit.xml"
+    runner.invoke(
+        main,
+        [
+            "exercise",
+            "2",
+            "--submission",
+            str(kit_root / "exercises"),
+            "--format",
+            "junit",
+            "--output",
+            str(junit),
+        ],
+    )
+    suite = ElementTree.parse(junit).getroot()
+    assert suite.tag == "testsuite" and int(suite.get("tests")) == len(suite.findall("testcase"))
+    assert int(suite.get("failures")) == len(suite.findall("testcase"))
+
+
+def test_exercise_not_built_yet_says_so(runner):
+    result = runner.invoke(main, ["exercise", "13"])
+    assert result.exit_code == 2
+    assert "not available yet" in result.output
+
+
+def test_unknown_exercise_is_a_usage_error(runner):
+    result = runner.invoke(main, ["exercise", "42"])
+    assert result.exit_code == 2
+    assert "there is no exercise 42" in result.output
+
+
+def test_list_shows_every_exercise(runner, kit_root):
+    result = runner.invoke(main, ["list", "--submission", str(kit_root / "exercises")])
+    assert result.exit_code == 0
+    assert "Tensors and labels" in result.output and "not available yet" in result.output
+    assert result.output.count("ex1") >= 6
+
+
+def test_selfcheck_one_exercise(runner):
+    result = runner.invoke(main, ["selfcheck", "2"])
+    assert result.exit_code == 0, result.output
+    assert "ok" in result.output and "solution 14/14, stub 0" in result.output

@@ -1,0 +1,40 @@
+"""The meta-tests: every check passes on solutions/ and fails on the stubs."""
+
+import pytest
+
+from grader.registry import get_exercise
+from grader.selfcheck import available_numbers, selfcheck_exercise
+
+NUMBERS = available_numbers()
+
+
+@pytest.mark.parametrize("number", NUMBERS)
+def test_solutions_pass_every_check(graded, number):
+    report = graded(number, "solutions")
+    failing = [(c.name, c.message) for c in report.checks if c.status != "passed"]
+    assert failing == []
+    assert report.score == report.max_score == get_exercise(number).points
+
+
+@pytest.mark.parametrize("number", NUMBERS)
+def test_stubs_fail_every_check(graded, number):
+    report = graded(number, "exercises")
+    assert report.checks, "the exercise has no checks"
+    passing = [c.name for c in report.checks if c.status == "passed"]
+    assert passing == [], "a check that the untouched stub passes cannot fail"
+    assert report.score == 0
+    assert all("not implemented yet" in c.message for c in report.checks)
+
+
+@pytest.mark.parametrize("number", NUMBERS)
+def test_every_check_has_points_and_a_readable_name(graded, number):
+    report = graded(number, "solutions")
+    assert all(c.max_points > 0 for c in report.checks)
+    assert len({c.name for c in report.checks}) == len(report.checks)
+
+
+def test_selfcheck_reports_a_healthy_exercise():
+    result = selfcheck_exercise(1)
+    assert result.ok, result.problems
+    assert result.solution_score == result.max_score == 12
+    assert result.stub_score == 0
