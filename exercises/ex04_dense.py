@@ -19,6 +19,7 @@ Finally you will count parameters, the number Keras prints in
 ``model.summary()``, which is a quick sanity check for any architecture.
 """
 
+import numpy as np
 
 
 def dense_forward(x, w, b):

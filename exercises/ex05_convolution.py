@@ -26,6 +26,7 @@ network with, so the goal is *im2col*: copy every window into one row of a big
 matrix, and the whole convolution becomes a single matrix product.
 """
 
+import numpy as np
 
 
 def conv_output_size(n, k, stride, padding):
@@ -34,13 +35,13 @@ def conv_output_size(n, k, stride, padding):
     Slide a window of length k over n cells, jumping ``stride`` cells at a
     time:
 
-    - "valid": only windows that lie completely inside: ``(n - k) // stride + 1``.
+    - "valid": only windows that lie completely inside: ``(n - k) // stride + 1``,
+      or 0 when the kernel is longer than the input (no window fits).
       Example: n=28, k=3, stride=1 -> 26; n=7, k=3, stride=2 -> 3.
     - "same": TensorFlow pads so that the output has ``ceil(n / stride)``
       cells, whatever k is. Example: n=28, k=3, stride=1 -> 28; n=7, stride=2 -> 4.
 
-    (With "valid" and k > n the formula gives 0 or less: TensorFlow refuses
-    a negative size.) Call this once for the height and once for the width.
+    Call this once for the height and once for the width.
 
     Inputs:
     - n: int, input length (height or width).

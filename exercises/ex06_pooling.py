@@ -29,6 +29,7 @@ Vectorise with NumPy stride tricks; a loop over the few offsets inside the
 window (ph * pw of them) is fine, a loop over pixels is not.
 """
 
+import numpy as np
 
 
 def max_pool_forward(x, pool_size=2, stride=None, padding="valid"):

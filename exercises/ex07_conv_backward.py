@@ -22,6 +22,7 @@ moves. It is far too slow for training, but it is an independent check that
 catches almost every backprop bug.
 """
 
+import numpy as np
 
 
 def conv2d_backward(dout, x, w, stride=1, padding="valid"):

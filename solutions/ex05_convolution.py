@@ -35,13 +35,13 @@ def conv_output_size(n, k, stride, padding):
     Slide a window of length k over n cells, jumping ``stride`` cells at a
     time:
 
-    - "valid": only windows that lie completely inside: ``(n - k) // stride + 1``.
+    - "valid": only windows that lie completely inside: ``(n - k) // stride + 1``,
+      or 0 when the kernel is longer than the input (no window fits).
       Example: n=28, k=3, stride=1 -> 26; n=7, k=3, stride=2 -> 3.
     - "same": TensorFlow pads so that the output has ``ceil(n / stride)``
       cells, whatever k is. Example: n=28, k=3, stride=1 -> 28; n=7, stride=2 -> 4.
 
-    (With "valid" and k > n the formula gives 0 or less: TensorFlow refuses
-    a negative size.) Call this once for the height and once for the width.
+    Call this once for the height and once for the width.
 
     Inputs:
     - n: int, input length (height or width).
@@ -57,7 +57,7 @@ def conv_output_size(n, k, stride, padding):
     # BEGIN SOLUTION
     mode = padding.lower()
     if mode == "valid":
-        return (n - k) // stride + 1
+        return max((n - k) // stride + 1, 0)
     if mode == "same":
         return -(-n // stride)  # ceil(n / stride) in integer arithmetic
     raise ValueError(f"padding must be 'valid' or 'same', got {padding!r}")
@@ -108,8 +108,6 @@ def _pad_input(x, kh, kw, sh, sw, padding):
     _, h, w, _ = x.shape
     out_h = conv_output_size(h, kh, sh, padding)
     out_w = conv_output_size(w, kw, sw, padding)
-    if out_h < 0 or out_w < 0:
-        raise ValueError(f"a {kh}x{kw} kernel does not fit a {h}x{w} input with VALID padding")
     if padding.lower() == "same":
         x = np.pad(x, ((0, 0), same_padding(h, kh, sh), same_padding(w, kw, sw), (0, 0)))
     return x, out_h, out_w

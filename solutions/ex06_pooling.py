@@ -54,9 +54,7 @@ def _geometry(x_shape, pool_size, stride, padding):
     sizes, pads = [], []
     for n, k, s in ((x_shape[1], ph, sh), (x_shape[2], pw, sw)):
         if mode == "valid":
-            out, total = (n - k) // s + 1, 0
-            if out < 0:
-                raise ValueError(f"pool size {k} does not fit an input of {n} with VALID padding")
+            out, total = max((n - k) // s + 1, 0), 0
         else:
             out = -(-n // s)  # ceil(n / s)
             total = max((out - 1) * s + k - n, 0)

@@ -38,10 +38,7 @@ def _out_and_pads(n, k, s, padding):
     """TensorFlow's output length and (before, after) zero padding along one axis."""
     mode = padding.lower()
     if mode == "valid":
-        out = (n - k) // s + 1
-        if out < 0:
-            raise ValueError(f"kernel {k} does not fit an input of {n} with VALID padding")
-        return out, (0, 0)
+        return max((n - k) // s + 1, 0), (0, 0)
     if mode == "same":
         out = -(-n // s)  # ceil(n / s)
         total = max((out - 1) * s + k - n, 0)

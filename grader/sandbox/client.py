@@ -40,7 +40,7 @@ class Limits:
     file_size_bytes: int = 64 * 2**20
     open_files: int = 256
     processes: int = 512
-    blas_threads: int = 2
+    blas_threads: int = 1
 
     def as_dict(self) -> dict:
         """The limits as a JSON-able dict (for the worker and for reports)."""

@@ -1,21 +1,6 @@
-"""Known-wrong variants of the reference solutions: each must lose points.
+"""Known-wrong variants of exercises 1-3 (tensors, activations, softmax and losses)."""
 
-A mutant is the reference with one textual change: (exercise number, what it
-gets wrong, the text to replace, its replacement). The test checks that the
-text is really in the solution, so a mutant cannot silently become a no-op.
-"""
-
-from typing import NamedTuple
-
-
-class Mutant(NamedTuple):
-    """One deliberately wrong variant of a reference solution."""
-
-    exercise: int
-    mistake: str
-    old: str
-    new: str
-
+from mutants.mutant import Mutant
 
 MUTANTS = [
     Mutant(1, "one_hot ignores num_classes", "if num_classes is None:", "if True:"),
