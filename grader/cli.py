@@ -6,13 +6,12 @@ import sys
 from pathlib import Path
 
 import click
-from rich.console import Console
-from rich.table import Table
 
-from grader import report as reports
 from grader.registry import UnknownExercise, exercises
-from grader.runner import NotAvailable, grade_exercise
-from grader.selfcheck import available_numbers, selfcheck_exercise
+
+# Heavy modules (pytest, hypothesis, rich, TensorFlow) are imported inside the
+# commands, after TensorFlow's import has been started in the background:
+# `grade exercise N` is used in an edit-grade loop and TensorFlow is its floor.
 
 FORMATS = ("text", "json", "junit", "gradescope")
 
@@ -57,6 +56,14 @@ def exercise(
     obj: dict, number: int, submission: Path | None, output_format: str, output: Path | None
 ) -> None:
     """Grade exercise NUMBER. Exit code 0 when every check passed, 1 otherwise."""
+    from grader import oracles
+
+    oracles.warm_up()
+    from rich.console import Console
+
+    from grader import report as reports
+    from grader.runner import NotAvailable, grade_exercise
+
     try:
         report = grade_exercise(number, submission, lang=obj["lang"])
     except (UnknownExercise, NotAvailable) as problem:
@@ -82,6 +89,9 @@ def exercise(
 @click.pass_obj
 def list_exercises(obj: dict, submission: Path | None) -> None:
     """List every exercise of the course and whether it can be graded yet."""
+    from rich.console import Console
+    from rich.table import Table
+
     from grader.submission import MissingSubmission, module_path
 
     table = Table(title="nnlab exercises")
@@ -109,6 +119,14 @@ def list_exercises(obj: dict, submission: Path | None) -> None:
 @click.argument("numbers", type=int, nargs=-1)
 def selfcheck(numbers: tuple[int, ...]) -> None:
     """Prove the kit: solutions earn full marks, stubs earn zero (all exercises by default)."""
+    from grader import oracles
+
+    oracles.warm_up()
+    from rich.console import Console
+
+    from grader.runner import NotAvailable
+    from grader.selfcheck import available_numbers, selfcheck_exercise
+
     console = Console()
     healthy = True
     for number in numbers or available_numbers():
@@ -125,3 +143,7 @@ def selfcheck(numbers: tuple[int, ...]) -> None:
             console.print(f"     - {problem}", markup=False)
         healthy &= result.ok
     sys.exit(0 if healthy else 1)
+
+
+if __name__ == "__main__":
+    main()

@@ -25,6 +25,13 @@ def _import() -> None:
     try:
         import tensorflow
 
+        # The first eager op and the first tape initialise TensorFlow's runtime
+        # (a few hundred ms): do it here, overlapped with pytest's start.
+        x = tensorflow.constant([1.0], tensorflow.float64)
+        with tensorflow.GradientTape() as tape:
+            tape.watch(x)
+            y = tensorflow.nn.relu(x) * x
+        tape.gradient(y, x)
         _module = tensorflow
     except BaseException as error:  # noqa: BLE001 -- reported when the oracle is used
         _error = error
@@ -87,16 +94,18 @@ def tf_gradient(function, inputs: list, dout) -> list[np.ndarray]:
     - dout: upstream gradient, the shape of function's output.
 
     Returns:
-    - a list of NumPy arrays, one gradient per input.
+    - a list of NumPy arrays, one gradient per input (zeros where it does not depend).
     """
     tf = tensorflow()
-    variables = [tf.Variable(np.asarray(a, dtype=np.float64)) for a in inputs]
+    tensors = [tf.constant(np.asarray(a, dtype=np.float64)) for a in inputs]
     with tf.GradientTape() as tape:
-        output = function(*variables)
-    gradients = tape.gradient(output, variables, output_gradients=tf.constant(dout, tf.float64))
+        for tensor in tensors:
+            tape.watch(tensor)
+        output = function(*tensors)
+    gradients = tape.gradient(output, tensors, output_gradients=tf.constant(dout, tf.float64))
     return [
-        np.asarray(g) if g is not None else np.zeros_like(v.numpy())
-        for g, v in zip(gradients, variables, strict=True)
+        np.zeros(t.shape) if g is None else np.asarray(g)
+        for g, t in zip(gradients, tensors, strict=True)
     ]
 
 

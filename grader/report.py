@@ -28,6 +28,7 @@ class CheckResult:
     max_points: float
     message: str = ""
     visible: bool = True
+    duration_s: float = 0.0
 
 
 @dataclass
@@ -75,7 +76,7 @@ class Report:
             "duration_s": round(self.duration_s, 3),
             "checks": [
                 {k: v for k, v in asdict(c).items() if k != "visible"}
-                | {"message": self.full_message(c)}
+                | {"message": self.full_message(c), "duration_s": round(c.duration_s, 3)}
                 for c in self.checks
             ],
             "submission": self.submission,

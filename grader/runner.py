@@ -87,6 +87,7 @@ class _Collector:
                     max_points=max_points,
                     message=message,
                     visible=item.get_closest_marker("hidden") is None,
+                    duration_s=report.duration,
                 )
             )
 

@@ -23,7 +23,7 @@ def test_exercise_json_on_solutions_is_full_marks(runner, kit_root):
     assert report["exercise"] == 3 and report["title"] == "Softmax and losses"
     assert report["score"] == report["max_score"] == 20
     assert {c["status"] for c in report["checks"]} == {"passed"}
-    assert set(report["checks"][0]) == {"name", "status", "points", "max_points", "message"}
+    assert {"name", "status", "points", "max_points", "message"} <= set(report["checks"][0])
 
 
 def test_exercise_on_stubs_scores_zero_and_exits_1(runner, kit_root):
