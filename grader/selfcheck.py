@@ -36,6 +36,9 @@ def selfcheck_exercise(number: int, root: Path = KIT_ROOT) -> SelfcheckResult:
     """Selfcheck one exercise of the kit at `root`; returns its SelfcheckResult."""
     exercise = get_exercise(number)
     result = SelfcheckResult(exercise)
+    if not exercise.check_file.is_file():
+        result.problems.append(f"no hidden checks: {exercise.check_file.name} does not exist")
+        return result
     solution = grade_exercise(number, root / "solutions")
     stub = grade_exercise(number, root / "exercises")
     result.solution_score, result.stub_score = solution.score, stub.score
