@@ -64,10 +64,23 @@ def exercise(
     from grader import report as reports
     from grader.runner import NotAvailable, grade_exercise
 
+    console = Console(stderr=True)
+    status = console.status(f"grading exercise {number}...")
+    show = output_format == "text" and output is None and console.is_terminal
+
+    def progress(done: int, total: int, check: str) -> None:
+        status.update(
+            f"grading exercise {number}: check {done + 1}/{total}, {check.replace('_', ' ')}"
+        )
+
     try:
-        report = grade_exercise(number, submission, lang=obj["lang"])
+        if show:
+            status.start()
+        report = grade_exercise(number, submission, lang=obj["lang"], progress=progress)
     except (UnknownExercise, NotAvailable) as problem:
         raise click.UsageError(str(problem)) from None
+    finally:
+        status.stop()
     if output_format == "text":
         console = Console(file=output.open("w", encoding="utf-8")) if output else Console()
         reports.print_text(report, console)

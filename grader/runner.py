@@ -11,11 +11,12 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import re
 import time
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 
 from grader import oracles
 from grader.registry import Exercise, get_exercise
@@ -32,6 +33,9 @@ settings.register_profile(
     print_blob=False,
     report_multiple_bugs=False,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    # No "explain" phase: it re-runs failing checks to point at lines of the
+    # checks' own code, which tells a learner nothing and costs time.
+    phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink],
 )
 
 
@@ -50,12 +54,17 @@ class _ExerciseOverTime(LearnerTimeout):
 class _Collector:
     """pytest plugin: gives checks their fixtures' state and records outcomes."""
 
-    def __init__(self, exercise: Exercise, learner: LearnerProxy, lang: str):
+    def __init__(self, exercise: Exercise, learner: LearnerProxy, lang: str, progress=None):
         self.exercise = exercise
         self.learner = learner
         self.lang = lang
+        self.progress = progress
+        self.total = 0
         self.results: list[CheckResult] = []
         self.started = time.monotonic()
+
+    def pytest_collection_finish(self, session) -> None:
+        self.total = len(session.items)
 
     def pytest_configure(self, config) -> None:
         config.stash[COLLECTOR] = self
@@ -63,6 +72,8 @@ class _Collector:
         config.addinivalue_line("markers", "hidden: a check whose details stay hidden")
 
     def pytest_runtest_setup(self, item) -> None:
+        if self.progress is not None:
+            self.progress(len(self.results), self.total, item.name.removeprefix("test_"))
         self.learner.begin_check()
         used = time.monotonic() - self.started
         if used > self.exercise.time_limit_s:
@@ -108,13 +119,27 @@ class _Collector:
         return status, message
 
 
+FIXTURE_NAMES = frozenset({"learner", "tf", "keras", "reference", "exercise"})
+
+
 def _failing_example(error: BaseException) -> str:
-    """The shrunk input hypothesis noted on the exception, as keyword arguments."""
+    """The shrunk input hypothesis noted on the exception, as `name=value` pairs.
+
+    Hypothesis notes the call as "Falsifying example: test(" (older) or
+    "Failing test case: test(" (newer), one argument per 4-space-indented
+    line; fixtures are left out, only the generated inputs are kept.
+    """
     for note in getattr(error, "__notes__", []):
-        if note.startswith("Falsifying example"):
-            body = note.split("(", 1)[1].rsplit(")", 1)[0] if "(" in note else ""
-            args = [line.strip().rstrip(",") for line in body.strip().splitlines()]
-            return ", ".join(a for a in args if a)
+        if not note.startswith(("Falsifying example", "Failing test case")) or "(" not in note:
+            continue
+        arguments: list[str] = []
+        for line in note.split("(", 1)[1].rsplit(")", 1)[0].splitlines():
+            if re.match(r"^    \w+=", line):
+                arguments.append(line.strip())
+            elif arguments and line.strip():
+                arguments[-1] += " " + line.strip()
+        kept = [a.rstrip(",") for a in arguments if a.split("=", 1)[0] not in FIXTURE_NAMES]
+        return ", ".join(re.sub(r"\s+", " ", a) for a in kept)
     return ""
 
 
@@ -161,13 +186,16 @@ def _run_checks(check_file: Path, collector: _Collector) -> None:
             os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = previous
 
 
-def grade_exercise(number: int, submission: Path | None = None, lang: str = "en") -> Report:
+def grade_exercise(
+    number: int, submission: Path | None = None, lang: str = "en", progress=None
+) -> Report:
     """Grade exercise `number` of `submission`.
 
     Inputs:
     - number: the exercise number (registry).
     - submission: a folder of exercise modules or a checkout; None: the default.
     - lang: "en" or "zh", the language of titles and hints.
+    - progress: optional callable(done, total, check_name), called before each check.
 
     Returns:
     - a Report; learner mistakes of any kind are in it, never raised.
@@ -190,7 +218,7 @@ def grade_exercise(number: int, submission: Path | None = None, lang: str = "en"
     learner = LearnerProxy(path or Path(os.devnull), exercise.module, limits)
     if path is not None:
         learner.start()
-    collector = _Collector(exercise, learner, lang)
+    collector = _Collector(exercise, learner, lang, progress)
     try:
         _run_checks(exercise.check_file, collector)
     finally:
