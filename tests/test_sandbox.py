@@ -165,3 +165,24 @@ def test_a_missing_file_is_a_plain_message(tmp_path):
     report = grade_exercise(1, tmp_path)
     assert report.score == 0
     assert "ex01_tensors.py was not found" in report.notice
+
+
+def test_several_modules_and_streamed_progress(tmp_path):
+    write_module(tmp_path, "first", "def f(x):\n    return x + 1\n")
+    write_module(
+        tmp_path,
+        "second",
+        "import nnlab_channel\nimport first\n\n"
+        "def g(n):\n    for i in range(n):\n        nnlab_channel.report({'step': i})\n"
+        "    return first.f(n)\n",
+    )
+    learner = LearnerProxy(
+        tmp_path / "first.py", "first", extra_modules={"second": tmp_path / "second.py"}
+    )
+    seen = []
+    try:
+        assert learner.f(1) == 2
+        assert learner.call("g", 3, module="second", on_progress=seen.append) == 4
+        assert seen == [{"step": 0}, {"step": 1}, {"step": 2}]
+    finally:
+        learner.close()

@@ -97,7 +97,7 @@ class ForbiddenImport(LearnerProblem):
 class _Worker:
     """One worker process: its pipes, temp directory and output files."""
 
-    def __init__(self, module_file: Path, module_name: str, limits: Limits):
+    def __init__(self, modules: dict[str, Path], limits: Limits):
         self.tempdir = Path(tempfile.mkdtemp(prefix="nnlab-worker-"))
         request_read, self.request_fd = os.pipe()
         self.response_fd, response_write = os.pipe()
@@ -128,8 +128,7 @@ class _Worker:
                 f"import runpy; runpy.run_path({str(WORKER_SCRIPT)!r}, run_name='__main__')",
                 str(request_read),
                 str(response_write),
-                str(module_file),
-                module_name,
+                _json([[name, str(path)] for name, path in modules.items()]),
                 _json(limits.as_dict()),
             ]
             self.process = subprocess.Popen(
@@ -145,6 +144,7 @@ class _Worker:
         os.close(request_read)
         os.close(response_write)
         self.ready: dict | None = None
+        self.started = self.last_request = time.monotonic()
 
     def output_tail(self) -> str:
         """The last lines the learner's code printed (stdout and stderr)."""
@@ -199,11 +199,22 @@ class LearnerProxy:
     - module_file: path of the learner's exercise module.
     - module_name: the module's name (e.g. "ex03_softmax_losses").
     - limits: resource limits for each worker.
+    - extra_modules: further modules the worker imports after it, name -> path
+      (a capstone: the learner's exercises 1-9 and the kit's trainer); calls
+      reach them with `call(..., module=name)`.
     """
 
-    def __init__(self, module_file: Path, module_name: str, limits: Limits | None = None):
+    def __init__(
+        self,
+        module_file: Path,
+        module_name: str,
+        limits: Limits | None = None,
+        extra_modules: dict[str, Path] | None = None,
+    ):
         self._module_file = Path(module_file).resolve()
         self._module_name = module_name
+        self._modules = {module_name: self._module_file}
+        self._modules.update({k: Path(v).resolve() for k, v in (extra_modules or {}).items()})
         self._limits = limits or Limits()
         self._worker: _Worker | None = None
         self._broken: LearnerProblem | None = None
@@ -220,7 +231,7 @@ class LearnerProxy:
     def start(self) -> None:
         """Start a worker now (so its start overlaps other work)."""
         if self._worker is None:
-            self._worker = _Worker(self._module_file, self._module_name, self._limits)
+            self._worker = _Worker(self._modules, self._limits)
 
     def begin_check(self) -> None:
         """Forget the previous check's failure: the next call gets a working worker.
@@ -255,7 +266,8 @@ class LearnerProxy:
         worker = self._worker
         if worker.ready is None:
             try:
-                header, _ = self._receive(worker, self._startup_timeout(), phase="starting")
+                deadline = worker.started + self._startup_timeout()
+                header, _ = self._receive(worker, deadline, phase="starting")
             except LearnerProblem:
                 self._import_failed = True
                 raise
@@ -291,12 +303,17 @@ class LearnerProxy:
         obj: int | None = None,
         echo_args: bool = False,
         float_errors: str = "warn",
+        module: str | None = None,
+        timeout: float | None = None,
+        on_progress=None,
         **kwargs,
     ):
-        """Call function `name` (of the module, or of worker object `obj`).
+        """Call function `name` (of the module, of `module`, or of worker object `obj`).
 
         `float_errors="raise"` turns NumPy overflow / divide / invalid warnings
-        into FloatingPointError for this call. Returns the result, or with
+        into FloatingPointError for this call. `timeout` replaces the call
+        timeout; `on_progress(dict)` receives the progress messages the call
+        streams (via `nnlab_channel.report`). Returns the result, or with
         `echo_args` a tuple (result, args, kwargs) holding the arguments as the
         function left them (to detect mutation).
         """
@@ -304,10 +321,11 @@ class LearnerProxy:
             "op": "call",
             "name": name,
             "object": obj,
+            "module": module,
             "echo_args": echo_args,
             "float_errors": float_errors,
         }
-        answer = self._request(payload, args, kwargs)
+        answer = self._request(payload, args, kwargs, timeout=timeout, on_progress=on_progress)
         self.last_call_seconds = answer["seconds"]
         result = _attach(self, answer["result"])
         if echo_args:
@@ -324,17 +342,26 @@ class LearnerProxy:
         """Set attribute `name` of worker object `obj` to `value`."""
         self._request({"op": "setattr", "name": name, "object": obj}, (value,), {})
 
-    def _request(self, payload: dict, args=(), kwargs=None) -> dict:
+    def _request(
+        self, payload: dict, args=(), kwargs=None, timeout: float | None = None, on_progress=None
+    ) -> dict:
         worker = self._ready_worker()
         blobs: list = []
         payload = dict(payload)
         payload["args"] = wire.encode_value(tuple(args), blobs)
         payload["kwargs"] = wire.encode_value(dict(kwargs or {}), blobs)
+        worker.last_request = time.monotonic()
         try:
             wire.send_message(worker.request_fd, payload, blobs)
         except OSError:
             raise self._fail(self._crash(worker, "while receiving its inputs")) from None
-        header, out = self._receive(worker, self._limits.call_timeout_s, phase=payload["name"])
+        deadline = time.monotonic() + (timeout or self._limits.call_timeout_s)
+        while True:
+            header, out = self._receive(worker, deadline, phase=payload["name"])
+            if "progress" not in header:
+                break
+            if on_progress is not None and isinstance(header["progress"], dict):
+                on_progress(header["progress"])
         if not header.get("ok"):
             error = header.get("error") or {}
             raise _error_problem(error, payload["name"])
@@ -345,13 +372,13 @@ class LearnerProxy:
                 LearnerError(f"`{payload['name']}` sent back garbled data: {problem}")
             ) from None
 
-    def _receive(self, worker: _Worker, timeout: float, phase: str):
-        deadline = time.monotonic() + timeout
+    def _receive(self, worker: _Worker, deadline: float, phase: str):
         try:
             header, blobs = wire.receive_message(worker.response_fd, deadline)
         except wire.ChannelTimeout:
             what = "importing your module" if phase == "starting" else f"`{phase}`"
-            message = f"{what} did not finish within {timeout:g} s (an endless loop?)"
+            limit = round(deadline - worker.last_request, 1)
+            message = f"{what} did not finish within {limit:g} s (an endless loop?)"
             raise self._fail(LearnerTimeout(message)) from None
         except wire.ChannelClosed:
             raise self._fail(self._crash(worker, f"during `{phase}`")) from None
@@ -443,6 +470,7 @@ def _error_problem(error: dict, name: str) -> LearnerProblem:
 
 def _import_problem(header: dict, filename: str) -> LearnerProblem:
     error = header.get("error") or {}
+    filename = str(error.get("file") or filename)
     kind = str(error.get("type", "Exception"))
     message = str(error.get("message", ""))
     return LearnerError(f"{filename} could not be imported: {kind}: {message}{_where(error)}", kind)

@@ -287,36 +287,44 @@ def _drop_privileges() -> bool:
     return False
 
 
-def _error_payload(error: BaseException, module_file: str) -> dict:
+def _error_payload(error: BaseException, module_files: dict) -> dict:
+    """Describe an exception by its type, message and the learner's own frames."""
+    names = {path: os.path.basename(path) for path in module_files.values()}
+    several = len(names) > 1
     frames = [
-        f"line {frame.lineno}, in {frame.name}: {(frame.line or '').strip()}"
+        f"{names[frame.filename] + ' ' if several else ''}line {frame.lineno}, in {frame.name}: "
+        f"{(frame.line or '').strip()}"
         for frame in traceback.extract_tb(error.__traceback__)
-        if frame.filename == module_file
+        if frame.filename in names
     ]
-    if isinstance(error, SyntaxError) and error.filename == module_file:
-        frames.append(f"line {error.lineno}: {(error.text or '').strip()}")
+    if isinstance(error, SyntaxError) and error.filename in names:
+        where = f"{names[error.filename]} " if several else ""
+        frames.append(f"{where}line {error.lineno}: {(error.text or '').strip()}")
     message = str(error) if not isinstance(error, SystemExit) else f"exit({error.code!r})"
     return {"type": type(error).__name__, "message": message[:2000], "where": frames[-5:]}
 
 
 class _Session:
-    def __init__(self, module, module_file: str, blocker: _ImportBlocker):
-        self.module = module
-        self.module_file = module_file
-        self.blocker = blocker
+    def __init__(self, modules: dict):
+        self.modules = modules
+        self.primary = next(iter(modules.values()))
         self.objects: dict[int, object] = {}
 
     def store(self, obj) -> Handle:
         """Keep an object of the learner's own classes here; send a handle."""
-        if type(obj).__module__ != self.module.__name__:
+        if type(obj).__module__ not in self.modules:
             raise TypeError(f"a value of type {type(obj).__name__} cannot be checked")
         ident = len(self.objects) + 1
         self.objects[ident] = obj
         return Handle(ident, type(obj).__name__)
 
-    def target(self, ref):
+    def target(self, ref, module_name):
         if ref is None:
-            return self.module
+            if module_name is None:
+                return self.primary
+            if module_name not in self.modules:
+                raise WireError(f"unknown module {module_name!r}")
+            return self.modules[module_name]
         if ref not in self.objects:
             raise WireError("unknown object handle")
         return self.objects[ref]
@@ -325,7 +333,7 @@ class _Session:
         op = request.get("op")
         args = decode_value(request.get("args", {"$tuple": []}), blobs)
         kwargs = decode_value(request.get("kwargs", {"$dict": {}}), blobs)
-        target = self.target(request.get("object"))
+        target = self.target(request.get("object"), request.get("module"))
         name = str(request.get("name", ""))
         if op == "call":
             function = getattr(target, name)
@@ -366,10 +374,24 @@ def _public_names(module) -> dict:
     return kinds
 
 
+def _progress_channel(send):
+    """A module `nnlab_channel` whose report(dict) streams a progress message."""
+    import types
+
+    channel = types.ModuleType("nnlab_channel")
+    channel.report = lambda data: send({"progress": data}, [])
+    return channel
+
+
 def main(argv: list[str]) -> int:
-    """Entry point: `worker.py REQUEST_FD RESPONSE_FD MODULE_FILE MODULE_NAME LIMITS_JSON`."""
+    """Entry point: `worker.py REQUEST_FD RESPONSE_FD MODULES_JSON LIMITS_JSON`.
+
+    MODULES_JSON is a list of [name, file] pairs imported in order; the first
+    is the one calls go to unless a request names another.
+    """
     request_fd, response_fd = int(argv[1]), int(argv[2])
-    module_file, module_name, limits = argv[3], argv[4], json.loads(argv[5])
+    module_list, limits = json.loads(argv[3]), json.loads(argv[4])
+    module_files = {str(name): str(path) for name, path in module_list}
     _apply_limits(limits)
     isolation = "rlimits+uid" if _drop_privileges() else "rlimits"
     blocker = _ImportBlocker()
@@ -382,16 +404,23 @@ def main(argv: list[str]) -> int:
         header["forbidden"] = list(blocker.attempts)
         send_message(response_fd, header, blobs)
 
-    try:
-        spec = importlib.util.spec_from_file_location(module_name, module_file)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[module_name] = module
-        spec.loader.exec_module(module)
-    except BaseException as error:  # the learner's import failed: say how, then stop
-        reply({"ok": False, "phase": "import", "error": _error_payload(error, module_file)}, [])
-        return 0
-    reply({"ok": True, "ready": True, "isolation": isolation, "names": _public_names(module)}, [])
-    session = _Session(module, module_file, blocker)
+    sys.modules["nnlab_channel"] = _progress_channel(reply)
+    modules = {}
+    for name, path in module_files.items():
+        try:
+            spec = importlib.util.spec_from_file_location(name, path)
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[name] = module
+            spec.loader.exec_module(module)
+        except BaseException as error:  # the learner's import failed: say how, then stop
+            payload = _error_payload(error, module_files)
+            payload["file"] = os.path.basename(path)
+            reply({"ok": False, "phase": "import", "error": payload}, [])
+            return 0
+        modules[name] = module
+    names = _public_names(next(iter(modules.values())))
+    reply({"ok": True, "ready": True, "isolation": isolation, "names": names}, [])
+    session = _Session(modules)
     while True:
         try:
             request, blobs = receive_message(request_fd)
@@ -400,7 +429,7 @@ def main(argv: list[str]) -> int:
         try:
             header, out = session.handle(request, blobs)
         except BaseException as error:  # learner code failed: report it, keep serving
-            header, out = {"ok": False, "error": _error_payload(error, module_file)}, []
+            header, out = {"ok": False, "error": _error_payload(error, module_files)}, []
         reply(header, out)
 
 
