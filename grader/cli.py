@@ -51,9 +51,25 @@ def main(ctx: click.Context, lang: str) -> None:
     type=click.Path(path_type=Path, dir_okay=False),
     help="Write the report to this file instead of the terminal.",
 )
+@click.option(
+    "--data-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Folder searched first for datasets (or set NNLAB_DATA_DIR).",
+)
+@click.option(
+    "--report-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Where capstones write their plots [default: ./nnlab-report].",
+)
 @click.pass_obj
 def exercise(
-    obj: dict, number: int, submission: Path | None, output_format: str, output: Path | None
+    obj: dict,
+    number: int,
+    submission: Path | None,
+    output_format: str,
+    output: Path | None,
+    data_dir: Path | None,
+    report_dir: Path | None,
 ) -> None:
     """Grade exercise NUMBER. Exit code 0 when every check passed, 1 otherwise."""
     from grader import oracles
@@ -73,14 +89,25 @@ def exercise(
             f"grading exercise {number}: check {done + 1}/{total}, {check.replace('_', ' ')}"
         )
 
+    epochs = _EpochBars(console) if show else None
     try:
         if show:
             status.start()
-        report = grade_exercise(number, submission, lang=obj["lang"], progress=progress)
+        report = grade_exercise(
+            number,
+            submission,
+            lang=obj["lang"],
+            progress=progress,
+            report_dir=report_dir,
+            on_training=epochs.update if epochs else None,
+            data_dir=data_dir,
+        )
     except (UnknownExercise, NotAvailable) as problem:
         raise click.UsageError(str(problem)) from None
     finally:
         status.stop()
+        if epochs:
+            epochs.stop()
     if output_format == "text":
         console = Console(file=output.open("w", encoding="utf-8")) if output else Console()
         reports.print_text(report, console)
@@ -91,6 +118,40 @@ def exercise(
         else:
             click.echo(text)
     sys.exit(0 if report.passed else 1)
+
+
+class _EpochBars:
+    """One rich progress bar per training epoch, fed by the trainer's progress messages."""
+
+    def __init__(self, console):
+        from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self.progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.fields[metrics]}"),
+            TimeRemainingColumn(),
+            console=console,
+        )
+        self.tasks: dict[int, int] = {}
+
+    def update(self, message: dict) -> None:
+        """Show one progress message: a new bar for a new epoch, else move the bar."""
+        from grader.capstone import describe_epoch
+
+        epoch = int(message.get("epoch", 0))
+        if epoch not in self.tasks:
+            if not self.tasks:
+                self.progress.start()
+            label = f"epoch {epoch}/{message.get('epochs')}"
+            self.tasks[epoch] = self.progress.add_task(label, total=1.0, metrics="")
+        metrics = describe_epoch(message).split("  ", 1)[-1]
+        completed = float(message.get("fraction", 0))
+        self.progress.update(self.tasks[epoch], completed=completed, metrics=metrics)
+
+    def stop(self) -> None:
+        """Stop drawing (leaves the finished bars on screen)."""
+        self.progress.stop()
 
 
 @main.command(name="list")

@@ -27,6 +27,26 @@ class Exercise:
     time_limit_s: float
     hints: tuple[str, ...]
     hints_zh: tuple[str, ...]
+    dataset: str = ""
+    accuracy_bar: float = 0.0
+    subset_accuracy_bar: float | None = None
+    full_training_size: int = 0
+    checks: str = ""
+
+    @property
+    def is_capstone(self) -> bool:
+        """True for the capstones, which train a network on a dataset."""
+        return bool(self.dataset)
+
+    def bar_for(self, training_size: int) -> tuple[float, str]:
+        """The test-accuracy bar for a training set of this size, and why it applies."""
+        if self.subset_accuracy_bar is not None and training_size < self.full_training_size:
+            return self.subset_accuracy_bar, (
+                f"only {training_size:,} training images were found "
+                f"(the full set has {self.full_training_size:,}), so the bar is "
+                f"{self.subset_accuracy_bar:.0%} instead of {self.accuracy_bar:.0%}"
+            )
+        return self.accuracy_bar, f"{training_size:,} training images"
 
     @property
     def filename(self) -> str:
@@ -36,7 +56,7 @@ class Exercise:
     @property
     def check_file(self) -> Path:
         """Path of the hidden checks for this exercise."""
-        return Path(__file__).parent / "checks" / f"test_{self.module}.py"
+        return Path(__file__).parent / "checks" / f"{self.checks or 'test_' + self.module}.py"
 
     def hint_text(self, lang: str = "en") -> str:
         """The first hint, in `lang` ("en" or "zh"); empty if there is none."""
@@ -73,6 +93,11 @@ def exercises() -> tuple[Exercise, ...]:
                 time_limit_s=float(raw["time_limit_s"]),
                 hints=tuple(raw["hints"]),
                 hints_zh=tuple(raw["hints_zh"]),
+                dataset=raw.get("dataset", ""),
+                accuracy_bar=float(raw.get("accuracy_bar", 0.0)),
+                subset_accuracy_bar=raw.get("subset_accuracy_bar"),
+                full_training_size=int(raw.get("full_training_size", 0)),
+                checks=raw.get("checks", ""),
             )
         )
     return tuple(sorted(records, key=lambda e: e.number))

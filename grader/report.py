@@ -44,6 +44,7 @@ class Report:
     limits: dict = field(default_factory=dict)
     notice: str = ""
     hint: str = ""
+    artifacts: list[str] = field(default_factory=list)
 
     @property
     def score(self) -> float:
@@ -83,6 +84,7 @@ class Report:
             "isolation": self.isolation,
             "limits": self.limits,
             "notice": self.notice,
+            "artifacts": self.artifacts,
         }
 
 
@@ -157,6 +159,8 @@ def print_text(report: Report, console: Console | None = None) -> None:
             Text(check.message),
         )
     console.print(table)
+    for artifact in report.artifacts:
+        console.print(Text(f"wrote {artifact}", style="dim"))
     if report.notice:
         console.print(Text(report.notice, style="bold yellow"))
     elif not report.passed and report.hint:

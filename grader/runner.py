@@ -12,14 +12,16 @@ import contextlib
 import io
 import os
 import re
+import tempfile
 import time
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, Phase, settings
+from hypothesis.configuration import set_hypothesis_home_dir
 
 from grader import oracles
-from grader.registry import Exercise, get_exercise
+from grader.registry import Exercise, exercises, get_exercise
 from grader.report import CheckResult, Report
 from grader.sandbox import LearnerProblem, LearnerProxy, LearnerTimeout, Limits
 from grader.submission import MissingSubmission, forbidden_imports, module_path
@@ -39,6 +41,10 @@ settings.register_profile(
 )
 
 
+TRAINER_SCRIPT = Path(__file__).resolve().parent / "sandbox" / "trainer.py"
+LAST_LAYER_EXERCISE = 9  # a capstone assembles the learner's exercises 1..9
+CAPSTONE_BLAS_THREADS = 2
+
 COLLECTOR = pytest.StashKey["_Collector"]()
 """Where checks' fixtures find the collector (learner proxy, exercise)."""
 
@@ -54,11 +60,24 @@ class _ExerciseOverTime(LearnerTimeout):
 class _Collector:
     """pytest plugin: gives checks their fixtures' state and records outcomes."""
 
-    def __init__(self, exercise: Exercise, learner: LearnerProxy, lang: str, progress=None):
+    def __init__(
+        self,
+        exercise: Exercise,
+        learner: LearnerProxy,
+        lang: str,
+        progress=None,
+        report_dir: Path | None = None,
+        on_training=None,
+        data_dir: Path | None = None,
+    ):
         self.exercise = exercise
+        self.data_dir = data_dir
         self.learner = learner
         self.lang = lang
         self.progress = progress
+        self.report_dir = report_dir
+        self.on_training = on_training
+        self.artifacts: list[Path] = []
         self.total = 0
         self.results: list[CheckResult] = []
         self.started = time.monotonic()
@@ -89,7 +108,7 @@ class _Collector:
         if report.when == "call" or (report.when == "setup" and report.failed):
             marker = item.get_closest_marker("points")
             max_points = float(marker.args[0]) if marker else 1.0
-            status, message = self._judge(call)
+            status, message = self._judge(item, call)
             self.results.append(
                 CheckResult(
                     name=item.name.removeprefix("test_"),
@@ -102,9 +121,10 @@ class _Collector:
                 )
             )
 
-    def _judge(self, call) -> tuple[str, str]:
+    def _judge(self, item, call) -> tuple[str, str]:
         if call.excinfo is None:
-            return "passed", ""
+            notes = [str(value) for key, value in item.user_properties if key == "note"]
+            return "passed", "\n".join(notes)
         error = call.excinfo.value
         if isinstance(error, LearnerProblem):
             status, message = error.status, str(error)
@@ -176,18 +196,54 @@ def _run_checks(check_file: Path, collector: _Collector) -> None:
     previous = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     settings.load_profile("nnlab")
+    # Hypothesis caches constants under ./.hypothesis even with no example
+    # database; grading must write nothing into the learner's folder.
+    scratch = tempfile.TemporaryDirectory(prefix="nnlab-hypothesis-")
+    set_hypothesis_home_dir(scratch.name)
     try:
         with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
             pytest.main(_pytest_args(check_file), plugins=[collector])
     finally:
+        set_hypothesis_home_dir(None)
+        scratch.cleanup()
         if previous is None:
             os.environ.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)
         else:
             os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = previous
 
 
+def _capstone_modules(submission: Path | None, path: Path) -> dict[str, Path]:
+    """The learner's exercises 1-9 found beside the capstone module, and the trainer."""
+    modules = {}
+    for record in exercises():
+        if record.number <= LAST_LAYER_EXERCISE:
+            candidate = path.parent / record.filename
+            if candidate.is_file():
+                modules[record.module] = candidate
+    modules["nnlab_trainer"] = TRAINER_SCRIPT
+    return modules
+
+
+def _limits_for(exercise: Exercise) -> Limits:
+    cpu_seconds = int(exercise.time_limit_s)
+    if not exercise.is_capstone:
+        return Limits(call_timeout_s=exercise.call_timeout_s, cpu_seconds=cpu_seconds)
+    threads = CAPSTONE_BLAS_THREADS
+    return Limits(
+        call_timeout_s=exercise.call_timeout_s,
+        cpu_seconds=int(exercise.time_limit_s * threads) + 60,
+        blas_threads=threads,
+    )
+
+
 def grade_exercise(
-    number: int, submission: Path | None = None, lang: str = "en", progress=None
+    number: int,
+    submission: Path | None = None,
+    lang: str = "en",
+    progress=None,
+    report_dir: Path | None = None,
+    on_training=None,
+    data_dir: Path | None = None,
 ) -> Report:
     """Grade exercise `number` of `submission`.
 
@@ -196,6 +252,9 @@ def grade_exercise(
     - submission: a folder of exercise modules or a checkout; None: the default.
     - lang: "en" or "zh", the language of titles and hints.
     - progress: optional callable(done, total, check_name), called before each check.
+    - report_dir: where capstones write their plots (default: ./nnlab-report/exNN).
+    - on_training: optional callable(dict) receiving a capstone's streamed progress.
+    - data_dir: a folder searched first for datasets (see grader/data.py).
 
     Returns:
     - a Report; learner mistakes of any kind are in it, never raised.
@@ -207,7 +266,7 @@ def grade_exercise(
     if not exercise.available:
         raise NotAvailable(f"exercise {number} ({exercise.title}) is not available yet")
     oracles.warm_up()
-    limits = Limits(call_timeout_s=exercise.call_timeout_s, cpu_seconds=int(exercise.time_limit_s))
+    limits = _limits_for(exercise)
     report = Report(exercise=number, title=title, limits=limits.as_dict())
     report.hint = exercise.hint_text(lang)
     try:
@@ -215,15 +274,18 @@ def grade_exercise(
     except MissingSubmission as missing:
         path, report.notice = None, str(missing)
     report.submission = str(path or submission or "")
-    learner = LearnerProxy(path or Path(os.devnull), exercise.module, limits)
+    extra = _capstone_modules(submission, path) if exercise.is_capstone and path else None
+    learner = LearnerProxy(path or Path(os.devnull), exercise.module, limits, extra)
     if path is not None:
         learner.start()
-    collector = _Collector(exercise, learner, lang, progress)
+    report_dir = Path(report_dir or Path.cwd() / "nnlab-report") / f"ex{number:02d}"
+    collector = _Collector(exercise, learner, lang, progress, report_dir, on_training, data_dir)
     try:
         _run_checks(exercise.check_file, collector)
     finally:
         learner.close()
     report.checks = collector.results
+    report.artifacts = [str(p) for p in collector.artifacts]
     report.isolation = learner.isolation
     if path is None:
         _zero(report, report.notice)

@@ -22,6 +22,12 @@ def exercise(pytestconfig):
 
 
 @pytest.fixture(scope="session")
+def collector(pytestconfig):
+    """The runner's collector: report folder, training progress callback, artifacts."""
+    return _collector(pytestconfig)
+
+
+@pytest.fixture(scope="session")
 def learner(pytestconfig):
     """The learner's module, as a proxy into the sandbox worker."""
     return _collector(pytestconfig).learner

@@ -1,0 +1,74 @@
+"""Checks of the capstones (exercises 12-15): the learner's own network, trained on real data.
+
+One module serves all four: the registry gives each capstone its dataset and
+its test-accuracy bar. The network is trained once (module-scoped fixture)
+inside the sandbox from the learner's exercises 1-9; the test labels stay
+here, in the trusted process.
+"""
+
+import pytest
+
+from grader import data
+from grader.capstone import SpecError, save_plots, train_in_sandbox, validate
+from grader.checking import CheckFailure, points
+
+
+@pytest.fixture(scope="module")
+def dataset(exercise, collector):
+    """The capstone's data as keras.datasets returns it; a missing dataset is a plain failure."""
+    try:
+        return data.load(exercise.dataset, collector.data_dir)
+    except (data.DatasetNotFound, data.DatasetCorrupt) as problem:
+        raise CheckFailure(str(problem)) from None
+
+
+@pytest.fixture(scope="module")
+def spec(learner, keras, dataset):
+    """The learner's LAYERS and TRAINING, validated against the same model in Keras."""
+    (x_train, y_train), _ = dataset
+    layers, training = learner.LAYERS, learner.TRAINING
+    try:
+        return validate(layers, training, x_train.shape[1:], int(y_train.max()) + 1, keras)
+    except SpecError as problem:
+        raise CheckFailure(f"your network cannot be built: {problem}") from None
+
+
+@pytest.fixture(scope="module")
+def outcome(learner, spec, dataset, exercise, collector):
+    """Train the learner's network in the sandbox and score its test predictions here."""
+    result = train_in_sandbox(
+        learner, spec, dataset, exercise.time_limit_s, on_progress=collector.on_training
+    )
+    folder = collector.report_dir
+    result.plots = save_plots(result, folder, exercise.title, data.class_names(exercise.dataset))
+    collector.artifacts.extend(result.plots)
+    return result
+
+
+@points(1)
+def test_network_and_training_settings_are_valid(spec):
+    assert spec.parameter_count > 0
+
+
+@points(1)
+def test_parameter_count_matches_the_same_model_in_keras(spec, outcome):
+    if outcome.parameter_count != spec.parameter_count:
+        raise CheckFailure(
+            f"your network has {outcome.parameter_count:,} parameters, the same model in Keras "
+            f"has {spec.parameter_count:,}: check the weight shapes your initialisers return"
+        )
+
+
+@points(8)
+def test_test_accuracy_reaches_the_bar(exercise, dataset, outcome, record_property):
+    (x_train, _), _ = dataset
+    bar, why = exercise.bar_for(len(x_train))
+    epochs = len(outcome.history)
+    summary = (
+        f"test accuracy {outcome.test_accuracy:.2%} after {epochs} epochs in "
+        f"{outcome.seconds:.0f} s; the bar is {bar:.1%} ({why}); "
+        f"plots: {', '.join(str(p) for p in outcome.plots)}"
+    )
+    if outcome.test_accuracy < bar:
+        raise CheckFailure(summary)
+    record_property("note", summary)

@@ -1,0 +1,286 @@
+"""Checks for exercise 11: a two-layer network, against TensorFlow and on the quadrant task.
+
+The learner's TwoLayerNet lives in the worker: `learner.TwoLayerNet(...)` gives
+a remote object whose weights the checks read (and set, to known values) and
+whose methods run there. Oracles, gradients and scores are computed here.
+"""
+
+import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
+
+from grader.checking import CheckFailure, expect_close, expect_shape, points
+from grader.oracles import tf_gradient
+
+NAMES = ("W1", "b1", "W2", "b2")
+CENTRES = np.array([[1.0, 1.0], [-1.0, 1.0], [-1.0, -1.0], [1.0, -1.0]])
+SIGMA = 0.3
+
+
+# ------------------------------------------------------------- helpers
+
+
+def read_weights(net, sizes) -> dict[str, np.ndarray]:
+    """The net's W1, b1, W2, b2, after checking they have Keras' shapes."""
+    n_in, n_hidden, n_out = sizes
+    shapes = {"W1": (n_in, n_hidden), "b1": (n_hidden,), "W2": (n_hidden, n_out), "b2": (n_out,)}
+    weights = {}
+    for name, shape in shapes.items():
+        value = expect_shape(getattr(net, name), shape, f"net.{name} of TwoLayerNet{sizes}")
+        weights[name] = value.astype(np.float64)
+    return weights
+
+
+def random_weights(rng, sizes) -> dict[str, np.ndarray]:
+    n_in, n_hidden, n_out = sizes
+    return {
+        "W1": rng.standard_normal((n_in, n_hidden)),
+        "b1": 0.5 * rng.standard_normal(n_hidden),
+        "W2": rng.standard_normal((n_hidden, n_out)),
+        "b2": 0.5 * rng.standard_normal(n_out),
+    }
+
+
+def net_with_weights(learner, sizes, weights):
+    """A learner's TwoLayerNet of `sizes` holding `weights`; returns (net, the weights it holds)."""
+    net = learner.TwoLayerNet(*sizes, rng=np.random.default_rng(0))
+    for name in NAMES:
+        setattr(net, name, weights[name])
+    return net, read_weights(net, sizes)
+
+
+@st.composite
+def batches(draw):
+    """(sizes, weights, X, y): a random network shape, weights and labelled batch."""
+    sizes = (draw(st.integers(1, 4)), draw(st.integers(1, 10)), draw(st.integers(2, 5)))
+    n = draw(st.integers(1, 16))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    X = 2.0 * rng.standard_normal((n, sizes[0]))
+    y = rng.integers(0, sizes[2], n)
+    return sizes, random_weights(rng, sizes), X, y
+
+
+def tf_loss_function(tf, X, y):
+    """The mean softmax cross-entropy of Dense(relu) -> Dense, as a function of the weights."""
+
+    def loss(W1, b1, W2, b2):
+        hidden = tf.nn.relu(tf.matmul(tf.constant(X), W1) + b1)
+        logits = tf.matmul(hidden, W2) + b2
+        return tf.reduce_mean(
+            tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits)
+        )
+
+    return loss
+
+
+def tf_probabilities(tf, X, weights):
+    hidden = tf.nn.relu(tf.matmul(tf.constant(X), weights["W1"]) + weights["b1"])
+    return tf.nn.softmax(tf.matmul(hidden, weights["W2"]) + weights["b2"]).numpy()
+
+
+def tf_loss_and_grads(tf, X, y, weights):
+    function = tf_loss_function(tf, X, y)
+    inputs = [weights[name] for name in NAMES]
+    loss = float(function(*(tf.constant(w) for w in inputs)))
+    return loss, dict(zip(NAMES, tf_gradient(function, inputs, np.float64(1.0)), strict=True))
+
+
+def unpack_loss_and_grads(result):
+    if not isinstance(result, tuple | list) or len(result) != 2:
+        raise CheckFailure(f"loss_and_grads should return (loss, grads), got {result!r}")
+    loss, grads = result
+    if not isinstance(grads, dict) or set(grads) != set(NAMES):
+        keys = sorted(grads) if isinstance(grads, dict) else type(grads).__name__
+        raise CheckFailure(f"grads should be a dict with keys W1, b1, W2, b2, got {keys}")
+    return loss, grads
+
+
+def quadrant_of(X: np.ndarray) -> np.ndarray:
+    """Quadrant I, II, III, IV as 0, 1, 2, 3."""
+    right, up = X[:, 0] > 0, X[:, 1] > 0
+    return np.select([right & up, ~right & up, ~right & ~up], [0, 1, 2], 3)
+
+
+def quadrant_points(per_quadrant: int, rng) -> tuple[np.ndarray, np.ndarray]:
+    """Noisy points around (1,1), (-1,1), (-1,-1), (1,-1), labelled by the quadrant they are in."""
+    X = np.concatenate([c + SIGMA * rng.standard_normal((per_quadrant, 2)) for c in CENTRES])
+    return X, quadrant_of(X)
+
+
+def trained_net(learner):
+    """A learner's TwoLayerNet(2, 50, 4) after net.train with its own default settings."""
+    X, y = quadrant_points(100, np.random.default_rng(2024))
+    net = learner.TwoLayerNet(2, 50, 4, rng=np.random.default_rng(1))
+    losses = net.train(X, y, np.random.default_rng(2))
+    try:
+        losses = np.asarray(losses, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise CheckFailure(f"train should return a list of losses, got {losses!r}") from None
+    if losses.ndim != 1 or losses.size == 0 or not np.all(np.isfinite(losses)):
+        raise CheckFailure(f"train should return a list of finite losses, got {losses}")
+    return net
+
+
+def predictions(net, X) -> np.ndarray:
+    labels = expect_shape(net.predict(X), (len(X),), "net.predict(X)")
+    if not np.array_equal(labels, np.round(labels)):
+        raise CheckFailure("net.predict should return integer class labels (argmax of forward)")
+    return labels
+
+
+# ------------------------------------------------------------- construction and forward
+
+
+@points(1)
+def test_weights_have_keras_shapes(learner):
+    for sizes, net in [
+        ((2, 50, 4), learner.TwoLayerNet()),
+        ((3, 7, 5), learner.TwoLayerNet(3, 7, 5, rng=np.random.default_rng(3))),
+    ]:
+        weights = read_weights(net, sizes)
+        for name in ("W1", "W2"):
+            if np.ptp(weights[name]) == 0:
+                raise CheckFailure(f"all of {name} is {weights[name].flat[0]}: draw it at random")
+        for name in ("b1", "b2"):
+            expect_close(weights[name], np.zeros(weights[name].shape), what=f"the initial {name}")
+
+
+@points(2)
+@given(batch=batches())
+def test_forward_gives_probabilities_matching_tensorflow(learner, tf, batch):
+    sizes, weights, X, _ = batch
+    net, weights = net_with_weights(learner, sizes, weights)
+    probs = expect_shape(net.forward(X), (len(X), sizes[2]), "net.forward(X)")
+    expect_close(probs.sum(axis=1), np.ones(len(X)), what="the row sums of net.forward(X)")
+    expect_close(probs, tf_probabilities(tf, X, weights), what="net.forward(X)")
+
+
+@points(1)
+def test_forward_and_loss_stay_finite_for_large_scores(learner, tf):
+    sizes = (2, 8, 4)
+    weights = random_weights(np.random.default_rng(5), sizes)
+    weights["W2"] = 300.0 * weights["W2"]
+    X = np.array([[2.0, 1.0], [-1.5, 2.5], [-3.0, -3.0], [4.0, -0.5]])
+    y = np.array([3, 0, 1, 2])
+    net, weights = net_with_weights(learner, sizes, weights)
+    # Methods of remote objects take the proxy's float_errors option like learner.call.
+    probs = net.forward(X, float_errors="raise")
+    expect_close(probs, tf_probabilities(tf, X, weights), what="net.forward(X) for scores near 1e3")
+    loss, _ = unpack_loss_and_grads(net.loss_and_grads(X, y, float_errors="raise"))
+    expected, _ = tf_loss_and_grads(tf, X, y, weights)
+    expect_close(loss, expected, what="the loss when some probabilities underflow to 0")
+
+
+# ------------------------------------------------------------- backward
+
+
+@points(1)
+@given(batch=batches())
+def test_loss_matches_tensorflow(learner, tf, batch):
+    sizes, weights, X, y = batch
+    net, weights = net_with_weights(learner, sizes, weights)
+    loss, _ = unpack_loss_and_grads(net.loss_and_grads(X, y))
+    expected, _ = tf_loss_and_grads(tf, X, y, weights)
+    expect_close(loss, expected, what="the loss of net.loss_and_grads(X, y)")
+
+
+@points(3)
+@given(batch=batches())
+def test_gradients_match_gradient_tape(learner, tf, batch):
+    sizes, weights, X, y = batch
+    net, weights = net_with_weights(learner, sizes, weights)
+    _, grads = unpack_loss_and_grads(net.loss_and_grads(X, y))
+    _, expected = tf_loss_and_grads(tf, X, y, weights)
+    for name in NAMES:
+        expect_close(grads[name], expected[name], what=f'grads["{name}"] of net.loss_and_grads')
+
+
+def numpy_loss(weights, X, y) -> float:
+    hidden = np.maximum(0.0, X @ weights["W1"] + weights["b1"])
+    scores = hidden @ weights["W2"] + weights["b2"]
+    shifted = scores - scores.max(axis=1, keepdims=True)
+    log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    return float(-np.mean(log_probs[np.arange(len(y)), y]))
+
+
+def numerical_gradients(weights, X, y, h=1e-6) -> dict[str, np.ndarray]:
+    """Central differences of numpy_loss, one weight element at a time."""
+    gradients = {}
+    for name in NAMES:
+        gradient = np.zeros_like(weights[name])
+        for index in np.ndindex(gradient.shape):
+            shifted = {k: v.copy() for k, v in weights.items()}
+            shifted[name][index] += h
+            up = numpy_loss(shifted, X, y)
+            shifted[name][index] -= 2 * h
+            gradient[index] = (up - numpy_loss(shifted, X, y)) / (2 * h)
+        gradients[name] = gradient
+    return gradients
+
+
+@points(1)
+def test_gradients_agree_with_a_numerical_gradient(learner):
+    sizes = (3, 6, 4)
+    rng = np.random.default_rng(7)
+    while True:  # keep every hidden unit away from ReLU's kink, where differences mislead
+        weights = random_weights(rng, sizes)
+        X, y = rng.standard_normal((5, 3)), rng.integers(0, 4, 5)
+        if np.abs(X @ weights["W1"] + weights["b1"]).min() > 1e-2:
+            break
+    net, weights = net_with_weights(learner, sizes, weights)
+    _, grads = unpack_loss_and_grads(net.loss_and_grads(X, y))
+    expected = numerical_gradients(weights, X, y)
+    for name in NAMES:
+        what = f'grads["{name}"] against central differences of the loss'
+        expect_close(grads[name], expected[name], what=what, rtol=1e-5, atol=1e-7)
+
+
+# ------------------------------------------------------------- training
+
+
+def train_step_case(learner, tf):
+    sizes = (2, 5, 4)
+    rng = np.random.default_rng(8)
+    X, y = rng.standard_normal((12, 2)), rng.integers(0, 4, 12)
+    net, weights = net_with_weights(learner, sizes, random_weights(rng, sizes))
+    loss, grads = tf_loss_and_grads(tf, X, y, weights)
+    return net, X, y, weights, loss, grads
+
+
+@points(1)
+def test_train_step_returns_the_loss_before_the_update(learner, tf):
+    net, X, y, _, loss, _ = train_step_case(learner, tf)
+    got = net.train_step(X, y, 0.5)
+    expect_close(got, loss, what="the loss net.train_step(X, y, lr=0.5) returned (before updating)")
+
+
+@points(2)
+def test_train_step_moves_each_weight_by_minus_lr_times_its_gradient(learner, tf):
+    net, X, y, weights, _, grads = train_step_case(learner, tf)
+    net.train_step(X, y, 0.5)
+    for name in NAMES:
+        expect_close(
+            getattr(net, name),
+            weights[name] - 0.5 * grads[name],
+            what=f"net.{name} after train_step(X, y, lr=0.5) (= {name} - 0.5 * d{name})",
+        )
+
+
+@points(3)
+def test_trained_net_gets_99_percent_of_fresh_points_right(learner):
+    net = trained_net(learner)
+    X, y = quadrant_points(250, np.random.default_rng(7777))
+    accuracy = float(np.mean(predictions(net, X) == y))
+    if accuracy < 0.99:
+        raise CheckFailure(
+            f"after net.train with its default settings, {accuracy:.1%} of 1000 fresh points "
+            f"are in the right quadrant; at least 99% should be"
+        )
+
+
+@points(1)
+def test_trained_net_puts_2_2_in_quadrant_one(learner):
+    net = trained_net(learner)
+    label = predictions(net, np.array([[2.0, 2.0]]))[0]
+    if label != 0:
+        raise CheckFailure(f"the trained net puts (2, 2) in class {label}, not 0 (quadrant I)")
