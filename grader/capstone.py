@@ -216,7 +216,9 @@ def validate(layers, training, input_shape: tuple, n_classes: int, keras) -> Spe
     ]
     uses_conv = any(s["layer"] in ("conv2d", "max_pool", "avg_pool") for s in normalised)
     shape = tuple(input_shape) + ((1,) if uses_conv and len(input_shape) == 2 else ())
-    rank = len(shape)
+    # A dense first layer gets the images flattened for it, as the stubs promise.
+    implicit_flatten = normalised[0]["layer"] == "dense" and len(shape) > 1
+    rank = 1 if implicit_flatten else len(shape)
     for i, spec in enumerate(normalised):
         if spec["layer"] in ("conv2d", "max_pool", "avg_pool") and rank != 3:
             kind = spec["layer"]
@@ -225,6 +227,8 @@ def validate(layers, training, input_shape: tuple, n_classes: int, keras) -> Spe
             raise SpecError(f"LAYERS[{i}] (dense) needs vectors: put a flatten layer before it")
         if spec["layer"] == "flatten":
             rank = 1
+    if implicit_flatten:
+        normalised.insert(0, {"layer": "flatten"})
     model = keras_model(normalised, shape, keras)
     for spec, layer in zip(normalised, model.layers, strict=True):
         out_shape = tuple(layer.output.shape[1:])

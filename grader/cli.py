@@ -154,6 +154,40 @@ class _EpochBars:
         self.progress.stop()
 
 
+@main.command()
+@click.option(
+    "--data-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Folder searched first (or set NNLAB_DATA_DIR).",
+)
+def data(data_dir: Path | None) -> None:
+    """List each dataset, where it was found, and whether its checksum holds."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from grader.data import search_path, status
+
+    table = Table(title="nnlab datasets")
+    for column in ("dataset", "found in", "train", "test", "verified"):
+        table.add_column(column, overflow="fold")
+    rows = status(data_dir)
+    for row in rows:
+        style = "green" if row["verified"] in ("checksum ok", "structure only") else "red"
+        table.add_row(
+            row["name"],
+            row["where"] or "-",
+            f"{row['train_size']:,}",
+            f"{row['test_size']:,}",
+            f"[{style}]{row['verified']}[/]",
+        )
+    console = Console()
+    console.print(table)
+    if not all(row["found"] for row in rows):
+        folders = ", ".join(str(f) for f in search_path(data_dir))
+        console.print(f"Searched: {folders}. Set NNLAB_DATA_DIR or pass --data-dir.", markup=False)
+    sys.exit(0 if all(r["verified"] in ("checksum ok", "structure only") for r in rows) else 1)
+
+
 @main.command(name="list")
 @click.option(
     "--submission",

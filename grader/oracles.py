@@ -7,6 +7,7 @@ worker's start and pytest's collection; `tensorflow()` waits for it.
 from __future__ import annotations
 
 import os
+import sys
 import threading
 
 import numpy as np
@@ -61,11 +62,31 @@ def _restore_fd(fd: int, saved: int | None) -> None:
         os.close(saved)
 
 
+def _detach_python_stderr() -> None:
+    """Give Python's sys.stderr its own copy of file descriptor 2.
+
+    The import thread points fd 2 at /dev/null for a few seconds; whatever the
+    main thread prints meanwhile (a usage error, the progress spinner) must
+    still reach the terminal. Only done when sys.stderr is the process's own.
+    """
+    if sys.stderr is not sys.__stderr__ or sys.stderr is None:
+        return
+    try:
+        sys.stderr.flush()
+        copy = os.dup(2)
+    except (OSError, ValueError):
+        return
+    sys.stderr = open(  # noqa: SIM115 -- lives as long as the process
+        copy, "w", buffering=1, encoding=sys.__stderr__.encoding, errors="backslashreplace"
+    )
+
+
 def warm_up() -> None:
     """Start importing TensorFlow in the background (no-op if started)."""
     global _thread
     with _lock:
         if _thread is None:
+            _detach_python_stderr()
             _thread = threading.Thread(target=_import, name="tensorflow-import", daemon=True)
             _thread.start()
 

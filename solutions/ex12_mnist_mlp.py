@@ -30,12 +30,14 @@ learning rate 0.001, 5 epochs of batches of 64 -- is a good start.
 # STUB: LAYERS = []  # your network: a list of layer dicts (see above)
 LAYERS = [
     {"layer": "dense", "units": 256, "activation": "relu"},
+    {"layer": "dropout", "rate": 0.2},
     {"layer": "dense", "units": 128, "activation": "relu"},
+    {"layer": "dropout", "rate": 0.2},
     {"layer": "dense", "units": 10, "activation": "softmax"},
 ]
 # END SOLUTION
 
 # BEGIN SOLUTION
 # STUB: TRAINING = {}  # optimizer, learning_rate, epochs, batch_size
-TRAINING = {"optimizer": "adam", "learning_rate": 1e-3, "epochs": 8, "batch_size": 64}
+TRAINING = {"optimizer": "adam", "learning_rate": 1e-3, "epochs": 10, "batch_size": 64}
 # END SOLUTION

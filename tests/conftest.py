@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,11 @@ import pytest
 from grader.runner import grade_exercise
 
 KIT_ROOT = Path(__file__).resolve().parent.parent
+SHARED_DATASETS = KIT_ROOT.parent / "shared" / "datasets"
+
+# No test may need the network: a missing dataset is an error, never a download.
+os.environ["NNLAB_OFFLINE"] = "1"
+os.environ.setdefault("NNLAB_DATA_DIR", str(SHARED_DATASETS))
 
 
 @pytest.fixture(scope="session")

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
+import io
 import os
+import pickle
+import tarfile
 from pathlib import Path
 
 import numpy as np
@@ -197,3 +201,154 @@ def test_real_boston_housing_equals_keras_load_data_on_the_same_file(real_boston
     pairs = [(x_train, kx_train), (y_train, ky_train), (x_test, kx_test), (y_test, ky_test)]
     for ours, theirs in pairs:
         np.testing.assert_array_equal(ours, theirs)
+
+
+# ---------------------------------------------------------------- image datasets
+
+
+def _write_idx(path, array):
+    header = bytes([0, 0, 0x08, array.ndim]) + b"".join(
+        int(d).to_bytes(4, "big") for d in array.shape
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "wb") as handle:
+        handle.write(header + array.astype(np.uint8).tobytes())
+
+
+def _tiny_idx_arrays(seed=0):
+    rng = np.random.default_rng(seed)
+    return {
+        "x_train": rng.integers(0, 256, (6, 28, 28), dtype=np.uint8),
+        "y_train": rng.integers(0, 10, 6, dtype=np.uint8),
+        "x_test": rng.integers(0, 256, (3, 28, 28), dtype=np.uint8),
+        "y_test": rng.integers(0, 10, 3, dtype=np.uint8),
+    }
+
+
+def _expect(monkeypatch, name, arrays):
+    table = {
+        key: data._Expected(a.shape, str(a.dtype), hashlib.sha256(a.tobytes()).hexdigest())
+        for key, a in arrays.items()
+    }
+    monkeypatch.setitem(data._CHECKSUMS, name, table)
+
+
+def _write_idx_set(folder, arrays, gz=True):
+    names = dict(zip(("x_train", "y_train", "x_test", "y_test"), data.IDX_FILES, strict=True))
+    for key, base in names.items():
+        _write_idx(folder / (base + (".gz" if gz else "")), arrays[key])
+
+
+@pytest.mark.parametrize("gz", [True, False])
+def test_mnist_from_idx_files(tmp_path, monkeypatch, gz):
+    arrays = _tiny_idx_arrays()
+    _write_idx_set(tmp_path / "mnist", arrays, gz)
+    _expect(monkeypatch, "mnist", arrays)
+    (x_train, y_train), (x_test, y_test) = data.load("mnist", tmp_path)
+    assert x_train.dtype == np.uint8 and x_train.shape == (6, 28, 28)
+    np.testing.assert_array_equal(y_test, arrays["y_test"])
+
+
+def test_mnist_from_keras_npz(tmp_path, monkeypatch):
+    arrays = _tiny_idx_arrays(1)
+    np.savez(tmp_path / "mnist.npz", **arrays)
+    _expect(monkeypatch, "mnist", arrays)
+    (x_train, _), _ = data.load("mnist", tmp_path)
+    np.testing.assert_array_equal(x_train, arrays["x_train"])
+
+
+def test_changed_idx_content_is_corrupt(tmp_path, monkeypatch):
+    arrays = _tiny_idx_arrays()
+    _expect(monkeypatch, "fashion_mnist", arrays)
+    arrays["y_train"] = (arrays["y_train"] + 1) % 10
+    _write_idx_set(tmp_path / "fashion-mnist", arrays)
+    with pytest.raises(data.DatasetCorrupt, match="different values"):
+        data.load("fashion_mnist", tmp_path)
+
+
+def test_truncated_idx_file_is_corrupt(tmp_path):
+    path = tmp_path / "t.gz"
+    _write_idx(path, np.zeros((2, 28, 28), np.uint8))
+    with gzip.open(path, "rb") as handle:
+        body = handle.read()
+    with gzip.open(path, "wb") as handle:
+        handle.write(body[:-10])
+    with pytest.raises(data.DatasetCorrupt, match="bytes for shape"):
+        data._read_idx(path)
+
+
+def _cifar_batch_bytes(n, seed):
+    rng = np.random.default_rng(seed)
+    batch = {
+        b"data": rng.integers(0, 256, (n, 3072), dtype=np.uint8),
+        b"labels": [int(v) for v in rng.integers(0, 10, n)],
+    }
+    return pickle.dumps(batch), batch
+
+
+def test_cifar10_from_python_folder_with_a_subset_of_batches(tmp_path):
+    folder = tmp_path / "cifar-10-batches-py"
+    folder.mkdir()
+    raw, batch = _cifar_batch_bytes(4, 0)
+    (folder / "data_batch_1").write_bytes(raw)
+    (folder / "test_batch").write_bytes(_cifar_batch_bytes(2, 1)[0])
+    (x_train, y_train), (x_test, y_test) = data.load("cifar10", tmp_path)
+    assert x_train.shape == (4, 32, 32, 3) and y_train.shape == (4, 1)
+    assert x_test.shape == (2, 32, 32, 3) and x_train.dtype == np.uint8
+    # Keras' layout: rows of 1024 red, then green, then blue, each row-major.
+    assert x_train[0, 0, 1, 2] == batch[b"data"][0, 2048 + 1]
+
+
+def test_cifar10_from_the_tar_gz(tmp_path):
+    archive = tmp_path / "cifar-10-python.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        for name, n in (("data_batch_1", 3), ("data_batch_2", 2), ("test_batch", 2)):
+            raw = _cifar_batch_bytes(n, n)[0]
+            info = tarfile.TarInfo(f"cifar-10-batches-py/{name}")
+            info.size = len(raw)
+            tar.addfile(info, io.BytesIO(raw))
+    (x_train, _), (x_test, _) = data.load("cifar10", tmp_path)
+    assert len(x_train) == 5 and len(x_test) == 2
+
+
+def test_a_cifar_batch_that_unpickles_code_is_refused(tmp_path):
+    class Exploit:
+        def __reduce__(self):
+            return (os.system, ("echo pwned",))
+
+    folder = tmp_path / "cifar-10-batches-py"
+    folder.mkdir()
+    (folder / "data_batch_1").write_bytes(pickle.dumps({b"data": Exploit(), b"labels": []}))
+    (folder / "test_batch").write_bytes(_cifar_batch_bytes(2, 1)[0])
+    with pytest.raises(data.DatasetCorrupt, match="not allowed"):
+        data.load("cifar10", tmp_path)
+
+
+def test_missing_image_dataset_names_the_folders_and_the_files(tmp_path, monkeypatch):
+    monkeypatch.delenv("NNLAB_DATA_DIR", raising=False)
+    monkeypatch.setattr(data, "KIT_CACHE", tmp_path / "kit")
+    monkeypatch.setattr(data, "DEBIAN_DATASETS", tmp_path / "debian")
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    with pytest.raises(data.DatasetNotFound) as error:
+        data.load("cifar10", tmp_path / "mine")
+    text = str(error.value)
+    assert "cifar-10-batches-py" in text and str(tmp_path / "mine") in text
+    assert "NNLAB_DATA_DIR" in text
+
+
+def test_the_shared_mnist_and_cifar_subset_load_like_keras():
+    shared = Path(__file__).resolve().parents[2] / "shared" / "datasets"
+    (x_train, y_train), (x_test, y_test) = data.load("mnist", shared)
+    assert x_train.shape == (60000, 28, 28) and y_train.shape == (60000,)
+    assert x_train.dtype == y_train.dtype == np.uint8
+    assert x_test.shape == (10000, 28, 28) and int(y_train[0]) == 5
+    (cx, cy), (tx, ty) = data.load("cifar10", shared)
+    assert cx.shape == (10000, 32, 32, 3) and cy.shape == (10000, 1) and tx.shape[0] == 5000
+    assert sorted(np.unique(cy)) == list(range(10))
+
+
+def test_status_reports_every_dataset():
+    rows = {row["name"]: row for row in data.status()}
+    assert set(rows) == set(data.DATASETS)
+    assert rows["mnist"]["verified"] == "checksum ok"

@@ -21,6 +21,12 @@ def exercise(pytestconfig):
     return _collector(pytestconfig).exercise
 
 
+@pytest.fixture
+def note(request):
+    """Call note(text) to show text with the check's result even when it passes."""
+    return lambda text: request.node.user_properties.append(("note", str(text)))
+
+
 @pytest.fixture(scope="session")
 def collector(pytestconfig):
     """The runner's collector: report folder, training progress callback, artifacts."""

@@ -60,7 +60,7 @@ def test_parameter_count_matches_the_same_model_in_keras(spec, outcome):
 
 
 @points(8)
-def test_test_accuracy_reaches_the_bar(exercise, dataset, outcome, record_property):
+def test_test_accuracy_reaches_the_bar(exercise, dataset, outcome, note):
     (x_train, _), _ = dataset
     bar, why = exercise.bar_for(len(x_train))
     epochs = len(outcome.history)
@@ -71,4 +71,4 @@ def test_test_accuracy_reaches_the_bar(exercise, dataset, outcome, record_proper
     )
     if outcome.test_accuracy < bar:
         raise CheckFailure(summary)
-    record_property("note", summary)
+    note(summary)
