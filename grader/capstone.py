@@ -229,7 +229,11 @@ def validate(layers, training, input_shape: tuple, n_classes: int, keras) -> Spe
             rank = 1
     if implicit_flatten:
         normalised.insert(0, {"layer": "flatten"})
-    model = keras_model(normalised, shape, keras)
+    try:
+        model = keras_model(normalised, shape, keras)
+    except ValueError as error:  # Keras refuses e.g. a pool window larger than the image
+        first = str(error).strip().splitlines()[0]
+        raise SpecError(f"the image got too small for a layer (Keras says: {first})") from None
     for spec, layer in zip(normalised, model.layers, strict=True):
         out_shape = tuple(layer.output.shape[1:])
         if any(d == 0 for d in out_shape):
@@ -371,3 +375,63 @@ def describe_epoch(progress: dict) -> str:
     if progress.get("val_accuracy") is not None:
         line += f"  val_accuracy {progress['val_accuracy']:.4f}"
     return line
+
+
+def keras_optimizer(training: dict, keras):
+    """The Keras optimizer with the same settings as a normalised TRAINING dict."""
+    rate = training["learning_rate"]
+    if training.get("decay"):
+        d = training["decay"]
+        rate = keras.optimizers.schedules.ExponentialDecay(
+            rate, d["decay_steps"], d["decay_rate"], staircase=d["staircase"]
+        )
+    options = training["optimizer_options"]
+    if training["optimizer"] in ("sgd", "momentum"):
+        return keras.optimizers.SGD(rate, **options)
+    if training["optimizer"] == "rmsprop":
+        return keras.optimizers.RMSprop(rate, **options)
+    return keras.optimizers.Adam(rate, **options)
+
+
+def train_keras(spec: Spec, data, keras, seed: int = 0) -> dict:
+    """Train the same network in Keras, for comparison (trusted process).
+
+    Returns a dict: test_accuracy, val_accuracy (last epoch), seconds, epochs.
+    """
+    (x_train, y_train), (x_test, y_test) = data
+    keras.utils.set_random_seed(seed)
+    scale = np.float32(255.0)
+    shape = (
+        -1,
+        *(
+            [int(np.prod(x_train.shape[1:]))]
+            if spec.layers[0]["layer"] == "flatten"
+            else list(x_train.shape[1:]) + ([1] if x_train.ndim == 3 else [])
+        ),
+    )
+    x_fit = (x_train.astype(np.float32) / scale).reshape(shape)
+    x_eval = (x_test.astype(np.float32) / scale).reshape(shape)
+    model = keras_model(spec.layers, x_fit.shape[1:], keras)
+    model.compile(
+        keras_optimizer(spec.training, keras),
+        "sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    started = time.monotonic()
+    history = model.fit(
+        x_fit,
+        np.asarray(y_train).ravel(),
+        epochs=spec.training["epochs"],
+        batch_size=spec.training["batch_size"],
+        validation_split=spec.training["validation_split"],
+        verbose=0,
+    )
+    seconds = time.monotonic() - started
+    predictions = np.argmax(model.predict(x_eval, batch_size=512, verbose=0), axis=-1)
+    val = history.history.get("val_accuracy") or [None]
+    return {
+        "test_accuracy": float(np.mean(predictions == np.asarray(y_test).ravel())),
+        "val_accuracy": val[-1],
+        "seconds": seconds,
+        "epochs": spec.training["epochs"],
+    }

@@ -61,6 +61,11 @@ def main(ctx: click.Context, lang: str) -> None:
     type=click.Path(path_type=Path, file_okay=False),
     help="Where capstones write their plots [default: ./nnlab-report].",
 )
+@click.option(
+    "--compare-keras",
+    is_flag=True,
+    help="Capstones: also train the same network in Keras and show both.",
+)
 @click.pass_obj
 def exercise(
     obj: dict,
@@ -70,6 +75,7 @@ def exercise(
     output: Path | None,
     data_dir: Path | None,
     report_dir: Path | None,
+    compare_keras: bool,
 ) -> None:
     """Grade exercise NUMBER. Exit code 0 when every check passed, 1 otherwise."""
     from grader import oracles
@@ -101,6 +107,7 @@ def exercise(
             report_dir=report_dir,
             on_training=epochs.update if epochs else None,
             data_dir=data_dir,
+            compare_keras=compare_keras,
         )
     except (UnknownExercise, NotAvailable) as problem:
         raise click.UsageError(str(problem)) from None

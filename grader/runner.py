@@ -69,9 +69,11 @@ class _Collector:
         report_dir: Path | None = None,
         on_training=None,
         data_dir: Path | None = None,
+        compare_keras: bool = False,
     ):
         self.exercise = exercise
         self.data_dir = data_dir
+        self.compare_keras = compare_keras
         self.learner = learner
         self.lang = lang
         self.progress = progress
@@ -244,6 +246,7 @@ def grade_exercise(
     report_dir: Path | None = None,
     on_training=None,
     data_dir: Path | None = None,
+    compare_keras: bool = False,
 ) -> Report:
     """Grade exercise `number` of `submission`.
 
@@ -255,6 +258,7 @@ def grade_exercise(
     - report_dir: where capstones write their plots (default: ./nnlab-report/exNN).
     - on_training: optional callable(dict) receiving a capstone's streamed progress.
     - data_dir: a folder searched first for datasets (see grader/data.py).
+    - compare_keras: capstones also train the same network in Keras, for comparison.
 
     Returns:
     - a Report; learner mistakes of any kind are in it, never raised.
@@ -279,7 +283,9 @@ def grade_exercise(
     if path is not None:
         learner.start()
     report_dir = Path(report_dir or Path.cwd() / "nnlab-report") / f"ex{number:02d}"
-    collector = _Collector(exercise, learner, lang, progress, report_dir, on_training, data_dir)
+    collector = _Collector(
+        exercise, learner, lang, progress, report_dir, on_training, data_dir, compare_keras
+    )
     try:
         _run_checks(exercise.check_file, collector)
     finally:

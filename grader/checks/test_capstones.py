@@ -9,7 +9,7 @@ here, in the trusted process.
 import pytest
 
 from grader import data
-from grader.capstone import SpecError, save_plots, train_in_sandbox, validate
+from grader.capstone import SpecError, save_plots, train_in_sandbox, train_keras, validate
 from grader.checking import CheckFailure, points
 
 
@@ -72,3 +72,17 @@ def test_test_accuracy_reaches_the_bar(exercise, dataset, outcome, note):
     if outcome.test_accuracy < bar:
         raise CheckFailure(summary)
     note(summary)
+
+
+@points(0)
+def test_the_same_network_in_keras_for_comparison(collector, spec, dataset, outcome, keras, note):
+    """Not scored: with --compare-keras, Keras trains the same network beside yours."""
+    if not collector.compare_keras:
+        note("not run (use --compare-keras)")
+        return
+    theirs = train_keras(spec, dataset, keras)
+    note(
+        f"yours: test accuracy {outcome.test_accuracy:.2%} in {outcome.seconds:.0f} s; "
+        f"Keras: {theirs['test_accuracy']:.2%} in {theirs['seconds']:.0f} s "
+        f"(time ratio {outcome.seconds / theirs['seconds']:.2f})"
+    )

@@ -1,0 +1,72 @@
+"""One epoch of the MNIST CNN: our layers (the kit's trainer on solutions/) vs Keras.
+
+The seeds' model, 32c3-p2-64c3-p2-128-10 with Adam and batches of 64, is
+trained for one epoch by each, in this one process, on the real MNIST
+(NNLAB_DATA_DIR or --data-dir). Prints both epoch times, their ratio and both
+test accuracies.
+
+    python bench/cnn_epoch_vs_keras.py [--data-dir ../shared/datasets] [--epochs 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import types
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+LAYERS = [
+    {"layer": "conv2d", "filters": 32, "kernel_size": 3, "activation": "relu"},
+    {"layer": "max_pool", "pool_size": 2},
+    {"layer": "conv2d", "filters": 64, "kernel_size": 3, "activation": "relu"},
+    {"layer": "max_pool", "pool_size": 2},
+    {"layer": "flatten"},
+    {"layer": "dense", "units": 128, "activation": "relu"},
+    {"layer": "dense", "units": 10, "activation": "softmax"},
+]
+
+
+def main() -> None:
+    """Train one epoch each way and print the comparison."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", default=None)
+    parser.add_argument("--epochs", type=int, default=1)
+    args = parser.parse_args()
+    import numpy as np
+
+    from grader import capstone, data, oracles
+
+    keras = oracles.keras()
+    dataset = data.load("mnist", args.data_dir)
+    training = {
+        "optimizer": "adam",
+        "learning_rate": 1e-3,
+        "epochs": args.epochs,
+        "batch_size": 64,
+        "validation_split": 0.0,
+    }
+    spec = capstone.validate(LAYERS, training, (28, 28), 10, keras)
+
+    # Our side: the trainer that runs in the sandbox, here in-process on the references.
+    sys.path.insert(0, str(ROOT / "solutions"))
+    sys.modules["nnlab_channel"] = types.SimpleNamespace(report=lambda message: None)
+    from grader.sandbox import trainer
+
+    (x_train, y_train), (x_test, y_test) = dataset
+    started = time.monotonic()
+    ours = trainer.fit_and_predict(spec.layers, spec.training, x_train, y_train, x_test)
+    our_seconds = time.monotonic() - started
+    our_accuracy = float(np.mean(ours["predictions"] == y_test))
+    theirs = capstone.train_keras(spec, dataset, keras)
+    print(f"MNIST CNN, {args.epochs} epoch(s), batch 64, Adam 1e-3, 60,000 images")
+    print(f"  ours : {our_seconds:6.1f} s   test accuracy {our_accuracy:.2%}")
+    print(f"  Keras: {theirs['seconds']:6.1f} s   test accuracy {theirs['test_accuracy']:.2%}")
+    print(f"  time ratio ours / Keras: {our_seconds / theirs['seconds']:.2f} (goal <= 1.2)")
+
+
+if __name__ == "__main__":
+    main()
