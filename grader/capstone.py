@@ -342,7 +342,7 @@ def save_plots(outcome: TrainingOutcome, folder: Path, title: str, class_names=N
         yticks=range(n),
         xlabel="predicted",
         ylabel="true",
-        title=f"{title}: confusion matrix (test accuracy {outcome.test_accuracy:.2%})",
+        title=f"{title}\nconfusion matrix, test accuracy {outcome.test_accuracy:.2%}",
     )
     axis.set_xticklabels(names, rotation=45, ha="right")
     axis.set_yticklabels(names)

@@ -117,3 +117,41 @@ def test_selfcheck_one_exercise(runner):
     result = runner.invoke(main, ["selfcheck", "2"])
     assert result.exit_code == 0, result.output
     assert "ok" in result.output and "solution 14/14, stub 0" in result.output
+
+
+def test_data_lists_every_dataset_and_where_it_was_found(runner):
+    result = runner.invoke(main, ["data"])
+    assert result.exit_code == 0, result.output
+    for name in ("mnist", "fashion_mnist", "cifar10", "boston_housing"):
+        assert name in result.output
+    assert "checksum ok" in result.output
+
+
+def test_a_missing_dataset_fails_the_capstone_with_a_plain_message(
+    runner, kit_root, tmp_path, monkeypatch
+):
+    from grader import data
+
+    monkeypatch.delenv("NNLAB_DATA_DIR")
+    monkeypatch.setattr(data, "KIT_CACHE", tmp_path / "kit")
+    monkeypatch.setattr(data, "DEBIAN_DATASETS", tmp_path / "debian")
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    result = runner.invoke(
+        main,
+        [
+            "exercise",
+            "15",
+            "--submission",
+            str(kit_root / "solutions"),
+            "--format",
+            "json",
+            "--data-dir",
+            str(tmp_path / "empty"),
+        ],
+    )
+    assert result.exit_code == 1
+    report = json.loads(result.output)
+    assert report["score"] == 0
+    message = report["checks"][0]["message"]
+    assert "fashion_mnist dataset was not found" in message and "apt-get install" in message
+    assert "internal error" not in result.output
