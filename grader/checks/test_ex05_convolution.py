@@ -1,0 +1,340 @@
+"""Checks for exercise 5: the forward pass of a 2-D convolution, against tf.nn.conv2d."""
+
+import time
+
+import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
+
+from grader.checking import CheckFailure, expect_close, expect_equal, points
+from grader.sandbox import LearnerError, LearnerTimeout
+
+PADDINGS = ("valid", "VALID", "Valid", "same", "SAME", "Same")
+paddings = st.sampled_from(PADDINGS)
+strides = st.integers(1, 3) | st.tuples(st.integers(1, 3), st.integers(1, 3))
+
+SPEED_BOUND = 20  # the curriculum's bound: at most 20x the reference's time
+BIG_X_SHAPE, BIG_W_SHAPE = (64, 28, 28, 8), (3, 3, 8, 16)
+PROBE_IMAGES = 2  # a first call on a few images catches a loop over pixels without a long wait
+
+
+class ConvCase:
+    """Inputs of one convolution; shown to the learner by shapes and settings."""
+
+    def __init__(self, x, w, b, stride, padding):
+        self.x, self.w, self.b, self.stride, self.padding = x, w, b, stride, padding
+
+    @property
+    def strides(self) -> list[int]:
+        return [self.stride] * 2 if isinstance(self.stride, int) else list(self.stride)
+
+    def __repr__(self) -> str:
+        return (
+            f"x of shape {self.x.shape}, w of shape {self.w.shape}, "
+            f"stride={self.stride!r}, padding={self.padding!r}"
+        )
+
+
+@st.composite
+def conv_cases(draw, padding=paddings, kernel_larger_than_image=False):
+    """Random float64 NHWC x, HWIO w and bias; VALID kernels fit inside the image.
+
+    kernel_larger_than_image: SAME padding with kh > H or kw > W (or both).
+    """
+    mode = draw(padding)
+    n, c_in, c_out = draw(st.integers(1, 4)), draw(st.integers(1, 5)), draw(st.integers(1, 5))
+    kh, kw = draw(st.integers(1, 5)), draw(st.integers(1, 5))
+    if mode.lower() == "valid":
+        h, w = draw(st.integers(kh, 12)), draw(st.integers(kw, 12))
+    elif kernel_larger_than_image:
+        axes = draw(st.sampled_from(["height", "width", "both"]))
+        kh = draw(st.integers(2, 5)) if axes != "width" else kh
+        kw = draw(st.integers(2, 5)) if axes != "height" else kw
+        h = draw(st.integers(1, kh - 1)) if axes != "width" else draw(st.integers(1, 12))
+        w = draw(st.integers(1, kw - 1)) if axes != "height" else draw(st.integers(1, 12))
+    else:
+        h, w = draw(st.integers(1, 12)), draw(st.integers(1, 12))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    return ConvCase(
+        x=rng.standard_normal((n, h, w, c_in)),
+        w=rng.standard_normal((kh, kw, c_in, c_out)),
+        b=rng.standard_normal(c_out),
+        stride=draw(strides),
+        padding=mode,
+    )
+
+
+def _tf_conv(tf, x, w, b, strides, padding):
+    """tf.nn.conv2d(x, w) + b in float64; padding a TF string or explicit pairs."""
+    x, w = tf.constant(x, tf.float64), tf.constant(np.ascontiguousarray(w), tf.float64)
+    return (tf.nn.conv2d(x, w, strides, padding) + b).numpy()
+
+
+def _same_pads(n, k, s):
+    """TensorFlow's SAME padding (before, after) along one axis."""
+    total = max((-(-n // s) - 1) * s + k - n, 0)
+    return total // 2, total - total // 2
+
+
+def _diagnosis(tf, got, case) -> str:
+    """A guess at the learner's mistake, or "" when none fits (or a variant cannot run)."""
+    try:
+        return _guess(tf, got, case)
+    except Exception:  # noqa: BLE001 -- e.g. TF refusing a variant's shape: no guess then
+        return ""
+
+
+def _guess(tf, got, case) -> str:
+    """A guess at the learner's mistake, from cheap variants of the computation."""
+    got = np.asarray(got, dtype=np.float64)
+    x, w, b, s, mode = case.x, case.w, case.b, case.strides, case.padding.upper()
+    right = _tf_conv(tf, x, w, b, s, mode)
+    if got.shape != right.shape:
+        for other in ("VALID", "SAME"):
+            if other != mode and got.shape == _tf_conv(tf, x, w, b, s, other).shape:
+                return f"the output has the shape of {other} padding, not {mode}"
+        if s != [1, 1] and got.shape == _tf_conv(tf, x, w, b, [1, 1], mode).shape:
+            return "the output has the shape of stride 1: was the stride ignored?"
+        return ""
+    guesses = [
+        (
+            _tf_conv(tf, x, w[::-1, ::-1], b, s, mode),
+            "looks like the kernel was flipped: convolution in deep learning is "
+            "cross-correlation, use w as it is",
+        ),
+        (_tf_conv(tf, x, w, 0.0, s, mode), "looks like the bias b was not added"),
+    ]
+    if mode == "SAME":
+        top, bottom = _same_pads(x.shape[1], w.shape[0], s[0])
+        left, right_side = _same_pads(x.shape[2], w.shape[1], s[1])
+        if (top, left) != (bottom, right_side):
+            swapped = [[0, 0], [bottom, top], [right_side, left], [0, 0]]
+            guesses.append(
+                (
+                    _tf_conv(tf, x, w, b, s, swapped),
+                    "SAME padding put on the wrong side: TensorFlow puts total // 2 zeros "
+                    "before (top/left) and the odd one after (bottom/right)",
+                )
+            )
+    matches = [
+        message
+        for variant, message in guesses
+        if variant.shape == got.shape and np.allclose(got, variant, rtol=1e-6, atol=1e-8)
+    ]
+    if len(matches) > 1:
+        return "this input cannot tell which of these it is:\n- " + "\n- ".join(matches)
+    return matches[0] if matches else ""
+
+
+def _expect_conv(tf, got, case, what="conv2d_forward(x, w, b, stride, padding)"):
+    expected = _tf_conv(tf, case.x, case.w, case.b, case.strides, case.padding.upper())
+    try:
+        expect_close(got, expected, what=what)
+    except CheckFailure as failure:
+        hint = _diagnosis(tf, got, case)
+        raise CheckFailure(f"{failure}\n{hint}" if hint else str(failure)) from None
+
+
+def _forward(learner, case):
+    return learner.conv2d_forward(case.x, case.w, case.b, stride=case.stride, padding=case.padding)
+
+
+# ---------------------------------------------------------------- sizes and padding
+
+
+@points(2)
+@given(n=st.integers(1, 30), k=st.integers(1, 7), stride=st.integers(1, 4), padding=paddings)
+def test_conv_output_size_matches_tensorflow(learner, tf, n, k, stride, padding):
+    if padding.lower() == "valid" and k > n:
+        expected = 0  # no window fits (TensorFlow refuses such shapes, the curriculum says 0)
+    else:
+        probe = tf.nn.conv2d(
+            tf.zeros((1, n, 1, 1), tf.float64),
+            tf.zeros((k, 1, 1, 1), tf.float64),
+            [stride, 1],
+            padding.upper(),
+        )
+        expected = int(probe.shape[1])
+    got = learner.conv_output_size(n, k, stride, padding)
+    expect_equal(got, expected, what=f"conv_output_size({n}, {k}, {stride}, {padding!r})")
+
+
+@points(1)
+def test_conv_output_size_worked_examples(learner):
+    for args, expected in [
+        ((28, 3, 1, "valid"), 26),
+        ((7, 3, 2, "valid"), 3),
+        ((28, 3, 1, "same"), 28),
+        ((7, 3, 2, "same"), 4),
+        ((2, 3, 1, "valid"), 0),
+    ]:
+        got = learner.conv_output_size(*args)
+        expect_equal(got, expected, what=f"conv_output_size{args}")
+
+
+@points(1)
+def test_conv_output_size_rejects_unknown_padding(learner):
+    conv_output_size = learner.conv_output_size  # a missing function fails here, plainly
+    try:
+        got = conv_output_size(5, 3, 1, "full")
+    except LearnerError as error:
+        if error.error_type == "ValueError":
+            return
+        raise CheckFailure(
+            f"conv_output_size(5, 3, 1, 'full') should raise ValueError, "
+            f"it raised {error.error_type}"
+        ) from None
+    raise CheckFailure(f"conv_output_size(5, 3, 1, 'full') should raise ValueError, got {got!r}")
+
+
+@points(2)
+@given(n=st.integers(1, 30), k=st.integers(1, 7), stride=st.integers(1, 4))
+def test_same_padding_follows_tensorflows_rule(learner, n, k, stride):
+    expected = _same_pads(n, k, stride)
+    got = learner.same_padding(n, k, stride)
+    what = f"same_padding({n}, {k}, {stride})"
+    try:
+        got = tuple(int(v) for v in got)
+    except (TypeError, ValueError):
+        raise CheckFailure(f"{what} should be a pair (before, after), got {got!r}") from None
+    if got != expected and got == expected[::-1]:
+        raise CheckFailure(
+            f"{what} is {got}, expected {expected}: SAME padding put on the wrong side, "
+            f"TensorFlow puts total // 2 before (top/left) and the odd zero after (bottom/right)"
+        )
+    expect_equal(got, expected, what=what)
+
+
+@points(1)
+def test_same_padding_worked_examples(learner):
+    for args, expected in [((5, 3, 1), (1, 1)), ((6, 3, 2), (0, 1)), ((5, 4, 1), (1, 2))]:
+        got = learner.same_padding(*args)
+        expect_equal(tuple(int(v) for v in got), expected, what=f"same_padding{args}")
+
+
+# ---------------------------------------------------------------- the convolution
+
+
+@points(1)
+def test_vertical_edge_kernel_finds_the_edge(learner):
+    image = np.zeros((1, 8, 8, 1))
+    image[0, :, :4, 0] = 10.0
+    kernel = np.array([[1.0, 0.0, -1.0]] * 3).reshape(3, 3, 1, 1)
+    got = learner.conv2d_forward(image, kernel, np.zeros(1))
+    expected = np.tile([0.0, 0.0, 30.0, 30.0, 0.0, 0.0], (6, 1)).reshape(1, 6, 6, 1)
+    what = "the 8x8 edge image convolved with the vertical-edge kernel [[1, 0, -1]] * 3"
+    array = np.asarray(got, dtype=np.float64)
+    if array.shape == expected.shape and np.allclose(array, -expected):
+        raise CheckFailure(
+            f"{what} gives rows [0, 0, -30, -30, 0, 0], expected [0, 0, 30, 30, 0, 0]: "
+            "looks like the kernel was flipped (deep learning's convolution is cross-correlation)"
+        )
+    expect_close(got, expected, what=what)
+
+
+@points(3)
+@given(case=conv_cases(padding=st.sampled_from(["valid", "VALID", "Valid"])))
+def test_conv2d_forward_with_valid_padding_matches_tensorflow(learner, tf, case):
+    _expect_conv(tf, _forward(learner, case), case)
+
+
+@points(3)
+@given(case=conv_cases(padding=st.sampled_from(["same", "SAME", "Same"])))
+def test_conv2d_forward_with_same_padding_matches_tensorflow(learner, tf, case):
+    _expect_conv(tf, _forward(learner, case), case)
+
+
+@points(1)
+@given(case=conv_cases(padding=st.sampled_from(["same", "SAME"]), kernel_larger_than_image=True))
+def test_conv2d_forward_with_a_kernel_larger_than_the_image(learner, tf, case):
+    _expect_conv(tf, _forward(learner, case), case)
+
+
+@points(1)
+def test_conv2d_forward_defaults_to_stride_1_and_valid_padding(learner, tf):
+    rng = np.random.default_rng(5)
+    case = ConvCase(
+        rng.standard_normal((2, 7, 6, 3)),
+        rng.standard_normal((3, 2, 3, 4)),
+        rng.standard_normal(4),
+        1,
+        "valid",
+    )
+    _expect_conv(
+        tf, learner.conv2d_forward(case.x, case.w, case.b), case, "conv2d_forward(x, w, b)"
+    )
+
+
+@points(1)
+def test_conv2d_param_count_of_rgb_filters_matches_keras(learner, keras):
+    for filters in (1, 2):
+        layer = keras.layers.Conv2D(filters, 3)
+        layer.build((None, 8, 8, 3))
+        expected = int(layer.count_params())
+        got = learner.conv2d_param_count(3, 3, 3, filters)
+        expect_equal(got, expected, what=f"conv2d_param_count(3, 3, 3, {filters}) (Keras says)")
+
+
+@points(1)
+@given(
+    kh=st.integers(1, 7), kw=st.integers(1, 7), c_in=st.integers(1, 64), filters=st.integers(1, 64)
+)
+def test_conv2d_param_count_is_weights_plus_one_bias_per_filter(learner, kh, kw, c_in, filters):
+    got = learner.conv2d_param_count(kh, kw, c_in, filters)
+    expected = (kh * kw * c_in + 1) * filters
+    expect_equal(got, expected, what=f"conv2d_param_count({kh}, {kw}, {c_in}, {filters})")
+
+
+# ---------------------------------------------------------------- speed
+
+
+def _best_seconds(function, repeat=3) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        started = time.perf_counter()
+        function()
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+def _learner_seconds(learner, name, args, what):
+    """Run learner's `name` and return (result, compute seconds); a timeout says vectorise."""
+    try:
+        result = learner.call(name, *args)
+    except LearnerTimeout:
+        raise CheckFailure(
+            f"{what} did not finish within the time allowed for one call: vectorise it, "
+            "a Python loop over pixels is far too slow to train a network with"
+        ) from None
+    return result, learner.last_call_seconds
+
+
+def _too_slow(what, seconds, reference_seconds, took="took") -> CheckFailure:
+    return CheckFailure(
+        f"{what} {took} {seconds:.3g} s, {seconds / reference_seconds:.0f}x the reference's "
+        f"{reference_seconds:.3g} s (at most {SPEED_BOUND}x is allowed): vectorise it with "
+        "im2col (gather every window into one matrix, then one matrix product) instead of "
+        "Python loops over pixels"
+    )
+
+
+@points(2)
+def test_conv2d_forward_is_vectorised(learner, reference):
+    rng = np.random.default_rng(2024)
+    x, w = rng.standard_normal(BIG_X_SHAPE), rng.standard_normal(BIG_W_SHAPE)
+    b = rng.standard_normal(BIG_W_SHAPE[-1])
+    what = f"conv2d_forward on a {BIG_X_SHAPE} batch with sixteen 3x3 filters"
+    _, probe = _learner_seconds(learner, "conv2d_forward", (x[:PROBE_IMAGES], w, b), what)
+    expected = reference.conv2d_forward(x, w, b)
+    bound = _best_seconds(lambda: reference.conv2d_forward(x, w, b))
+    estimate = probe * len(x) / PROBE_IMAGES
+    if estimate > 2 * SPEED_BOUND * bound:  # hopeless: no need to wait for the whole batch
+        raise _too_slow(what, estimate, bound, took=f"would take (timed on {PROBE_IMAGES} images)")
+    got, seconds = _learner_seconds(learner, "conv2d_forward", (x, w, b), what)
+    expect_close(got, expected, what=what)
+    for _ in range(2):
+        if seconds <= SPEED_BOUND * bound:
+            return
+        seconds = min(seconds, _learner_seconds(learner, "conv2d_forward", (x, w, b), what)[1])
+    if seconds > SPEED_BOUND * bound:
+        raise _too_slow(what, seconds, bound)

@@ -1,0 +1,325 @@
+"""Checks for exercise 6: max and average pooling, against tf.nn.max_pool2d / avg_pool2d.
+
+Random inputs are tie-free (a shuffled set of distinct values), so every
+window has one maximum; ties have their own checks. TensorFlow's gradient of
+avg_pool2d is wrong for SAME padding when the window is larger than the
+input (TensorFlow issue #48773): those shapes are checked against the
+gradient derived from TensorFlow's forward pass instead (average pooling is
+linear, so its gradient is the transpose of its matrix).
+"""
+
+import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
+
+from grader.checking import CheckFailure, expect_close, points
+from grader.oracles import tensorflow, tf_gradient
+
+VALID = ("valid", "VALID", "Valid")
+SAME = ("same", "SAME", "Same")
+sizes = st.integers(1, 5) | st.tuples(st.integers(1, 5), st.integers(1, 5))
+strides = st.none() | st.integers(1, 3) | st.tuples(st.integers(1, 3), st.integers(1, 3))
+
+
+def _pair(v) -> tuple[int, int]:
+    return (v, v) if isinstance(v, int) else tuple(v)
+
+
+class PoolCase:
+    """Inputs of one pooling call; shown to the learner by shape and settings."""
+
+    def __init__(self, x, pool_size, stride, padding, dout=None):
+        self.x, self.pool_size, self.stride, self.padding = x, pool_size, stride, padding
+        self.dout = dout
+
+    @property
+    def window(self) -> list[int]:
+        return list(_pair(self.pool_size))
+
+    @property
+    def strides(self) -> list[int]:
+        return list(_pair(self.pool_size if self.stride is None else self.stride))
+
+    @property
+    def kwargs(self) -> dict:
+        """Keyword arguments for the learner: no stride when it should default."""
+        extra = {} if self.stride is None else {"stride": self.stride}
+        return {"pool_size": self.pool_size, **extra, "padding": self.padding}
+
+    def __repr__(self) -> str:
+        stride = "" if self.stride is None else f"stride={self.stride!r}, "
+        return (
+            f"x of shape {self.x.shape}, pool_size={self.pool_size!r}, {stride}"
+            f"padding={self.padding!r}"
+        )
+
+
+def _distinct_values(rng, shape) -> np.ndarray:
+    """Tie-free values of both signs: a shuffled range, scaled."""
+    size = int(np.prod(shape))
+    return (rng.permutation(size).reshape(shape) - size / 2.0) / 4.0
+
+
+@st.composite
+def pool_cases(draw, paddings=VALID + SAME, window_fits=False, window_larger=False, values=None):
+    """A random PoolCase with its upstream gradient `dout`.
+
+    window_fits: the window is at most the image (always so for VALID);
+    window_larger: SAME padding with a window larger than the image.
+    values: None for tie-free values, else a list of values to draw (with ties).
+    """
+    mode = draw(st.sampled_from(paddings))
+    pool_size = draw(sizes)
+    ph, pw = _pair(pool_size)
+    n, c = draw(st.integers(1, 4)), draw(st.integers(1, 5))
+    if mode.lower() == "valid" or window_fits:
+        h, w = draw(st.integers(ph, 12)), draw(st.integers(pw, 12))
+    elif window_larger:
+        axes = draw(st.sampled_from(["height", "width", "both"]))
+        if axes != "width":
+            ph = draw(st.integers(2, 5))
+        if axes != "height":
+            pw = draw(st.integers(2, 5))
+        pool_size = (ph, pw)
+        h = draw(st.integers(1, ph - 1)) if axes != "width" else draw(st.integers(1, 12))
+        w = draw(st.integers(1, pw - 1)) if axes != "height" else draw(st.integers(1, 12))
+    else:
+        h, w = draw(st.integers(1, 12)), draw(st.integers(1, 12))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    shape = (n, h, w, c)
+    x = _distinct_values(rng, shape) if values is None else rng.choice(values, size=shape)
+    case = PoolCase(x, pool_size, draw(strides), mode)
+    case.dout = rng.standard_normal(_tf_max_pool(case).shape)
+    return case
+
+
+def _tf_pool(name, case, x=None, padding=None, strides=None):
+    """tf.nn.<name> of case.x (or x), optionally with another padding or strides."""
+    tf = tensorflow()
+    # Always an explicit float64 constant: given a NumPy array, TF 2.21's eager
+    # max_pool2d (whose dtype attribute defaults to float32) computes in float32
+    # from its second call on.
+    x = tf.constant(np.asarray(case.x if x is None else x, dtype=np.float64), tf.float64)
+    mode = padding or case.padding.upper()
+    return getattr(tf.nn, name)(x, case.window, strides or case.strides, mode).numpy()
+
+
+def _tf_max_pool(case, **variant):
+    return _tf_pool("max_pool2d", case, **variant)
+
+
+def _tf_avg_pool(case, **variant):
+    return _tf_pool("avg_pool2d", case, **variant)
+
+
+def _same_pads(n, k, s):
+    """TensorFlow's SAME padding (before, after) along one axis."""
+    total = max((-(-n // s) - 1) * s + k - n, 0)
+    return total // 2, total - total // 2
+
+
+def _zero_padded(case) -> np.ndarray:
+    """case.x with its SAME padding as real zeros."""
+    (ph, pw), (sh, sw) = case.window, case.strides
+    pads = (
+        (0, 0),
+        _same_pads(case.x.shape[1], ph, sh),
+        _same_pads(case.x.shape[2], pw, sw),
+        (0, 0),
+    )
+    return np.pad(case.x, pads)
+
+
+def _shape_hint(got, case, pool) -> str:
+    """Why the learner's output may have the wrong shape ("" if no guess fits)."""
+    try:
+        return _guess_shape(np.shape(got), case, pool)
+    except Exception:  # noqa: BLE001 -- e.g. TF refusing a variant's shape: no guess then
+        return ""
+
+
+def _guess_shape(shape, case, pool) -> str:
+    if case.stride is None and shape == pool(case, strides=[1, 1]).shape:
+        return (
+            "the output has the shape of stride 1: the stride should default to pool_size (Keras)"
+        )
+    for other in ("VALID", "SAME"):
+        if other != case.padding.upper() and shape == pool(case, padding=other).shape:
+            return f"the output has the shape of {other} padding, not {case.padding.upper()}"
+    return ""
+
+
+def _expect_pool(got, expected, case, what, pool=None, variants=()):
+    """expect_close, plus a guess at the mistake when it fails.
+
+    pool: the forward oracle, to explain a wrong output shape; variants: pairs
+    (wrong result, what mistake gives it).
+    """
+    try:
+        expect_close(got, expected, what=what)
+    except CheckFailure as failure:
+        wrong_shape = pool is not None and np.shape(got) != expected.shape
+        hint = _shape_hint(got, case, pool) if wrong_shape else ""
+        array = np.asarray(got, dtype=np.float64)
+        for variant, message in variants:
+            if array.shape == variant.shape and np.allclose(array, variant, rtol=1e-6, atol=1e-8):
+                hint = message
+                break
+        raise CheckFailure(f"{failure}\n{hint}" if hint else str(failure)) from None
+
+
+def _max_pool_backward(learner, case):
+    return learner.max_pool_backward(case.dout, case.x, **case.kwargs)
+
+
+def _avg_pool_backward(learner, case):
+    return learner.avg_pool_backward(case.dout, case.x, **case.kwargs)
+
+
+def _tape(case, pool_function):
+    tf = tensorflow()
+    window, strides, mode = case.window, case.strides, case.padding.upper()
+    (expected,) = tf_gradient(
+        lambda t: getattr(tf.nn, pool_function)(t, window, strides, mode), [case.x], case.dout
+    )
+    return expected
+
+
+def _avg_pool_gradient_from_forward(case) -> np.ndarray:
+    """avg_pool2d's gradient as the transpose of its forward pass (it is linear).
+
+    The forward of every one-hot image of one channel gives the pooling
+    matrix, one column per input pixel.
+    """
+    n, h, w, c = case.x.shape
+    basis = np.eye(h * w).reshape(h * w, h, w, 1)
+    matrix = _tf_avg_pool(case, x=basis).reshape(h * w, -1)  # (pixels, outputs)
+    dout = case.dout.reshape(n, -1, c)  # (n, outputs, c)
+    return np.einsum("po,noc->npc", matrix, dout).reshape(n, h, w, c)
+
+
+def _padding_hint(case) -> list:
+    """The variant that lets padded cells count in a SAME average."""
+    if case.padding.upper() != "SAME":
+        return []
+    counted = _tf_avg_pool(case, x=_zero_padded(case), padding="VALID")
+    return [
+        (
+            counted,
+            "the average counted padded cells: with SAME padding, divide each window's sum "
+            "by the number of real (not padded) cells in it",
+        )
+    ]
+
+
+# ---------------------------------------------------------------- forward
+
+
+@points(2)
+@given(case=pool_cases())
+def test_max_pool_forward_matches_tensorflow(learner, case):
+    got = learner.max_pool_forward(case.x, **case.kwargs)
+    variants = []
+    if case.padding.upper() == "SAME":
+        zeros = _tf_max_pool(case, x=_zero_padded(case), padding="VALID")
+        variants.append((zeros, "padded cells won the max: pad with -inf so they never win"))
+    _expect_pool(got, _tf_max_pool(case), case, "max_pool_forward(x, ...)", _tf_max_pool, variants)
+
+
+@points(1)
+@given(case=pool_cases(paddings=VALID))
+def test_avg_pool_forward_with_valid_padding_matches_tensorflow(learner, case):
+    got = learner.avg_pool_forward(case.x, **case.kwargs)
+    _expect_pool(got, _tf_avg_pool(case), case, "avg_pool_forward(x, ...)", _tf_avg_pool)
+
+
+@points(2)
+@given(case=pool_cases(paddings=SAME))
+def test_avg_pool_forward_with_same_padding_averages_only_real_cells(learner, case):
+    got = learner.avg_pool_forward(case.x, **case.kwargs)
+    _expect_pool(
+        got, _tf_avg_pool(case), case, "avg_pool_forward(x, ...)", _tf_avg_pool, _padding_hint(case)
+    )
+
+
+FOUR_BY_FOUR = np.array([[1, 3, 2, 1], [4, 2, 0, 1], [5, 6, 1, 2], [0, 1, 3, 4]], float)
+
+
+@points(1)
+def test_pooling_a_4x4_image_with_2x2_windows(learner):
+    x = FOUR_BY_FOUR.reshape(1, 4, 4, 1)
+    for name, expected in [
+        ("max_pool_forward", [[4.0, 2.0], [6.0, 4.0]]),
+        ("avg_pool_forward", [[2.5, 1.0], [3.0, 2.5]]),
+    ]:
+        got = getattr(learner, name)(x)
+        what = f"{name}(x) of the 4x4 example with the default pool_size=2"
+        if np.shape(got) == (1, 3, 3, 1):
+            raise CheckFailure(
+                f"{what} has shape (1, 3, 3, 1), expected (1, 2, 2, 1): the stride should "
+                "default to pool_size (Keras), so the 2x2 windows do not overlap"
+            )
+        expect_close(got, np.reshape(expected, (1, 2, 2, 1)), what=what)
+
+
+@points(1)
+def test_pooling_stride_defaults_to_the_pool_size(learner):
+    rng = np.random.default_rng(6)
+    for pool_size, mode in ((3, "valid"), ((3, 2), "same")):
+        case = PoolCase(_distinct_values(rng, (2, 7, 6, 3)), pool_size, None, mode)
+        for name, pool in (("max_pool_forward", _tf_max_pool), ("avg_pool_forward", _tf_avg_pool)):
+            got = getattr(learner, name)(case.x, pool_size, padding=mode)
+            what = f"{name}(x, pool_size={pool_size!r}, padding={mode!r})"
+            _expect_pool(got, pool(case), case, what, pool)
+
+
+# ---------------------------------------------------------------- backward
+
+
+@points(3)
+@given(case=pool_cases())
+def test_max_pool_backward_matches_gradient_tape(learner, case):
+    got = _max_pool_backward(learner, case)
+    _expect_pool(got, _tape(case, "max_pool2d"), case, "max_pool_backward(dout, x, ...)")
+
+
+@points(1)
+def test_max_pool_backward_gives_a_tied_window_to_its_first_maximum(learner):
+    x = np.ones((1, 2, 2, 1))
+    got = np.asarray(learner.max_pool_backward(np.ones((1, 1, 1, 1)), x), dtype=np.float64)
+    what = "max_pool_backward(1, [[1, 1], [1, 1]])"
+    if got.shape == x.shape and np.allclose(got, 1.0):
+        raise CheckFailure(
+            f"{what} gave gradient 1 to every tied maximum: TensorFlow gives the whole "
+            "gradient to the first one in row-major order, [[1, 0], [0, 0]]"
+        )
+    if got.shape == x.shape and np.allclose(got, 0.25):
+        raise CheckFailure(
+            f"{what} shared the gradient among the tied maxima: TensorFlow gives all of it "
+            "to the first one in row-major order, [[1, 0], [0, 0]]"
+        )
+    expect_close(got, [[[[1.0], [0.0]], [[0.0], [0.0]]]], what=what)
+
+
+@points(2)
+@given(case=pool_cases(values=[-1.0, 0.0, 1.0]))
+def test_max_pool_backward_with_ties_matches_gradient_tape(learner, case):
+    got = _max_pool_backward(learner, case)
+    what = "max_pool_backward(dout, x, ...) on an input with tied maxima"
+    _expect_pool(got, _tape(case, "max_pool2d"), case, what)
+
+
+@points(2)
+@given(case=pool_cases(window_fits=True))
+def test_avg_pool_backward_matches_gradient_tape(learner, case):
+    # window_fits keeps clear of TensorFlow's wrong gradient (issue #48773).
+    got = _avg_pool_backward(learner, case)
+    _expect_pool(got, _tape(case, "avg_pool2d"), case, "avg_pool_backward(dout, x, ...)")
+
+
+@points(1)
+@given(case=pool_cases(paddings=SAME, window_larger=True))
+def test_avg_pool_backward_with_a_window_larger_than_the_image(learner, case):
+    got = _avg_pool_backward(learner, case)
+    expected = _avg_pool_gradient_from_forward(case)
+    _expect_pool(got, expected, case, "avg_pool_backward(dout, x, ...)")

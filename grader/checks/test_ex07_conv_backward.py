@@ -1,0 +1,297 @@
+"""Checks for exercise 7: backprop through convolution, and numerical gradients.
+
+conv2d_backward is compared with tf.GradientTape through tf.nn.conv2d in
+float64; numerical_gradient runs in the worker on a scalar function named by
+ScalarFunction and is compared with the analytic gradient computed here.
+"""
+
+import time
+
+import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from grader.checking import CheckFailure, expect_close, expect_equal, points
+from grader.oracles import tf_gradient
+from grader.sandbox import LearnerTimeout
+from grader.sandbox.worker import ScalarFunction
+
+VALID = ("valid", "VALID", "Valid")
+SAME = ("same", "SAME", "Same")
+strides = st.integers(1, 3) | st.tuples(st.integers(1, 3), st.integers(1, 3))
+
+SPEED_BOUND = 20  # the curriculum's bound: at most 20x the reference's time
+BIG_X_SHAPE, BIG_W_SHAPE = (64, 28, 28, 8), (3, 3, 8, 16)
+PROBE_IMAGES = 2  # a first call on a few images catches a loop over pixels without a long wait
+
+
+class ConvCase:
+    """Inputs of one convolution backward pass; shown to the learner by shapes and settings."""
+
+    def __init__(self, x, w, stride, padding, dout=None):
+        self.x, self.w, self.stride, self.padding, self.dout = x, w, stride, padding, dout
+
+    @property
+    def strides(self) -> list[int]:
+        return [self.stride] * 2 if isinstance(self.stride, int) else list(self.stride)
+
+    def __repr__(self) -> str:
+        return (
+            f"x of shape {self.x.shape}, w of shape {self.w.shape}, "
+            f"stride={self.stride!r}, padding={self.padding!r}"
+        )
+
+
+def _out_size(n, k, s, mode):
+    return max((n - k) // s + 1, 0) if mode.lower() == "valid" else -(-n // s)
+
+
+@st.composite
+def conv_cases(draw, paddings=VALID + SAME, kernel_larger_than_image=False):
+    """Random float64 x, w and dout; VALID kernels fit inside the image.
+
+    kernel_larger_than_image: SAME padding with kh > H or kw > W (or both).
+    """
+    mode = draw(st.sampled_from(paddings))
+    n, c_in, c_out = draw(st.integers(1, 4)), draw(st.integers(1, 5)), draw(st.integers(1, 5))
+    kh, kw = draw(st.integers(1, 5)), draw(st.integers(1, 5))
+    if mode.lower() == "valid":
+        h, w = draw(st.integers(kh, 12)), draw(st.integers(kw, 12))
+    elif kernel_larger_than_image:
+        axes = draw(st.sampled_from(["height", "width", "both"]))
+        kh = draw(st.integers(2, 5)) if axes != "width" else kh
+        kw = draw(st.integers(2, 5)) if axes != "height" else kw
+        h = draw(st.integers(1, kh - 1)) if axes != "width" else draw(st.integers(1, 12))
+        w = draw(st.integers(1, kw - 1)) if axes != "height" else draw(st.integers(1, 12))
+    else:
+        h, w = draw(st.integers(1, 12)), draw(st.integers(1, 12))
+    stride = draw(strides)
+    sh, sw = (stride, stride) if isinstance(stride, int) else stride
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    out_shape = (n, _out_size(h, kh, sh, mode), _out_size(w, kw, sw, mode), c_out)
+    return ConvCase(
+        x=rng.standard_normal((n, h, w, c_in)),
+        w=rng.standard_normal((kh, kw, c_in, c_out)),
+        stride=stride,
+        padding=mode,
+        dout=rng.standard_normal(out_shape),
+    )
+
+
+def _tape(tf, case):
+    """(dx, dw, db) of sum((conv2d(x, w) + b) * dout) by tf.GradientTape, float64."""
+    b = np.zeros(case.w.shape[-1])
+    mode = case.padding.upper()
+    return tf_gradient(
+        lambda x, w, b: tf.nn.conv2d(x, w, case.strides, mode) + b, [case.x, case.w, b], case.dout
+    )
+
+
+def _backward(learner, case):
+    result = learner.conv2d_backward(
+        case.dout, case.x, case.w, stride=case.stride, padding=case.padding
+    )
+    if not isinstance(result, tuple | list) or len(result) != 3:
+        raise CheckFailure(
+            f"conv2d_backward should return a tuple (dx, dw, db), got {type(result).__name__}"
+        )
+    return result
+
+
+def _padded_shape(case) -> tuple:
+    n, h, w, c = case.x.shape
+    if case.padding.upper() == "VALID":
+        return case.x.shape
+    (sh, sw), (kh, kw) = case.strides, case.w.shape[:2]
+    total_h = max((_out_size(h, kh, sh, "same") - 1) * sh + kh - h, 0)
+    total_w = max((_out_size(w, kw, sw, "same") - 1) * sw + kw - w, 0)
+    return (n, h + total_h, w + total_w, c)
+
+
+WHAT = "{} of conv2d_backward(dout, x, w, stride, padding)"
+
+
+# ---------------------------------------------------------------- conv2d_backward
+
+
+@points(3)
+@given(case=conv_cases())
+def test_conv2d_backward_input_gradient_matches_gradient_tape(learner, tf, case):
+    expected, _, _ = _tape(tf, case)
+    got = _backward(learner, case)[0]
+    if np.shape(got) != case.x.shape and np.shape(got) == _padded_shape(case):
+        raise CheckFailure(
+            f"dx has shape {np.shape(got)}, the padded input's: cut the padding off "
+            f"(total // 2 rows/columns before, the rest after) to get {case.x.shape}"
+        )
+    expect_close(got, expected, what=WHAT.format("dx"))
+
+
+@points(3)
+@given(case=conv_cases())
+def test_conv2d_backward_filter_gradient_matches_gradient_tape(learner, tf, case):
+    _, expected, _ = _tape(tf, case)
+    got = _backward(learner, case)[1]
+    try:
+        expect_close(got, expected, what=WHAT.format("dw"))
+    except CheckFailure as failure:
+        array = np.asarray(got, dtype=np.float64)
+        if array.shape == expected.shape and np.allclose(array[::-1, ::-1], expected):
+            raise CheckFailure(
+                f"{failure}\ndw is the right gradient upside down and mirrored: the kernel "
+                "offsets are reversed (convolution here is cross-correlation, no flip)"
+            ) from None
+        raise
+
+
+@points(1)
+@given(case=conv_cases())
+def test_conv2d_backward_bias_gradient_is_summed_over_batch_and_positions(learner, tf, case):
+    _, _, expected = _tape(tf, case)
+    got = _backward(learner, case)[2]
+    if np.shape(got) != expected.shape and np.ndim(got) > 1:
+        raise CheckFailure(
+            f"db has shape {np.shape(got)}, expected {expected.shape}: every bias was added "
+            "to every position of every image, so sum dout over the batch, height and width"
+        )
+    expect_close(got, expected, what=WHAT.format("db"))
+
+
+@points(1)
+@given(case=conv_cases(paddings=("same", "SAME"), kernel_larger_than_image=True))
+def test_conv2d_backward_with_a_kernel_larger_than_the_image(learner, tf, case):
+    expected = _tape(tf, case)
+    got = _backward(learner, case)
+    for name, value, want in zip(("dx", "dw", "db"), got, expected, strict=True):
+        expect_close(value, want, what=WHAT.format(name))
+
+
+@points(1)
+def test_conv2d_backward_small_worked_example(learner):
+    x = np.arange(9.0).reshape(1, 3, 3, 1)
+    dx, dw, db = learner.conv2d_backward(np.ones((1, 2, 2, 1)), x, np.ones((2, 2, 1, 1)))
+    what = "conv2d_backward(ones, x (1, 3, 3, 1), ones((2, 2, 1, 1)))"
+    covering = [[1.0, 2.0, 1.0], [2.0, 4.0, 2.0], [1.0, 2.0, 1.0]]
+    expect_close(dx, np.reshape(covering, (1, 3, 3, 1)), what=f"dx of {what} (windows per pixel)")
+    windows = [[0 + 1 + 3 + 4, 1 + 2 + 4 + 5], [3 + 4 + 6 + 7, 4 + 5 + 7 + 8]]
+    expect_close(dw, np.reshape(windows, (2, 2, 1, 1)), what=f"dw of {what}")
+    expect_close(db, [4.0], what=f"db of {what}")
+
+
+# ---------------------------------------------------------------- numerical_gradient
+
+small_arrays = hnp.arrays(
+    np.float64,
+    hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=5),
+    elements=st.floats(-2.0, 2.0, width=64),
+)
+
+NUMERIC_RTOL, NUMERIC_ATOL = 1e-6, 1e-6
+
+
+@points(2)
+@given(x=small_arrays, seed=st.integers(0, 2**16))
+def test_numerical_gradient_matches_the_analytic_gradient(learner, x, seed):
+    weights = np.random.default_rng(seed).uniform(-2.0, 2.0, x.shape)
+    f = ScalarFunction("weighted_tanh_sum", [weights])
+    expected = weights * (1.0 - np.tanh(x) ** 2)
+    got = learner.numerical_gradient(f, x)
+    what = (
+        "numerical_gradient(f, x) for f(x) = sum(w * tanh(x)) "
+        f"(checked with rtol={NUMERIC_RTOL:g}, atol={NUMERIC_ATOL:g}; one-sided differences "
+        "are not accurate enough)"
+    )
+    expect_close(got, expected, what=what, rtol=NUMERIC_RTOL, atol=NUMERIC_ATOL)
+
+
+@points(1)
+@given(x=small_arrays, seed=st.integers(0, 2**16))
+def test_numerical_gradient_uses_central_differences_with_the_given_h(learner, x, seed):
+    weights = np.random.default_rng(seed).uniform(-2.0, 2.0, x.shape)
+    h = 0.01
+    f = ScalarFunction("cubic_plus_square_of_sum", [weights])
+    # Central differences of a cubic are exact up to the h**2 term: w * h**2.
+    expected = 3.0 * weights * x**2 + weights * h**2 + 2.0 * np.sum(x)
+    got = learner.numerical_gradient(f, x, h=h)
+    what = (
+        "numerical_gradient(f, x, h=0.01) for f(x) = sum(w * x**3) + sum(x)**2, whose central "
+        "difference is exactly 3 w x**2 + w h**2 + 2 sum(x)"
+    )
+    expect_close(got, expected, what=what, rtol=1e-7, atol=1e-7)
+
+
+@points(1)
+def test_numerical_gradient_leaves_x_exactly_as_it_was(learner):
+    # With h = 1e-5, (x + h) - h is not x for 0.5 and 4.0, (x - h) + h is not x for
+    # -0.5 and -4.0, and (x + h - 2h) + h is not x for the second row.
+    x = np.array([[0.5, 4.0, -0.5, -4.0], [1.64, -5.51, 1.28, 4.95]])
+    original = x.copy()
+    f = ScalarFunction("weighted_tanh_sum", [np.ones(x.shape)])
+    _, args, _ = learner.call("numerical_gradient", f, x, echo_args=True)
+    after = np.asarray(args[1])
+    if not np.array_equal(after, original):
+        changed = int(np.sum(after != original))
+        raise CheckFailure(
+            f"numerical_gradient changed {changed} of {x.size} elements of x (the largest by "
+            f"{np.max(np.abs(after - original)):.3g}): save each element's old value and "
+            "assign it back, x[i] += h then x[i] -= h does not always give the same float"
+        )
+    expect_equal(after, original, what="x after numerical_gradient(f, x)")
+
+
+# ---------------------------------------------------------------- speed
+
+
+def _best_seconds(function, repeat=3) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        started = time.perf_counter()
+        function()
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+def _learner_seconds(learner, args, what):
+    """Run the learner's conv2d_backward; (result, compute seconds). A timeout says vectorise."""
+    try:
+        result = learner.call("conv2d_backward", *args)
+    except LearnerTimeout:
+        raise CheckFailure(
+            f"{what} did not finish within the time allowed for one call: vectorise it, "
+            "a Python loop over pixels is far too slow to train a network with"
+        ) from None
+    return result, learner.last_call_seconds
+
+
+def _too_slow(what, seconds, reference_seconds, took="took") -> CheckFailure:
+    return CheckFailure(
+        f"{what} {took} {seconds:.3g} s, {seconds / reference_seconds:.0f}x the reference's "
+        f"{reference_seconds:.3g} s (at most {SPEED_BOUND}x is allowed): vectorise it (dw is "
+        "one matrix product over the im2col matrix; dx loops over the kh * kw kernel offsets, "
+        "never over pixels)"
+    )
+
+
+@points(2)
+def test_conv2d_backward_is_vectorised(learner, reference):
+    rng = np.random.default_rng(2025)
+    x, w = rng.standard_normal(BIG_X_SHAPE), rng.standard_normal(BIG_W_SHAPE)
+    dout = rng.standard_normal((BIG_X_SHAPE[0], 26, 26, BIG_W_SHAPE[-1]))
+    what = f"conv2d_backward on a {BIG_X_SHAPE} batch with sixteen 3x3 filters"
+    probe_args = (dout[:PROBE_IMAGES], x[:PROBE_IMAGES], w)
+    _, probe = _learner_seconds(learner, probe_args, what)
+    expected = reference.conv2d_backward(dout, x, w)
+    bound = _best_seconds(lambda: reference.conv2d_backward(dout, x, w))
+    estimate = probe * len(x) / PROBE_IMAGES
+    if estimate > 2 * SPEED_BOUND * bound:  # hopeless: no need to wait for the whole batch
+        raise _too_slow(what, estimate, bound, took=f"would take (timed on {PROBE_IMAGES} images)")
+    got, seconds = _learner_seconds(learner, (dout, x, w), what)
+    for name, value, want in zip(("dx", "dw", "db"), got, expected, strict=True):
+        expect_close(value, want, what=f"{name} of {what}")
+    for _ in range(2):
+        if seconds <= SPEED_BOUND * bound:
+            return
+        seconds = min(seconds, _learner_seconds(learner, (dout, x, w), what)[1])
+    if seconds > SPEED_BOUND * bound:
+        raise _too_slow(what, seconds, bound)

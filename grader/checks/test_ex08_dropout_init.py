@@ -1,0 +1,315 @@
+"""Checks for exercise 8: dropout, weight initialisation and L2 penalty.
+
+Random layers are checked statistically on large samples drawn with fixed
+seeds; every tolerance is stated in the failure message and is at least six
+standard errors wide, so a correct solution does not fail by bad luck.
+"""
+
+import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from grader.checking import CheckFailure, expect_close, expect_equal, expect_shape, points
+from grader.oracles import tf_gradient
+
+RATES = (0.1, 0.5, 0.8)
+DROPOUT_SHAPE = (200, 500)  # 100,000 units
+KEEP_TOLERANCE = 0.01  # the standard error of the kept fraction is at most 0.0016
+TRUNCATION = 0.87962566103423978  # std of a standard normal truncated at +-2
+
+weight_shapes = st.one_of(
+    st.tuples(st.integers(1, 1000), st.integers(1, 1000)),  # dense (n_in, n_out)
+    st.tuples(*[st.integers(1, 7)] * 2, st.integers(1, 256), st.integers(1, 256)),  # HWIO
+    hnp.array_shapes(min_dims=0, max_dims=5, min_side=1, max_side=9),
+)
+
+
+def _dropout(learner, x, rate, training, seed):
+    result = learner.dropout_forward(x, rate, training, np.random.default_rng(seed))
+    if not isinstance(result, tuple | list) or len(result) != 2:
+        raise CheckFailure(
+            f"dropout_forward should return a tuple (out, mask), got {type(result).__name__}"
+        )
+    what = f"dropout_forward(x, rate={rate}, training={training}, rng)"
+    out = expect_shape(result[0], x.shape, f"out of {what}").astype(np.float64)
+    mask = expect_shape(result[1], x.shape, f"mask of {what}").astype(np.float64)
+    return out, mask, what
+
+
+def _inputs(seed=0):
+    """Positive inputs, so a dropped unit (0) is never confused with a kept one."""
+    return np.random.default_rng(seed).uniform(0.5, 1.5, DROPOUT_SHAPE)
+
+
+# ---------------------------------------------------------------- dropout
+
+
+@points(2)
+def test_dropout_keeps_each_unit_with_probability_1_minus_rate(learner):
+    x = _inputs()
+    for seed, rate in enumerate(RATES):
+        out, _, what = _dropout(learner, x, rate, True, seed)
+        kept = float(np.mean(out != 0))
+        if abs(kept - (1 - rate)) > KEEP_TOLERANCE:
+            hint = " (rate is the fraction dropped, not kept)" if abs(kept - rate) < 0.01 else ""
+            raise CheckFailure(
+                f"{what} kept {kept:.4f} of {x.size} units, expected {1 - rate:.2f} "
+                f"+- {KEEP_TOLERANCE}{hint}"
+            )
+
+
+@points(2)
+def test_dropout_scales_kept_units_by_1_over_1_minus_rate(learner):
+    x = _inputs(1)
+    for seed, rate in enumerate(RATES):
+        out, mask, what = _dropout(learner, x, rate, True, seed)
+        kept = out != 0
+        scale = 1.0 / (1.0 - rate)
+        ratios = out[kept] / x[kept]
+        if ratios.size and np.allclose(ratios, 1.0):
+            raise CheckFailure(
+                f"{what} kept units unchanged: inverted dropout (Keras) multiplies them by "
+                f"1 / (1 - rate) = {scale:.4g}, so the expected value of every unit stays x"
+            )
+        expect_close(out[kept], x[kept] * scale, what=f"the kept units of {what}")
+        expect_close(out[~kept], np.zeros(int(np.sum(~kept))), what=f"the dropped units of {what}")
+        expect_close(mask, np.where(kept, scale, 0.0), what=f"mask of {what} (0 or 1 / (1 - rate))")
+
+
+@points(1)
+@given(x=hnp.arrays(np.float64, hnp.array_shapes(max_dims=3), elements=st.floats(-10, 10)))
+def test_dropout_at_inference_passes_x_through(learner, x):
+    out, mask, what = _dropout(learner, x, 0.5, False, 0)
+    expect_equal(out, x, what=f"out of {what} (at inference dropout does nothing)")
+    expect_equal(mask, np.ones(x.shape), what=f"mask of {what} (all ones at inference)")
+
+
+@points(1)
+def test_dropout_draws_its_mask_from_rng(learner):
+    x = np.ones((20, 50))
+    first = _dropout(learner, x, 0.5, True, 7)[1]
+    again = _dropout(learner, x, 0.5, True, 7)[1]
+    other = _dropout(learner, x, 0.5, True, 8)[1]
+    if not np.array_equal(first, again):
+        raise CheckFailure(
+            "dropout_forward gave two different masks for the same seed: draw the random "
+            "numbers from the rng argument only (e.g. rng.random(x.shape))"
+        )
+    if np.array_equal(first, other):
+        raise CheckFailure("dropout_forward gave the same mask for two different seeds")
+
+
+@points(1)
+@given(
+    dout=hnp.arrays(np.float64, hnp.array_shapes(max_dims=3), elements=st.floats(-10, 10)),
+    rate=st.sampled_from(RATES),
+    seed=st.integers(0, 2**16),
+)
+def test_dropout_backward_multiplies_by_the_mask(learner, dout, rate, seed):
+    keep = np.random.default_rng(seed).random(dout.shape) >= rate
+    mask = keep / (1.0 - rate)
+    got = learner.dropout_backward(dout, mask)
+    expect_close(got, dout * mask, what=f"dropout_backward(dout, mask) for rate {rate}")
+
+
+# ---------------------------------------------------------------- fans and initialisers
+
+
+@points(2)
+@given(shape=weight_shapes)
+def test_fans_match_keras(learner, keras, shape):
+    from keras.src.initializers.random_initializers import compute_fans
+
+    expected = compute_fans(shape)
+    got = learner.fans(shape)
+    try:
+        got = tuple(int(v) for v in got)
+    except (TypeError, ValueError):
+        raise CheckFailure(
+            f"fans({shape}) should be a pair (fan_in, fan_out), got {got!r}"
+        ) from None
+    expect_equal(got, expected, what=f"fans({shape}) (Keras computes {expected})")
+
+
+INIT_SHAPES = ((784, 128), (3, 3, 64, 64))  # 100,352 and 36,864 weights
+
+
+def _draw(learner, name, shape, seed):
+    got = learner.call(name, shape, np.random.default_rng(seed))
+    return expect_shape(got, shape, f"{name}({shape}, rng)").astype(np.float64)
+
+
+def _fans(shape):
+    receptive = int(np.prod(shape[:-2]))
+    return shape[-2] * receptive, shape[-1] * receptive
+
+
+@points(1)
+def test_glorot_uniform_stays_within_its_limit(learner):
+    for seed, shape in enumerate(INIT_SHAPES):
+        fan_in, fan_out = _fans(shape)
+        limit = np.sqrt(6.0 / (fan_in + fan_out))
+        w = _draw(learner, "glorot_uniform", shape, seed)
+        biggest = float(np.max(np.abs(w)))
+        if biggest > limit * (1 + 1e-12):
+            fan_in_only = np.sqrt(6.0 / fan_in)
+            hint = (
+                f": the limit looks like sqrt(6 / fan_in) = {fan_in_only:.4g}, Glorot uses "
+                "fan_in + fan_out"
+                if biggest > 0.98 * fan_in_only and biggest <= fan_in_only * (1 + 1e-12)
+                else ""
+            )
+            raise CheckFailure(
+                f"glorot_uniform({shape}, rng) has a value {biggest:.4g} outside "
+                f"+-sqrt(6 / (fan_in + fan_out)) = +-{limit:.4g}{hint}"
+            )
+        if biggest < 0.99 * limit:
+            raise CheckFailure(
+                f"glorot_uniform({shape}, rng) never comes near its limit {limit:.4g} "
+                f"(largest |w| is {biggest:.4g} in {w.size} draws): draw uniformly from "
+                "[-limit, limit] with limit = sqrt(6 / (fan_in + fan_out))"
+            )
+
+
+@points(1)
+def test_glorot_uniform_is_spread_evenly_over_its_range(learner):
+    for seed, shape in enumerate(INIT_SHAPES):
+        fan_in, fan_out = _fans(shape)
+        limit = np.sqrt(6.0 / (fan_in + fan_out))
+        w = _draw(learner, "glorot_uniform", shape, 10 + seed)
+        what = f"glorot_uniform({shape}, rng)"
+        counts = np.histogram(w, bins=10, range=(-limit, limit))[0] / w.size
+        # Each bin holds 10% of the draws; 0.015 is over six standard errors here.
+        if np.max(np.abs(counts - 0.1)) > 0.015:
+            raise CheckFailure(
+                f"{what} is not uniform on [-{limit:.4g}, {limit:.4g}]: the ten equal bins hold "
+                f"{np.array2string(counts, precision=3)} of the draws, each should hold "
+                "0.1 +- 0.015"
+            )
+        std, expected = float(np.std(w)), limit / np.sqrt(3.0)
+        if abs(std / expected - 1) > 0.02:
+            raise CheckFailure(
+                f"{what} has standard deviation {std:.4g}, expected limit / sqrt(3) = "
+                f"{expected:.4g} within 2%"
+            )
+
+
+@points(1)
+def test_he_normal_is_truncated_at_two_standard_deviations(learner):
+    for seed, shape in enumerate(INIT_SHAPES):
+        fan_in, _ = _fans(shape)
+        untruncated = np.sqrt(2.0 / fan_in) / TRUNCATION
+        w = _draw(learner, "he_normal", shape, seed)
+        biggest = float(np.max(np.abs(w)))
+        what = f"he_normal({shape}, rng)"
+        if biggest > 2 * untruncated * (1 + 1e-12):
+            raise CheckFailure(
+                f"{what} has a value {biggest:.4g} beyond 2 standard deviations "
+                f"(2 * sqrt(2 / fan_in) / {TRUNCATION:.4f} = {2 * untruncated:.4g}): redraw "
+                "every standard normal sample whose absolute value is over 2"
+            )
+        if biggest < 1.9 * untruncated:
+            raise CheckFailure(
+                f"{what} never goes beyond {biggest:.4g} in {w.size} draws: a normal truncated "
+                f"at 2 standard deviations reaches close to {2 * untruncated:.4g}"
+            )
+
+
+@points(1)
+def test_he_normal_has_standard_deviation_sqrt_2_over_fan_in(learner):
+    # The standard error of the sample std is 0.19% and 0.31% of it: over six of them.
+    for (seed, shape), tolerance in zip(enumerate(INIT_SHAPES), (0.012, 0.02), strict=True):
+        fan_in, fan_out = _fans(shape)
+        expected = np.sqrt(2.0 / fan_in)
+        w = _draw(learner, "he_normal", shape, 20 + seed)
+        std = float(np.std(w))
+        what = f"he_normal({shape}, rng)"
+        if abs(std / expected - 1) > tolerance:
+            hints = [
+                (expected / TRUNCATION, f"did you divide by {TRUNCATION:.4f} without truncating?"),
+                (expected * TRUNCATION, f"after truncating, divide the stddev by {TRUNCATION:.4f}"),
+                (np.sqrt(2.0 / fan_out), "that is sqrt(2 / fan_out): He uses fan_in"),
+                (np.sqrt(1.0 / fan_in), "that is sqrt(1 / fan_in): He uses 2 / fan_in"),
+            ]
+            hint = next((h for value, h in hints if abs(std / value - 1) <= tolerance), "")
+            raise CheckFailure(
+                f"{what} has standard deviation {std:.4g}, expected sqrt(2 / fan_in) = "
+                f"{expected:.4g} within {tolerance:.0%}" + (f": {hint}" if hint else "")
+            )
+        if abs(float(np.mean(w))) > 0.05 * expected:
+            raise CheckFailure(
+                f"{what} has mean {np.mean(w):.3g}, expected 0 +- {0.05 * expected:.3g}"
+            )
+
+
+@points(1)
+def test_initialisers_draw_from_rng(learner):
+    for name in ("glorot_uniform", "he_normal"):
+        shape = (30, 20)
+        first = _draw(learner, name, shape, 3)
+        again = _draw(learner, name, shape, 3)
+        other = _draw(learner, name, shape, 4)
+        if not np.array_equal(first, again):
+            raise CheckFailure(
+                f"{name} gave different weights for the same seed: draw only from the rng argument"
+            )
+        if np.array_equal(first, other):
+            raise CheckFailure(f"{name} gave the same weights for two different seeds")
+        if len(np.unique(first)) < first.size // 2:
+            raise CheckFailure(f"{name}({shape}, rng) repeats values: draw every weight at random")
+
+
+# ---------------------------------------------------------------- L2 penalty
+
+weight_lists = st.lists(
+    hnp.arrays(np.float64, hnp.array_shapes(max_dims=4, max_side=5), elements=st.floats(-5, 5)),
+    min_size=1,
+    max_size=3,
+)
+lams = st.sampled_from([1e-4, 1e-3, 0.01, 0.05, 0.5])
+
+
+def _l2_penalty(learner, weights, lam):
+    result = learner.l2_penalty(weights, lam)
+    if not isinstance(result, tuple | list) or len(result) != 2:
+        raise CheckFailure(
+            f"l2_penalty should return a tuple (penalty, grads), got {type(result).__name__}"
+        )
+    return result
+
+
+def _tf_penalty(tf, lam):
+    return lambda *ws: lam * tf.add_n([tf.reduce_sum(tf.square(w)) for w in ws])
+
+
+@points(1)
+@given(weights=weight_lists, lam=lams)
+def test_l2_penalty_matches_tensorflow(learner, tf, weights, lam):
+    expected = _tf_penalty(tf, lam)(*[tf.constant(w, tf.float64) for w in weights])
+    penalty, _ = _l2_penalty(learner, weights, lam)
+    expect_close(penalty, expected, what=f"the penalty of l2_penalty(weights, {lam})")
+
+
+@points(1)
+@given(weights=weight_lists, lam=lams)
+def test_l2_penalty_gradients_match_gradient_tape(learner, tf, weights, lam):
+    expected = tf_gradient(_tf_penalty(tf, lam), weights, np.float64(1.0))
+    _, grads = _l2_penalty(learner, weights, lam)
+    if not isinstance(grads, list | tuple) or len(grads) != len(weights):
+        raise CheckFailure(
+            f"the grads of l2_penalty should be a list of {len(weights)} arrays, one per weight "
+            f"array, got {type(grads).__name__}"
+        )
+    for i, (got, want) in enumerate(zip(grads, expected, strict=True)):
+        expect_close(got, want, what=f"grads[{i}] of l2_penalty(weights, {lam})")
+
+
+@points(1)
+def test_l2_penalty_worked_example(learner):
+    penalty, grads = _l2_penalty(learner, [np.array([1.0, -2.0])], 0.01)
+    what = "l2_penalty([array([1, -2])], 0.01)"
+    expect_close(penalty, 0.05, what=f"the penalty of {what}")
+    if not isinstance(grads, list | tuple) or len(grads) != 1:
+        raise CheckFailure(f"the grads of {what} should be a list of one array")
+    expect_close(grads[0], [0.02, -0.04], what=f"grads[0] of {what}")
