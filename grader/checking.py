@@ -75,11 +75,12 @@ def expect_close(got, expected, what: str, rtol: float = RTOL, atol: float = ATO
     worst = np.unravel_index(int(np.argmax(error)), error.shape) if error.ndim else ()
     got_value, want_value = array[worst], want[worst]
     where = f" at index {tuple(int(i) for i in worst)}" if worst else ""
-    relative = abs(got_value - want_value) / max(abs(want_value), 1e-300)
+    difference = abs(got_value - want_value)
+    relative = f", rel error {difference / abs(want_value):.3g}" if want_value != 0 else ""
     lines = [
         f"{what} is wrong: {int(bad.sum())} of {bad.size} values differ",
         f"largest error{where}: got {got_value:.10g}, expected {want_value:.10g} "
-        f"(abs error {abs(got_value - want_value):.3g}, rel error {relative:.3g})",
+        f"(abs error {difference:.3g}{relative})",
     ]
     if np.isnan(got_value) or np.isinf(got_value):
         lines.append("a NaN or inf usually means an overflow: exp of a large number?")
