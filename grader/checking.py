@@ -14,6 +14,8 @@ and the values there. The runner adds the failing input and the hint.
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 from hypothesis import strategies as st
@@ -21,6 +23,8 @@ from hypothesis.extra import numpy as hnp
 
 RTOL = 1e-6
 ATOL = 1e-8
+SPEED_BOUND = 20  # the curriculum's bound: at most 20x the reference's time
+PROBE_FRACTION = 32  # a first call on 1/32 of the batch catches a pixel loop without a long wait
 
 
 class CheckFailure(AssertionError):
@@ -103,6 +107,73 @@ def expect_float_dtype(got, what: str) -> None:
     array = _as_array(got, what)
     if array.dtype.kind != "f":
         raise CheckFailure(f"{what} should be floating point, got dtype {array.dtype}")
+
+
+# ---------------------------------------------------------------- speed
+
+
+def _best_seconds(function, repeat: int = 3) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        started = time.perf_counter()
+        function()
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+def _timed_call(learner, name: str, args: tuple, what: str):
+    from grader.sandbox import LearnerTimeout
+
+    try:
+        result = learner.call(name, *args)
+    except LearnerTimeout:
+        raise CheckFailure(
+            f"{what} did not finish within the time allowed for one call: vectorise it, "
+            "a Python loop over pixels is far too slow to train a network with"
+        ) from None
+    return result, learner.last_call_seconds
+
+
+def expect_vectorised(
+    learner,
+    name: str,
+    args: tuple,
+    probe_args: tuple,
+    reference,
+    what: str,
+    advice: str,
+    check_result,
+) -> None:
+    """Fail unless the learner's `name` is right and within SPEED_BOUND x the reference's time.
+
+    Inputs:
+    - learner, name: the learner's function, timed inside its worker (compute time only).
+    - args: the full-batch arguments; probe_args: the same on 1/PROBE_FRACTION of the
+      batch, timed first so that a hopeless loop fails without a long wait.
+    - reference: a zero-argument callable running the reference on `args` (timed
+      here, best of 3).
+    - what: how to name the call; advice: how to vectorise it, in the learner's terms.
+    - check_result: callable(result) raising CheckFailure when the answer is wrong.
+    """
+
+    def too_slow(seconds: float, bound: float, took: str = "took") -> CheckFailure:
+        return CheckFailure(
+            f"{what} {took} {seconds:.3g} s, {seconds / bound:.0f}x the reference's "
+            f"{bound:.3g} s (at most {SPEED_BOUND}x is allowed): vectorise it ({advice})"
+        )
+
+    _, probe = _timed_call(learner, name, probe_args, what)
+    bound = _best_seconds(reference)
+    if probe * PROBE_FRACTION > 2 * SPEED_BOUND * bound:
+        raise too_slow(probe * PROBE_FRACTION, bound, took="would take (timed on a few images)")
+    got, seconds = _timed_call(learner, name, args, what)
+    check_result(got)
+    for _ in range(2):  # a busy machine gets two more tries before a verdict
+        if seconds <= SPEED_BOUND * bound:
+            return
+        seconds = min(seconds, _timed_call(learner, name, args, what)[1])
+    if seconds > SPEED_BOUND * bound:
+        raise too_slow(seconds, bound)
 
 
 # ---------------------------------------------------------------- strategies

@@ -1,5 +1,7 @@
 """Capstone specs: every mistake a learner can make in LAYERS/TRAINING gets a plain message."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -10,15 +12,20 @@ MLP = [
     {"layer": "dense", "units": 128, "activation": "relu"},
     {"layer": "dense", "units": 10, "activation": "softmax"},
 ]
-CNN = [
-    {"layer": "conv2d", "filters": 32, "kernel_size": 3, "activation": "relu"},
-    {"layer": "max_pool", "pool_size": 2},
-    {"layer": "conv2d", "filters": 64, "kernel_size": 3, "activation": "relu"},
-    {"layer": "max_pool", "pool_size": 2},
-    {"layer": "flatten"},
-    {"layer": "dense", "units": 128, "activation": "relu"},
-    {"layer": "dense", "units": 10, "activation": "softmax"},
-]
+
+
+def _reference_cnn():
+    """The seeds' CNN, 32c3-p2-64c3-p2-128-10, as solutions/ex13_mnist_cnn.py declares it."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parent.parent / "solutions" / "ex13_mnist_cnn.py"
+    spec = importlib.util.spec_from_file_location("reference_ex13", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.LAYERS
+
+
+CNN = _reference_cnn()
 TRAINING = {"optimizer": "rmsprop", "learning_rate": 1e-3, "epochs": 5, "batch_size": 64}
 
 

@@ -5,25 +5,20 @@ float64; numerical_gradient runs in the worker on a scalar function named by
 ScalarFunction and is compared with the analytic gradient computed here.
 """
 
-import time
-
 import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from grader.checking import CheckFailure, expect_close, expect_equal, points
+from grader.checking import CheckFailure, expect_close, expect_equal, expect_vectorised, points
 from grader.oracles import tf_gradient
-from grader.sandbox import LearnerTimeout
 from grader.sandbox.worker import ScalarFunction
 
 VALID = ("valid", "VALID", "Valid")
 SAME = ("same", "SAME", "Same")
 strides = st.integers(1, 3) | st.tuples(st.integers(1, 3), st.integers(1, 3))
 
-SPEED_BOUND = 20  # the curriculum's bound: at most 20x the reference's time
 BIG_X_SHAPE, BIG_W_SHAPE = (64, 28, 28, 8), (3, 3, 8, 16)
-PROBE_IMAGES = 2  # a first call on a few images catches a loop over pixels without a long wait
 
 
 class ConvCase:
@@ -243,55 +238,26 @@ def test_numerical_gradient_leaves_x_exactly_as_it_was(learner):
 # ---------------------------------------------------------------- speed
 
 
-def _best_seconds(function, repeat=3) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        started = time.perf_counter()
-        function()
-        best = min(best, time.perf_counter() - started)
-    return best
-
-
-def _learner_seconds(learner, args, what):
-    """Run the learner's conv2d_backward; (result, compute seconds). A timeout says vectorise."""
-    try:
-        result = learner.call("conv2d_backward", *args)
-    except LearnerTimeout:
-        raise CheckFailure(
-            f"{what} did not finish within the time allowed for one call: vectorise it, "
-            "a Python loop over pixels is far too slow to train a network with"
-        ) from None
-    return result, learner.last_call_seconds
-
-
-def _too_slow(what, seconds, reference_seconds, took="took") -> CheckFailure:
-    return CheckFailure(
-        f"{what} {took} {seconds:.3g} s, {seconds / reference_seconds:.0f}x the reference's "
-        f"{reference_seconds:.3g} s (at most {SPEED_BOUND}x is allowed): vectorise it (dw is "
-        "one matrix product over the im2col matrix; dx loops over the kh * kw kernel offsets, "
-        "never over pixels)"
-    )
-
-
 @points(2)
 def test_conv2d_backward_is_vectorised(learner, reference):
     rng = np.random.default_rng(2025)
     x, w = rng.standard_normal(BIG_X_SHAPE), rng.standard_normal(BIG_W_SHAPE)
     dout = rng.standard_normal((BIG_X_SHAPE[0], 26, 26, BIG_W_SHAPE[-1]))
     what = f"conv2d_backward on a {BIG_X_SHAPE} batch with sixteen 3x3 filters"
-    probe_args = (dout[:PROBE_IMAGES], x[:PROBE_IMAGES], w)
-    _, probe = _learner_seconds(learner, probe_args, what)
     expected = reference.conv2d_backward(dout, x, w)
-    bound = _best_seconds(lambda: reference.conv2d_backward(dout, x, w))
-    estimate = probe * len(x) / PROBE_IMAGES
-    if estimate > 2 * SPEED_BOUND * bound:  # hopeless: no need to wait for the whole batch
-        raise _too_slow(what, estimate, bound, took=f"would take (timed on {PROBE_IMAGES} images)")
-    got, seconds = _learner_seconds(learner, (dout, x, w), what)
-    for name, value, want in zip(("dx", "dw", "db"), got, expected, strict=True):
-        expect_close(value, want, what=f"{name} of {what}")
-    for _ in range(2):
-        if seconds <= SPEED_BOUND * bound:
-            return
-        seconds = min(seconds, _learner_seconds(learner, (dout, x, w), what)[1])
-    if seconds > SPEED_BOUND * bound:
-        raise _too_slow(what, seconds, bound)
+
+    def check(got):
+        for name, value, want in zip(("dx", "dw", "db"), got, expected, strict=True):
+            expect_close(value, want, what=f"{name} of {what}")
+
+    expect_vectorised(
+        learner,
+        "conv2d_backward",
+        (dout, x, w),
+        (dout[:2], x[:2], w),
+        reference=lambda: reference.conv2d_backward(dout, x, w),
+        what=what,
+        advice="dw is one matrix product over the im2col matrix; dx loops over the "
+        "kh * kw kernel offsets, never over pixels",
+        check_result=check,
+    )
