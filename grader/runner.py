@@ -188,6 +188,10 @@ def _pytest_args(check_file: Path) -> list[str]:
         "-p",
         "_hypothesis_pytestplugin",
         "--import-mode=importlib",
+        # No fd-level capture: it would save and restore fd 2 while the TensorFlow
+        # import thread has it pointed at /dev/null. Python-level output is
+        # captured by _run_checks itself.
+        "--capture=no",
         "-q",
         "-W",
         "ignore::DeprecationWarning",
