@@ -15,6 +15,7 @@ and the values there. The runner adds the failing input and the hint.
 from __future__ import annotations
 
 import time
+from typing import NamedTuple
 
 import numpy as np
 import pytest
@@ -193,3 +194,38 @@ def matrices(
     """Float64 matrices (N, C) with N in 1..max_rows, C in 2..max_cols."""
     shapes = st.tuples(st.integers(1, max_rows), st.integers(2, max_cols))
     return hnp.arrays(np.float64, shapes, elements=st.floats(-bound, bound, width=64))
+
+
+class ConvGeometry(NamedTuple):
+    """Sizes of one random convolution: batch, image, channels, kernel, padding mode."""
+
+    mode: str
+    n: int
+    h: int
+    w: int
+    c_in: int
+    c_out: int
+    kh: int
+    kw: int
+
+
+@st.composite
+def conv_geometry(draw, modes: st.SearchStrategy[str], kernel_larger_than_image: bool = False):
+    """Batch 1-4, images 1-12, channels 1-5, kernels 1-5; VALID kernels fit the image.
+
+    kernel_larger_than_image: SAME padding with kh > H or kw > W (or both).
+    """
+    mode = draw(modes)
+    n, c_in, c_out = draw(st.integers(1, 4)), draw(st.integers(1, 5)), draw(st.integers(1, 5))
+    kh, kw = draw(st.integers(1, 5)), draw(st.integers(1, 5))
+    if mode.lower() == "valid":
+        h, w = draw(st.integers(kh, 12)), draw(st.integers(kw, 12))
+    elif kernel_larger_than_image:
+        axes = draw(st.sampled_from(["height", "width", "both"]))
+        kh = draw(st.integers(2, 5)) if axes != "width" else kh
+        kw = draw(st.integers(2, 5)) if axes != "height" else kw
+        h = draw(st.integers(1, kh - 1)) if axes != "width" else draw(st.integers(1, 12))
+        w = draw(st.integers(1, kw - 1)) if axes != "height" else draw(st.integers(1, 12))
+    else:
+        h, w = draw(st.integers(1, 12)), draw(st.integers(1, 12))
+    return ConvGeometry(mode, n, h, w, c_in, c_out, kh, kw)

@@ -4,7 +4,14 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from grader.checking import CheckFailure, expect_close, expect_equal, expect_vectorised, points
+from grader.checking import (
+    CheckFailure,
+    conv_geometry,
+    expect_close,
+    expect_equal,
+    expect_vectorised,
+    points,
+)
 from grader.sandbox import LearnerError
 
 PADDINGS = ("valid", "VALID", "Valid", "same", "SAME", "Same")
@@ -37,19 +44,7 @@ def conv_cases(draw, padding=paddings, kernel_larger_than_image=False):
 
     kernel_larger_than_image: SAME padding with kh > H or kw > W (or both).
     """
-    mode = draw(padding)
-    n, c_in, c_out = draw(st.integers(1, 4)), draw(st.integers(1, 5)), draw(st.integers(1, 5))
-    kh, kw = draw(st.integers(1, 5)), draw(st.integers(1, 5))
-    if mode.lower() == "valid":
-        h, w = draw(st.integers(kh, 12)), draw(st.integers(kw, 12))
-    elif kernel_larger_than_image:
-        axes = draw(st.sampled_from(["height", "width", "both"]))
-        kh = draw(st.integers(2, 5)) if axes != "width" else kh
-        kw = draw(st.integers(2, 5)) if axes != "height" else kw
-        h = draw(st.integers(1, kh - 1)) if axes != "width" else draw(st.integers(1, 12))
-        w = draw(st.integers(1, kw - 1)) if axes != "height" else draw(st.integers(1, 12))
-    else:
-        h, w = draw(st.integers(1, 12)), draw(st.integers(1, 12))
+    mode, n, h, w, c_in, c_out, kh, kw = draw(conv_geometry(padding, kernel_larger_than_image))
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     return ConvCase(
         x=rng.standard_normal((n, h, w, c_in)),

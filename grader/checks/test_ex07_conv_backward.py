@@ -10,7 +10,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from grader.checking import CheckFailure, expect_close, expect_equal, expect_vectorised, points
+from grader.checking import (
+    CheckFailure,
+    conv_geometry,
+    expect_close,
+    expect_equal,
+    expect_vectorised,
+    points,
+)
 from grader.oracles import tf_gradient
 from grader.sandbox.worker import ScalarFunction
 
@@ -48,19 +55,9 @@ def conv_cases(draw, paddings=VALID + SAME, kernel_larger_than_image=False):
 
     kernel_larger_than_image: SAME padding with kh > H or kw > W (or both).
     """
-    mode = draw(st.sampled_from(paddings))
-    n, c_in, c_out = draw(st.integers(1, 4)), draw(st.integers(1, 5)), draw(st.integers(1, 5))
-    kh, kw = draw(st.integers(1, 5)), draw(st.integers(1, 5))
-    if mode.lower() == "valid":
-        h, w = draw(st.integers(kh, 12)), draw(st.integers(kw, 12))
-    elif kernel_larger_than_image:
-        axes = draw(st.sampled_from(["height", "width", "both"]))
-        kh = draw(st.integers(2, 5)) if axes != "width" else kh
-        kw = draw(st.integers(2, 5)) if axes != "height" else kw
-        h = draw(st.integers(1, kh - 1)) if axes != "width" else draw(st.integers(1, 12))
-        w = draw(st.integers(1, kw - 1)) if axes != "height" else draw(st.integers(1, 12))
-    else:
-        h, w = draw(st.integers(1, 12)), draw(st.integers(1, 12))
+    mode, n, h, w, c_in, c_out, kh, kw = draw(
+        conv_geometry(st.sampled_from(paddings), kernel_larger_than_image)
+    )
     stride = draw(strides)
     sh, sw = (stride, stride) if isinstance(stride, int) else stride
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
