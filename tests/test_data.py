@@ -352,3 +352,22 @@ def test_status_reports_every_dataset():
     rows = {row["name"]: row for row in data.status()}
     assert set(rows) == set(data.DATASETS)
     assert rows["mnist"]["verified"] == "checksum ok"
+
+
+def test_boston_falls_back_to_keras_download_into_its_cache(tmp_path, monkeypatch):
+    shared = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "boston_housing.npz"
+    monkeypatch.delenv("NNLAB_DATA_DIR", raising=False)
+    monkeypatch.setattr(data, "KIT_CACHE", tmp_path / "kit")
+    monkeypatch.setattr(data, "DEBIAN_DATASETS", tmp_path / "debian")
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    fetched = []
+
+    def fake_keras_load(name):  # what keras.datasets.boston_housing.load_data() leaves behind
+        fetched.append(name)
+        (tmp_path / "keras" / "datasets").mkdir(parents=True)
+        (tmp_path / "keras" / "datasets" / "boston_housing.npz").write_bytes(shared.read_bytes())
+        return ()
+
+    monkeypatch.setattr(data, "_keras_load", fake_keras_load)
+    (x_train, y_train), _ = data.load_boston_housing()
+    assert fetched == ["boston_housing"] and x_train.shape == (404, 13) and y_train[0] == 15.2
