@@ -86,7 +86,7 @@ def exercise(
     from rich.console import Console
 
     from grader import report as reports
-    from grader.runner import NotAvailable, grade_exercise
+    from grader.runner import GradingOptions, NotAvailable, grade_exercise
 
     console = Console(stderr=True)
     status = console.status(f"grading exercise {number}...")
@@ -101,9 +101,7 @@ def exercise(
     try:
         if show:
             status.start()
-        report = grade_exercise(
-            number,
-            submission,
+        options = GradingOptions(
             lang=obj["lang"],
             progress=progress,
             report_dir=report_dir,
@@ -111,6 +109,7 @@ def exercise(
             data_dir=data_dir,
             compare_keras=compare_keras,
         )
+        report = grade_exercise(number, submission, options)
     except (UnknownExercise, NotAvailable) as problem:
         raise click.UsageError(str(problem)) from None
     finally:

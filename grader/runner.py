@@ -14,6 +14,8 @@ import os
 import re
 import tempfile
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -49,6 +51,27 @@ COLLECTOR = pytest.StashKey["_Collector"]()
 """Where checks' fixtures find the collector (learner proxy, exercise)."""
 
 
+@dataclass(frozen=True)
+class GradingOptions:
+    """How to grade, beyond which exercise and which submission (all optional).
+
+    - lang: "en" or "zh", the language of titles and hints.
+    - progress: callable(done, total, check_name), called before each check.
+    - report_dir: where capstones write their plots (None: ./nnlab-report); each
+      exercise gets its own exNN sub-folder.
+    - on_training: callable(dict) receiving a capstone's streamed progress.
+    - data_dir: a folder searched first for datasets (see grader/data.py).
+    - compare_keras: capstones also train the same network in Keras.
+    """
+
+    lang: str = "en"
+    progress: Callable[[int, int, str], None] | None = None
+    report_dir: Path | None = None
+    on_training: Callable[[dict], None] | None = None
+    data_dir: Path | None = None
+    compare_keras: bool = False
+
+
 class NotAvailable(LookupError):
     """The exercise is in the course but its checks are not built yet."""
 
@@ -60,25 +83,15 @@ class _ExerciseOverTime(LearnerTimeout):
 class _Collector:
     """pytest plugin: gives checks their fixtures' state and records outcomes."""
 
-    def __init__(
-        self,
-        exercise: Exercise,
-        learner: LearnerProxy,
-        lang: str,
-        progress=None,
-        report_dir: Path | None = None,
-        on_training=None,
-        data_dir: Path | None = None,
-        compare_keras: bool = False,
-    ):
+    def __init__(self, exercise: Exercise, learner: LearnerProxy, options: GradingOptions):
         self.exercise = exercise
-        self.data_dir = data_dir
-        self.compare_keras = compare_keras
         self.learner = learner
-        self.lang = lang
-        self.progress = progress
-        self.report_dir = report_dir
-        self.on_training = on_training
+        self.options = options
+        report_dir = Path(options.report_dir or Path.cwd() / "nnlab-report")
+        self.report_dir = report_dir / f"ex{exercise.number:02d}"
+        self.data_dir = options.data_dir
+        self.compare_keras = options.compare_keras
+        self.on_training = options.on_training
         self.artifacts: list[Path] = []
         self.total = 0
         self.results: list[CheckResult] = []
@@ -93,8 +106,8 @@ class _Collector:
         config.addinivalue_line("markers", "hidden: a check whose details stay hidden")
 
     def pytest_runtest_setup(self, item) -> None:
-        if self.progress is not None:
-            self.progress(len(self.results), self.total, item.name.removeprefix("test_"))
+        if self.options.progress is not None:
+            self.options.progress(len(self.results), self.total, item.name.removeprefix("test_"))
         self.learner.begin_check()
         used = time.monotonic() - self.started
         if used > self.exercise.time_limit_s:
@@ -243,31 +256,21 @@ def _limits_for(exercise: Exercise) -> Limits:
 
 
 def grade_exercise(
-    number: int,
-    submission: Path | None = None,
-    lang: str = "en",
-    progress=None,
-    report_dir: Path | None = None,
-    on_training=None,
-    data_dir: Path | None = None,
-    compare_keras: bool = False,
+    number: int, submission: Path | None = None, options: GradingOptions | None = None
 ) -> Report:
     """Grade exercise `number` of `submission`.
 
     Inputs:
     - number: the exercise number (registry).
     - submission: a folder of exercise modules or a checkout; None: the default.
-    - lang: "en" or "zh", the language of titles and hints.
-    - progress: optional callable(done, total, check_name), called before each check.
-    - report_dir: where capstones write their plots (default: ./nnlab-report/exNN).
-    - on_training: optional callable(dict) receiving a capstone's streamed progress.
-    - data_dir: a folder searched first for datasets (see grader/data.py).
-    - compare_keras: capstones also train the same network in Keras, for comparison.
+    - options: GradingOptions (language, progress callbacks, folders, Keras comparison).
 
     Returns:
     - a Report; learner mistakes of any kind are in it, never raised.
       Raises UnknownExercise or NotAvailable for exercises that cannot be graded.
     """
+    options = options or GradingOptions()
+    lang = options.lang
     started = time.monotonic()
     exercise = get_exercise(number)
     title = exercise.title_zh if lang == "zh" else exercise.title
@@ -286,10 +289,7 @@ def grade_exercise(
     learner = LearnerProxy(path or Path(os.devnull), exercise.module, limits, extra)
     if path is not None:
         learner.start()
-    report_dir = Path(report_dir or Path.cwd() / "nnlab-report") / f"ex{number:02d}"
-    collector = _Collector(
-        exercise, learner, lang, progress, report_dir, on_training, data_dir, compare_keras
-    )
+    collector = _Collector(exercise, learner, options)
     try:
         _run_checks(exercise.check_file, collector)
     finally:
