@@ -88,7 +88,8 @@ def exercise(
     from grader import report as reports
     from grader.runner import GradingOptions, NotAvailable, grade_exercise
 
-    console = Console(stderr=True)
+    # Bound now: while checks run, the runner redirects sys.stderr to a buffer.
+    console = Console(file=sys.stderr)
     status = console.status(f"grading exercise {number}...")
     show = output_format == "text" and output is None and console.is_terminal
 
