@@ -99,6 +99,11 @@ def exercise(
         )
 
     epochs = _EpochBars(console) if show else None
+
+    def training(message: dict) -> None:
+        status.update(f"grading exercise {number}: training your network (your own functions)")
+        epochs.update(message)
+
     try:
         if show:
             status.start()
@@ -106,7 +111,7 @@ def exercise(
             lang=obj["lang"],
             progress=progress,
             report_dir=report_dir,
-            on_training=epochs.update if epochs else None,
+            on_training=training if epochs else None,
             data_dir=data_dir,
             compare_keras=compare_keras,
         )
