@@ -57,7 +57,9 @@ def main() -> None:
 
     (x_train, y_train), (x_test, y_test) = dataset
     started = time.monotonic()
-    ours = trainer.fit_and_predict(spec.layers, spec.training, x_train, y_train, x_test)
+    ours = trainer.fit_and_predict(
+        spec.layers, spec.training, spec.input_shape, x_train, y_train, x_test
+    )
     our_seconds = time.monotonic() - started
     our_accuracy = float(np.mean(ours["predictions"] == y_test))
     theirs = capstone.train_keras(spec, dataset, keras)

@@ -47,6 +47,7 @@ class Spec:
     layers: list[dict]
     training: dict
     parameter_count: int
+    input_shape: tuple[int, ...]
     summary: list[str] = field(default_factory=list)
 
 
@@ -244,7 +245,8 @@ def validate(layers, training, input_shape: tuple, n_classes: int, keras) -> Spe
         f"{layer.name}: {tuple(layer.output.shape[1:])}, {layer.count_params()} parameters"
         for layer in model.layers
     ]
-    return Spec(normalised, _normalise_training(training), int(model.count_params()), summary)
+    training = _normalise_training(training)
+    return Spec(normalised, training, int(model.count_params()), shape, summary)
 
 
 @dataclass
@@ -280,6 +282,7 @@ def train_in_sandbox(
         "fit_and_predict",
         spec.layers,
         spec.training,
+        list(spec.input_shape),
         x_train,
         np.asarray(y_train).ravel(),
         x_test,
@@ -401,17 +404,9 @@ def train_keras(spec: Spec, data, keras, seed: int = 0) -> dict:
     (x_train, y_train), (x_test, y_test) = data
     keras.utils.set_random_seed(seed)
     scale = np.float32(255.0)
-    shape = (
-        -1,
-        *(
-            [int(np.prod(x_train.shape[1:]))]
-            if spec.layers[0]["layer"] == "flatten"
-            else list(x_train.shape[1:]) + ([1] if x_train.ndim == 3 else [])
-        ),
-    )
-    x_fit = (x_train.astype(np.float32) / scale).reshape(shape)
-    x_eval = (x_test.astype(np.float32) / scale).reshape(shape)
-    model = keras_model(spec.layers, x_fit.shape[1:], keras)
+    x_fit = (x_train.astype(np.float32) / scale).reshape((-1, *spec.input_shape))
+    x_eval = (x_test.astype(np.float32) / scale).reshape((-1, *spec.input_shape))
+    model = keras_model(spec.layers, spec.input_shape, keras)
     model.compile(
         keras_optimizer(spec.training, keras),
         "sparse_categorical_crossentropy",

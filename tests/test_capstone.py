@@ -104,3 +104,33 @@ def test_epoch_line_reads_well():
         }
     )
     assert line == "epoch 2/5 50%  loss 0.2500  accuracy 0.9000  val_accuracy 0.9100"
+
+
+def test_a_network_starting_with_pooling_trains_on_greyscale_images(keras, kit_root):
+    """The input shape (with its channel axis) is decided once, by validate, for every side."""
+    from grader.capstone import train_in_sandbox
+    from grader.runner import TRAINER_SCRIPT
+    from grader.sandbox import LearnerProxy, Limits
+
+    layers = [{"layer": "max_pool", "pool_size": 2}, {"layer": "flatten"}, MLP[-1]]
+    training = {"optimizer": "adam", "learning_rate": 1e-2, "epochs": 1, "batch_size": 16}
+    spec = validate(layers, training, (28, 28), 10, keras)
+    assert spec.input_shape == (28, 28, 1)
+    solutions = kit_root / "solutions"
+    modules = {p.stem: p for p in solutions.glob("ex0[1-9]_*.py")}
+    learner = LearnerProxy(
+        solutions / "ex12_mnist_mlp.py",
+        "ex12_mnist_mlp",
+        Limits(call_timeout_s=60),
+        {**modules, "nnlab_trainer": TRAINER_SCRIPT},
+    )
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (80, 28, 28), dtype=np.uint8)
+    labels = rng.integers(0, 10, 80).astype(np.uint8)
+    data = ((images, labels), (images[:20], labels[:20]))
+    try:
+        outcome = train_in_sandbox(learner, spec, data, time_limit_s=60)
+    finally:
+        learner.close()
+    assert outcome.parameter_count == spec.parameter_count == 1970
+    assert len(outcome.history) == 1 and outcome.confusion.sum() == 20

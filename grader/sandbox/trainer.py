@@ -225,13 +225,14 @@ def _predict(network: Network, x, batch_size: int, rng) -> np.ndarray:
     return np.concatenate(labels) if labels else np.zeros(0, np.int64)
 
 
-def fit_and_predict(layers, training, x_train, y_train, x_test, seed=0) -> dict:
+def fit_and_predict(layers, training, input_shape, x_train, y_train, x_test, seed=0) -> dict:
     """Train the learner's network and predict the test images' classes.
 
     Inputs:
     - layers: normalised layer specs; the last is a dense softmax layer (its
       softmax is fused with the cross-entropy: `softmax_cross_entropy`).
     - training: optimizer, learning_rate, epochs, batch_size, validation_split, ...
+    - input_shape: one image's shape as the network takes it, e.g. (28, 28, 1).
     - x_train: uint8 images (N, H, W) or (N, H, W, C); y_train: int labels (N,).
     - x_test: uint8 images; seed: the seed of every random draw.
 
@@ -243,18 +244,15 @@ def fit_and_predict(layers, training, x_train, y_train, x_test, seed=0) -> dict:
 
     ex01, ex03 = _learner("ex01_tensors"), _learner("ex03_softmax_losses")
     rng = np.random.default_rng(seed)
-    x_all = np.asarray(ex01.scale_pixels(x_train), dtype=np.float32)
-    if layers[0]["layer"] == "conv2d" and x_all.ndim == 3:
-        x_all = x_all[..., None]
-    x_test = np.asarray(ex01.scale_pixels(x_test), dtype=np.float32).reshape(
-        (len(x_test), *x_all.shape[1:])
-    )
+    shape = tuple(int(d) for d in input_shape)
+    x_all = np.asarray(ex01.scale_pixels(x_train), dtype=np.float32).reshape((-1, *shape))
+    x_test = np.asarray(ex01.scale_pixels(x_test), dtype=np.float32).reshape((-1, *shape))
     y_all = np.asarray(y_train, dtype=np.int64)
     n_val = int(round(len(x_all) * training.get("validation_split", 0.0)))
     x_fit, y_fit = x_all[: len(x_all) - n_val], y_all[: len(x_all) - n_val]
     x_val, y_val = x_all[len(x_all) - n_val :], y_all[len(x_all) - n_val :]
 
-    network = Network(layers, x_all.shape[1:], rng)
+    network = Network(layers, shape, rng)
     optimizer = _Optimizer(training)
     batch_size, epochs = training["batch_size"], training["epochs"]
     history = []
