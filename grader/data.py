@@ -38,6 +38,7 @@ import tarfile
 import zipfile
 from pathlib import Path
 from typing import NamedTuple
+from unittest import mock
 
 import numpy as np
 
@@ -467,9 +468,7 @@ def status(data_dir: str | os.PathLike | None = None) -> list[dict]:
     train_size, test_size.
     """
     rows = []
-    previous = os.environ.get(OFFLINE_ENV)
-    os.environ[OFFLINE_ENV] = "1"
-    try:
+    with mock.patch.dict(os.environ, {OFFLINE_ENV: "1"}):
         for name in DATASETS:
             row = {
                 "name": name,
@@ -499,9 +498,4 @@ def status(data_dir: str | os.PathLike | None = None) -> list[dict]:
             except DatasetCorrupt as problem:
                 row.update(found=True, verified=f"corrupt: {problem}")
             rows.append(row)
-    finally:
-        if previous is None:
-            os.environ.pop(OFFLINE_ENV, None)
-        else:
-            os.environ[OFFLINE_ENV] = previous
     return rows

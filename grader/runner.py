@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from hypothesis import HealthCheck, Phase, settings
@@ -212,26 +213,24 @@ def _pytest_args(check_file: Path) -> list[str]:
 
 
 def _run_checks(check_file: Path, collector: _Collector) -> None:
-    previous = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
-    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     settings.load_profile("nnlab")
     # Hypothesis caches constants under ./.hypothesis even with no example
     # database; grading must write nothing into the learner's folder.
     scratch = tempfile.TemporaryDirectory(prefix="nnlab-hypothesis-")
     set_hypothesis_home_dir(scratch.name)
     try:
-        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        with (
+            mock.patch.dict(os.environ, {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}),
+            contextlib.redirect_stdout(io.StringIO()),
+            contextlib.redirect_stderr(io.StringIO()),
+        ):
             pytest.main(_pytest_args(check_file), plugins=[collector])
     finally:
         set_hypothesis_home_dir(None)
         scratch.cleanup()
-        if previous is None:
-            os.environ.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)
-        else:
-            os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = previous
 
 
-def _capstone_modules(submission: Path | None, path: Path) -> dict[str, Path]:
+def _capstone_modules(path: Path) -> dict[str, Path]:
     """The learner's exercises 1-9 found beside the capstone module, and the trainer."""
     modules = {}
     for record in exercises():
@@ -285,7 +284,7 @@ def grade_exercise(
     except MissingSubmission as missing:
         path, report.notice = None, str(missing)
     report.submission = str(path or submission or "")
-    extra = _capstone_modules(submission, path) if exercise.is_capstone and path else None
+    extra = _capstone_modules(path) if exercise.is_capstone and path else None
     learner = LearnerProxy(path or Path(os.devnull), exercise.module, limits, extra)
     if path is not None:
         learner.start()
