@@ -8,19 +8,27 @@ A check is a pytest test that reads like a teacher's sentence:
         expect_close(learner.relu(x), tf.nn.relu(x), what="relu(x)")
 
 `expect_close` / `expect_equal` raise CheckFailure with the feedback a learner
-needs: the shape and dtype verdict first, then the largest error, where it is,
-and the values there. The runner adds the failing input and the hint.
+needs: the shape and dtype verdict first, then the largest errors, where the
+worst one is and its neighbourhood side by side, and the name of a common
+mistake when one fits (grader.mistakes; a check passes its own candidates
+with `mistakes=`). The fixed words come from grader.messages' catalogue. The
+runner adds the failing input and the hint.
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
+from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 import numpy as np
 import pytest
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
+
+from grader.messages import text
+from grader.mistakes import Mistake, describe, recognise
 
 RTOL = 1e-6
 ATOL = 1e-8
@@ -47,9 +55,9 @@ def _as_array(value, what: str) -> np.ndarray:
     try:
         array = np.asarray(value)
     except Exception:  # noqa: BLE001 -- any unconvertible value is the learner's mistake
-        raise CheckFailure(f"{what} should be an array, got {type(value).__name__}") from None
+        raise CheckFailure(text("not_array", what=what, type=type(value).__name__)) from None
     if array.dtype.kind not in "biuf":
-        raise CheckFailure(f"{what} should hold numbers, got an array of dtype {array.dtype}")
+        raise CheckFailure(text("not_numbers", what=what, dtype=array.dtype))
     return array
 
 
@@ -57,11 +65,18 @@ def expect_shape(got, shape: tuple, what: str) -> np.ndarray:
     """Fail unless `got` is an array of exactly `shape`; return it as an array."""
     array = _as_array(got, what)
     if array.shape != tuple(shape):
-        raise CheckFailure(f"{what} has shape {array.shape}, expected {tuple(shape)}")
+        raise CheckFailure(text("wrong_shape", what=what, got=array.shape, expected=tuple(shape)))
     return array
 
 
-def expect_close(got, expected, what: str, rtol: float = RTOL, atol: float = ATOL) -> None:
+def expect_close(
+    got,
+    expected,
+    what: str,
+    rtol: float = RTOL,
+    atol: float = ATOL,
+    mistakes: Sequence[Mistake] | Callable[[], Sequence[Mistake]] = (),
+) -> None:
     """Fail unless `got` equals `expected` within tolerances, elementwise.
 
     Inputs:
@@ -69,27 +84,120 @@ def expect_close(got, expected, what: str, rtol: float = RTOL, atol: float = ATO
     - expected: the trusted value.
     - what: how to name the value in the message, e.g. "softmax(z)".
     - rtol, atol: as in numpy.isclose.
+    - mistakes: the check's known wrong answers (grader.mistakes.Mistake), or a
+      callable returning them (called only on failure), to name the mistake.
+
+    The failure message gives the shape/dtype verdict first, then the largest
+    absolute and relative errors, the worst element and its neighbourhood
+    side by side, and the name of a recognised mistake.
     """
     want = _as_array(expected, "expected value").astype(np.float64)
-    array = expect_shape(got, want.shape, what).astype(np.float64)
-    bad = ~np.isclose(array, want, rtol=rtol, atol=atol, equal_nan=True)
+    array = _as_array(got, what)
+    if array.shape != want.shape:
+        lines = [text("wrong_shape", what=what, got=array.shape, expected=want.shape)]
+        raise CheckFailure(_with_diagnosis(lines, array, want, mistakes))
+    values = array.astype(np.float64)
+    bad = ~np.isclose(values, want, rtol=rtol, atol=atol, equal_nan=True)
     if not bad.any():
         return
-    error = np.where(bad, np.abs(array - want), 0.0)
+    lines = _value_feedback(what, array, values, want, bad)
+    raise CheckFailure(_with_diagnosis(lines, values, want, mistakes))
+
+
+def _with_diagnosis(lines: list[str], got: np.ndarray, want: np.ndarray, mistakes) -> str:
+    try:
+        diagnosis = recognise(got, want, mistakes)
+    except Exception:  # noqa: BLE001 -- a failed guess must not hide the verdict
+        diagnosis = ""
+    return "\n".join([*lines, diagnosis] if diagnosis else lines)
+
+
+def _value_feedback(
+    what: str, array: np.ndarray, values: np.ndarray, want: np.ndarray, bad: np.ndarray
+) -> list[str]:
+    """Verdict, errors, the worst element and its neighbourhood, as message lines."""
+    error = np.where(bad, np.abs(values - want), 0.0)
     error = np.where(np.isnan(error), np.inf, error)
-    worst = np.unravel_index(int(np.argmax(error)), error.shape) if error.ndim else ()
-    got_value, want_value = array[worst], want[worst]
-    where = f" at index {tuple(int(i) for i in worst)}" if worst else ""
-    difference = abs(got_value - want_value)
-    relative = f", rel error {difference / abs(want_value):.3g}" if want_value != 0 else ""
+    worst = np.unravel_index(int(np.argmax(error)), error.shape)
+    nonzero = bad & (want != 0)
+    relative = error[nonzero] / np.abs(want[nonzero])
+    errors = {"abs": f"{error.max():.3g}"}
+    if relative.size:
+        errors["rel"] = f"{relative.max():.3g}"
+    errors_line = text("errors" if "rel" in errors else "abs_error", **errors)
+    if want.ndim == 0:
+        got_text, want_text = f"{values[()]:.10g}", f"{want[()]:.10g}"
+        return [text("value_differs", what=what, got=got_text, expected=want_text), errors_line]
     lines = [
-        f"{what} is wrong: {int(bad.sum())} of {bad.size} values differ",
-        f"largest error{where}: got {got_value:.10g}, expected {want_value:.10g} "
-        f"(abs error {difference:.3g}{relative})",
+        text(
+            "values_differ",
+            what=what,
+            shape=want.shape,
+            dtype=array.dtype,
+            bad=int(bad.sum()),
+            size=bad.size,
+        ),
     ]
-    if np.isnan(got_value) or np.isinf(got_value):
-        lines.append("a NaN or inf usually means an overflow: exp of a large number?")
-    raise CheckFailure("\n".join(lines))
+    if array.dtype.kind in "biu" and not np.array_equal(want, np.round(want)):
+        lines.append(text("int_dtype", dtype=array.dtype))
+    index = tuple(int(i) for i in worst)
+    lines.append(errors_line)
+    lines.append(
+        text("worst", index=index, got=f"{values[worst]:.10g}", expected=f"{want[worst]:.10g}")
+    )
+    if want.size > 1:
+        lines.extend(_side_by_side(want, values, index))
+    return lines
+
+
+WINDOW_RADIUS = 2  # rows and columns shown either side of the worst element
+
+
+def _side_by_side(want: np.ndarray, got: np.ndarray, worst: tuple[int, ...]) -> list[str]:
+    """A few rows and columns around the worst element, expected left, got right.
+
+    1-D: a slice around it; 2-D: a window of rows and columns; 4-D (the
+    course's NHWC images): a window of image rows and columns; other N-D: of
+    the last two axes. The other indices are fixed at the worst element's.
+    """
+    if want.ndim == 1:
+        shown = (0,)
+    elif want.ndim == 4:
+        shown = (1, 2)
+    else:
+        shown = (want.ndim - 2, want.ndim - 1)
+    index, labels = [], []
+    for axis, at in enumerate(worst):
+        if axis in shown:
+            low = max(at - WINDOW_RADIUS, 0)
+            high = min(at + WINDOW_RADIUS + 1, want.shape[axis])
+            index.append(slice(low, high))
+            labels.append(f"{low}:{high}")
+        else:
+            index.append(at)
+            labels.append(str(at))
+    left = np.atleast_2d(want[tuple(index)])
+    right = np.atleast_2d(got[tuple(index)])
+    mark = tuple(worst[axis] - index[axis].start for axis in shown)
+    mark = mark if len(mark) == 2 else (0, *mark)
+    cells = [[_cells(block, mark) for block in (left, right)]]
+    width = max(len(c) for block in cells[0] for row in block for c in row)
+    lines = [text("window", window="[" + ", ".join(labels) + "]")]
+    for row_left, row_right in zip(*cells[0], strict=True):
+        halves = [" ".join(c.rjust(width) for c in row) for row in (row_left, row_right)]
+        lines.append("  " + "   |   ".join(halves))
+    return lines
+
+
+def _cells(block: np.ndarray, mark: tuple[int, int]) -> list[list[str]]:
+    """The block's values as short strings; the worst element between > and <."""
+    rows = []
+    for i, row in enumerate(block):
+        cells = [f"{v:.4g}" for v in row]
+        if i == mark[0]:
+            cells[mark[1]] = f">{cells[mark[1]]}<"
+        rows.append(cells)
+    return rows
 
 
 def expect_equal(got, expected, what: str) -> None:
@@ -100,14 +208,43 @@ def expect_equal(got, expected, what: str) -> None:
             expect_close(array, expected, what, rtol=0.0, atol=0.0)
         return
     if got != expected:
-        raise CheckFailure(f"{what} is {got!r}, expected {expected!r}")
+        raise CheckFailure(text("value_differs", what=what, got=repr(got), expected=repr(expected)))
 
 
 def expect_float_dtype(got, what: str) -> None:
     """Fail unless `got` is an array of a floating-point dtype."""
     array = _as_array(got, what)
     if array.dtype.kind != "f":
-        raise CheckFailure(f"{what} should be floating point, got dtype {array.dtype}")
+        raise CheckFailure(text("not_float", what=what, dtype=array.dtype))
+
+
+@contextlib.contextmanager
+def naming_overflow(mistake: str = "overflow"):
+    """Within this block, a learner call's FloatingPointError fails the check naming `mistake`.
+
+    For calls made with `float_errors="raise"`: the worker's message (where
+    it overflowed) is kept, and the mistake (a grader.messages key or a
+    sentence) says what to do about it.
+    """
+    from grader.sandbox import LearnerError
+
+    try:
+        yield
+    except LearnerError as error:
+        if error.error_type != "FloatingPointError":
+            raise
+        raise CheckFailure(f"{error}\n{describe(mistake)}") from None
+
+
+@contextlib.contextmanager
+def reproducible_reprs():
+    """While grading, NumPy reprs keep every digit (shortest round-trip form).
+
+    Hypothesis prints the failing input with repr(); with NumPy's default 8
+    digits a learner who pastes it would not reproduce the failure exactly.
+    """
+    with np.printoptions(floatmode="unique"):
+        yield
 
 
 # ---------------------------------------------------------------- speed

@@ -10,27 +10,28 @@ from pathlib import Path
 import click
 
 from grader.registry import UnknownExercise, exercises
+from grader.watch import DEBOUNCE_S
 
 # Heavy modules (pytest, hypothesis, rich, TensorFlow) are imported inside the
 # commands, after TensorFlow's import has been started in the background:
 # `grade exercise N` is used in an edit-grade loop and TensorFlow is its floor.
 
-FORMATS = ("text", "json", "junit", "gradescope")
+FORMATS = ("text", "json", "junit", "gradescope", "classroom")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--lang",
     type=click.Choice(["en", "zh"]),
-    default="en",
     envvar="NNLAB_LANG",
-    show_default=True,
-    help="Language of titles and hints.",
+    help="Language of titles, messages and hints (or NNLAB_LANG) [default: from the locale].",
 )
 @click.pass_context
-def main(ctx: click.Context, lang: str) -> None:
+def main(ctx: click.Context, lang: str | None) -> None:
     """nnlab: build a neural network in NumPy, graded against TensorFlow."""
-    ctx.obj = {"lang": lang}
+    from grader.messages import resolve_lang
+
+    ctx.obj = {"lang": resolve_lang(lang)}
 
 
 @main.command()
@@ -66,6 +67,7 @@ def main(ctx: click.Context, lang: str) -> None:
 @click.option(
     "--compare-keras",
     is_flag=True,
+    default=None,
     help="Capstones: also train the same network in Keras and show both.",
 )
 @click.pass_obj
@@ -77,16 +79,22 @@ def exercise(
     output: Path | None,
     data_dir: Path | None,
     report_dir: Path | None,
-    compare_keras: bool,
+    compare_keras: bool | None,
 ) -> None:
-    """Grade exercise NUMBER. Exit code 0 when every check passed, 1 otherwise."""
+    """Grade exercise NUMBER. Exit code 0 when every check passed, 1 otherwise.
+
+    Grading your own folder (no --submission) keeps your best score in its
+    progress file (see `grade list`).
+    """
     from grader import oracles
 
     oracles.warm_up()
     from rich.console import Console
 
     from grader import report as reports
-    from grader.runner import GradingOptions, NotAvailable, grade_exercise
+    from grader.runner import GradingOptions, NotAvailable
+    from grader.sandbox import SandboxUnavailable
+    from grader.state import grade_and_record
 
     # Bound now: while checks run, the runner redirects sys.stderr to a buffer.
     console = Console(file=sys.stderr)
@@ -107,24 +115,32 @@ def exercise(
     try:
         if show:
             status.start()
+        if output_format == "gradescope" and submission is None and output is None:
+            from grader.gradescope import autograder_paths
+
+            submission, output = autograder_paths(number) or (None, None)
         options = GradingOptions(
-            lang=obj["lang"],
-            progress=progress,
-            report_dir=report_dir,
-            on_training=training if epochs else None,
-            data_dir=data_dir,
-            compare_keras=compare_keras,
+            **_given(
+                lang=obj["lang"],
+                progress=progress,
+                report_dir=report_dir,
+                on_training=training if epochs else None,
+                data_dir=data_dir,
+                compare_keras=compare_keras,
+            )
         )
-        report = grade_exercise(number, submission, options)
+        report = grade_and_record(number, submission, options, record=submission is None)
     except (UnknownExercise, NotAvailable) as problem:
         raise click.UsageError(str(problem)) from None
+    except SandboxUnavailable as problem:
+        raise click.ClickException(str(problem)) from None
     finally:
         status.stop()
         if epochs:
             epochs.stop()
     if output_format == "text":
         console = Console(file=output.open("w", encoding="utf-8")) if output else Console()
-        reports.print_text(report, console)
+        reports.print_text(report, console, obj["lang"])
     else:
         text = reports.RENDERERS[output_format](report)
         if output:
@@ -132,6 +148,11 @@ def exercise(
         else:
             click.echo(text)
     sys.exit(0 if report.passed else 1)
+
+
+def _given(**values) -> dict:
+    """The options the user gave: unset ones (None) are left to the API's own defaults."""
+    return {name: value for name, value in values.items() if value is not None}
 
 
 class _EpochBars:
@@ -206,41 +227,187 @@ def data(data_dir: Path | None) -> None:
 @click.option(
     "--submission",
     type=click.Path(path_type=Path),
-    help="Show which exercise files this submission has.",
+    help="Show which exercise files this submission has, and its progress.",
 )
 @click.pass_obj
 def list_exercises(obj: dict, submission: Path | None) -> None:
-    """List every exercise of the course and whether it can be graded yet."""
+    """List every exercise: its file, your best score, whether it passes, the next to do."""
     from rich.console import Console
     from rich.table import Table
 
+    from grader.messages import text
+    from grader.state import ExerciseProgress, learner_folder
     from grader.submission import MissingSubmission, module_path
 
-    table = Table(title="nnlab exercises")
-    for column in ("#", "exercise", "file", "points", "status"):
-        table.add_column(column)
+    lang = obj["lang"]
+    progress = _load_progress(learner_folder(submission), lang)
+    upcoming = progress.next_exercise()
+    table = Table(title=text("list_title", lang))
+    table.add_column("#")
+    table.add_column(text("column_exercise", lang), min_width=18)
+    for key in ("file", "best", "status"):
+        table.add_column(text(f"column_{key}", lang))
     for record in exercises():
         try:
             module_path(submission, record)
-            present = "found"
+            file = record.filename
         except MissingSubmission:
-            present = "missing"
-        status = "ready" if record.available else "not available yet"
-        title = record.title_zh if obj["lang"] == "zh" else record.title
+            file = f"{record.filename} ({text('missing', lang)})"
+        status = text("ready" if record.available else "not_available", lang)
+        entry = progress.exercises.get(record.number, ExerciseProgress())
+        best = f"{entry.best_score:g}" if entry.max_score else "-"
+        is_next = record.number == upcoming
         table.add_row(
-            str(record.number),
-            title,
-            f"{record.filename} ({present})",
-            str(record.points) if record.available else "-",
-            status,
+            f"→ {record.number}" if is_next else str(record.number),
+            record.title_in(lang),
+            file,
+            f"{best}/{record.points}" + (" ✓" if entry.passed else ""),
+            text("next", lang) if is_next else status,
+            style="bold" if is_next else None,
         )
     Console().print(table)
+
+
+def _load_progress(folder: Path, lang: str):
+    """The learner's progress in `folder`; an unreadable file is reported on stderr."""
+    from grader.messages import translate
+    from grader.state import Progress
+
+    progress = Progress.load(folder)
+    if progress.warning:
+        click.echo(translate(progress.warning, lang), err=True)
+    return progress
+
+
+@main.command()
+@click.argument("number", type=int, required=False)
+@click.option(
+    "--submission",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Your folder of exercise modules [default: ./exercises].",
+)
+@click.option(
+    "--poll",
+    is_flag=True,
+    default=None,
+    help="Poll for saves instead of waiting for file-system events (network folders).",
+)
+@click.option(
+    "--debounce",
+    "debounce_s",
+    type=click.FloatRange(min=0),
+    help=f"Seconds of quiet after a save before grading [default: {DEBOUNCE_S:g}].",
+)
+@click.pass_obj
+def watch(
+    obj: dict,
+    number: int | None,
+    submission: Path | None,
+    poll: bool | None,
+    debounce_s: float | None,
+) -> None:
+    """Grade exercise NUMBER (default: the next one to do) each time you save it.
+
+    Moves on to the next exercise when every check passes; Ctrl-C stops.
+    """
+    from grader import watch as watching
+
+    if number is not None and not _known_exercise(number).available:
+        raise click.UsageError(f"exercise {number} is not available yet")
+    options = _given(submission=submission, poll=poll, debounce_s=debounce_s)
+    sys.exit(watching.watch(number, lang=obj["lang"], **options))
+
+
+def _known_exercise(number: int):
+    """The registry record of exercise `number`, or a usage error."""
+    from grader.registry import get_exercise
+
+    try:
+        return get_exercise(number)
+    except UnknownExercise as problem:
+        raise click.UsageError(str(problem)) from None
+
+
+@main.command()
+@click.argument("number", type=int)
+@click.option("--all", "everything", is_flag=True, help="Reveal every hint at once.")
+@click.option("--reset", is_flag=True, help="Hide the hints again.")
+@click.option(
+    "--submission",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Your folder of exercise modules, where revealed hints are remembered.",
+)
+@click.pass_obj
+def hint(obj: dict, number: int, everything: bool, reset: bool, submission: Path | None) -> None:
+    """Reveal the next hint of exercise NUMBER, after the ones already revealed."""
+    from grader.messages import text
+    from grader.state import learner_folder
+
+    lang = obj["lang"]
+    exercise = _known_exercise(number)
+    progress = _load_progress(learner_folder(submission), lang)
+    if reset:
+        progress.hide_hints(number)
+        _save(progress)
+        click.echo(text("hint_reset", lang, number=number))
+        return
+    shown = progress.reveal_hint(number, everything)
+    _save(progress)
+    hints = exercise.revealed_hints(shown, lang)
+    total = len(exercise.hints_in(lang))
+    title = exercise.title_in(lang)
+    click.echo(text("hint_header", lang, number=number, title=title, shown=shown, total=total))
+    for index, line in enumerate(hints, start=1):
+        click.echo(f"{index}. {line}")
+    if shown < total:
+        click.echo(text("hint_more", lang, left=total - shown, number=number))
+    else:
+        click.echo(text("hint_all_shown", lang, total=total))
+
+
+def _save(progress) -> None:
+    try:
+        progress.save()
+    except OSError as error:
+        raise click.ClickException(f"{progress.path}: {error}") from None
+
+
+@main.command()
+@click.argument("number", type=int)
+@click.option(
+    "--submission",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Your folder of exercise modules [default: ./exercises].",
+)
+@click.pass_obj
+def reset(obj: dict, number: int, submission: Path | None) -> None:
+    """Put the stub of exercise NUMBER back; your file is kept as <file>.bak-<time>."""
+    from grader.messages import text, translate
+    from grader.state import ResetRefused, restore_stub
+
+    lang = obj["lang"]
+    _known_exercise(number)
+    try:
+        path, backup = restore_stub(number, submission)
+    except ResetRefused as refused:
+        raise click.ClickException(translate(str(refused), lang)) from None
+    except OSError as error:
+        raise click.ClickException(str(error)) from None
+    if backup is None:
+        click.echo(text("reset_fresh", lang, number=number, file=path))
+    else:
+        click.echo(text("reset_done", lang, number=number, file=path, backup=backup.name))
 
 
 @main.command()
 @click.argument("numbers", type=int, nargs=-1)
 def selfcheck(numbers: tuple[int, ...]) -> None:
     """Prove the kit: solutions earn full marks, stubs earn zero (all exercises by default)."""
+    from grader.release import missing_instructor_kit
+
+    needs = missing_instructor_kit()
+    if needs:
+        raise click.ClickException(needs)
     from grader import oracles
 
     oracles.warm_up()
@@ -265,6 +432,127 @@ def selfcheck(numbers: tuple[int, ...]) -> None:
             console.print(f"     - {problem}", markup=False)
         healthy &= result.ok
     sys.exit(0 if healthy else 1)
+
+
+@main.command()
+@click.argument("submissions_dir", type=click.Path(path_type=Path, file_okay=False, exists=True))
+@click.option(
+    "--exercises",
+    "selection",
+    default="all",
+    show_default=True,
+    help="Exercises to grade: all, 3, 1-11 or 1,3,5-7.",
+)
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Students graded at once on this machine.",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("nnlab-batch"),
+    show_default=True,
+    help="Folder for gradebook.csv, junit.xml, report.html and one folder per student.",
+)
+@click.option("--scheduler", help="Dask scheduler address (tcp://host:8786) to grade on a cluster.")
+@click.option("--regrade", is_flag=True, help="Grade again students already graded.")
+@click.option(
+    "--data-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Folder searched first for datasets (capstones).",
+)
+@click.pass_obj
+def batch(
+    obj: dict,
+    submissions_dir: Path,
+    selection: str,
+    jobs: int,
+    out: Path,
+    scheduler: str | None,
+    regrade: bool,
+    data_dir: Path | None,
+) -> None:
+    """Grade every student in SUBMISSIONS_DIR (one sub-folder or .zip each).
+
+    Each student's results are written to OUT/<student>/ as soon as they are
+    graded; running the same command again skips students already graded by
+    this grader version from the same files. Exit code 0 when every
+    submission could be graded (whatever its score), 1 otherwise.
+    """
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from grader.batch import BatchOptions, ExerciseSelectionError, parse_exercises, run_batch
+    from grader.batch_summary import summary_table
+
+    try:
+        numbers = parse_exercises(selection)
+    except ExerciseSelectionError as problem:
+        raise click.UsageError(str(problem)) from None
+    options = BatchOptions(
+        out=out,
+        exercises=numbers,
+        jobs=jobs,
+        scheduler=scheduler,
+        regrade=regrade,
+        lang=obj["lang"],
+        data_dir=data_dir,
+    )
+    console = Console(stderr=True)
+    progress = Progress(
+        TextColumn("grading"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[last]}"),
+        TimeElapsedColumn(),
+        console=console,
+    )
+    task = progress.add_task("batch", total=None, last="")
+
+    def on_record(record: dict, done: int, total: int) -> None:
+        last = f"{record['student']}: {record['score']:g}/{record['max_score']:g}"
+        progress.update(task, total=total, completed=done, last=last)
+
+    try:
+        with progress:
+            summary = run_batch(submissions_dir, options, on_record)
+    except KeyboardInterrupt:
+        console.print(f"interrupted: re-run the same command to grade the rest (results in {out})")
+        sys.exit(130)
+    except RuntimeError as problem:
+        raise click.ClickException(str(problem)) from None
+    Console().print(summary_table(summary.records, numbers))
+    console.print(
+        f"{len(summary.records)} students: {summary.graded} graded, {summary.skipped} already "
+        f"graded (skipped), {summary.failed} could not be graded, in {summary.duration_s:.0f} s. "
+        f"Results: {out / 'gradebook.csv'}, {out / 'junit.xml'}, {out / 'report.html'}",
+        markup=False,
+        highlight=False,
+    )
+    sys.exit(1 if summary.failed else 0)
+
+
+@main.command()
+@click.argument("outdir", type=click.Path(path_type=Path, file_okay=False))
+@click.option(
+    "--keep-hidden",
+    is_flag=True,
+    help="Keep the hidden checks too, for self-study kits (solutions/ is never included).",
+)
+@click.option("--force", is_flag=True, help="Write into OUTDIR even if it is not empty.")
+def release(outdir: Path, keep_hidden: bool, force: bool) -> None:
+    """Write the student distribution into OUTDIR: the stubs, the public checks, the
+    grader, a README for students, a GitHub Classroom workflow and Gradescope scripts."""
+    from grader.release import ReleaseError, build_release
+
+    try:
+        summary = build_release(outdir, keep_hidden=keep_hidden, force=force)
+    except ReleaseError as problem:
+        raise click.ClickException(str(problem)) from None
+    click.echo(summary.describe())
 
 
 def run() -> None:

@@ -58,10 +58,23 @@ class Exercise:
         """Path of the hidden checks for this exercise."""
         return Path(__file__).parent / "checks" / f"{self.checks or 'test_' + self.module}.py"
 
+    def hints_in(self, lang: str = "en") -> tuple[str, ...]:
+        """Every hint of the exercise, in `lang` ("en" or "zh"), in the order they are revealed."""
+        return self.hints_zh if lang == "zh" else self.hints
+
     def hint_text(self, lang: str = "en") -> str:
         """The first hint, in `lang` ("en" or "zh"); empty if there is none."""
-        hints = self.hints_zh if lang == "zh" else self.hints
+        hints = self.hints_in(lang)
         return hints[0] if hints else ""
+
+    def revealed_hints(self, count: int, lang: str = "en") -> tuple[str, ...]:
+        """The hints a learner has revealed: the first `count`, at least one, at most all."""
+        hints = self.hints_in(lang)
+        return hints[: max(1, min(count, len(hints)))]
+
+    def title_in(self, lang: str = "en") -> str:
+        """The exercise's title in `lang` ("en" or "zh")."""
+        return self.title_zh if lang == "zh" else self.title
 
 
 class UnknownExercise(LookupError):

@@ -14,6 +14,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from grader.messages import paste_ready, text, translate
+
 STATUSES = ("passed", "failed", "error", "timeout")
 _STYLE = {"passed": "green", "failed": "red", "error": "magenta", "timeout": "yellow"}
 
@@ -61,11 +63,18 @@ class Report:
         """True when every check passed."""
         return bool(self.checks) and all(c.status == "passed" for c in self.checks)
 
-    def full_message(self, check: CheckResult) -> str:
-        """A check's message, with the exercise's hint added when it did not pass."""
-        if check.status == "passed" or not self.hint or self.notice:
-            return check.message
-        return f"{check.message}\nhint: {self.hint}"
+    def full_message(self, check: CheckResult, lang: str = "en") -> str:
+        """A check's message for a reader of `lang`, with the hints when it did not pass.
+
+        The failing input becomes lines to paste into Python; the hints are
+        those revealed so far (`hint`, one per line); the kit's fixed words
+        are translated (grader.messages).
+        """
+        message = _teaching(check.message)
+        if check.status != "passed" and self.hint and not self.notice:
+            hints = [text("hint", hint=hint) for hint in self.hint.split("\n")]
+            message = "\n".join([message, *hints])
+        return translate(message, lang)
 
     def to_dict(self) -> dict:
         """The JSON form: exercise, title, score, max_score, duration_s, checks, and context."""
@@ -76,8 +85,7 @@ class Report:
             "max_score": self.max_score,
             "duration_s": round(self.duration_s, 3),
             "checks": [
-                {k: v for k, v in asdict(c).items() if k != "visible"}
-                | {"message": self.full_message(c), "duration_s": round(c.duration_s, 3)}
+                asdict(c) | {"message": self.full_message(c), "duration_s": round(c.duration_s, 3)}
                 for c in self.checks
             ],
             "submission": self.submission,
@@ -87,14 +95,41 @@ class Report:
             "artifacts": self.artifacts,
         }
 
+    @classmethod
+    def from_dict(cls, data: dict) -> Report:
+        """Rebuild a Report from its JSON form (`to_dict`); the hint is already in messages."""
+        checks = [
+            CheckResult(
+                name=c["name"],
+                status=c["status"],
+                points=float(c["points"]),
+                max_points=float(c["max_points"]),
+                message=c.get("message", ""),
+                visible=bool(c.get("visible", True)),
+                duration_s=float(c.get("duration_s", 0.0)),
+            )
+            for c in data.get("checks", [])
+        ]
+        return cls(
+            exercise=int(data["exercise"]),
+            title=data.get("title", ""),
+            checks=checks,
+            duration_s=float(data.get("duration_s", 0.0)),
+            submission=data.get("submission", ""),
+            isolation=data.get("isolation", ""),
+            limits=data.get("limits", {}),
+            notice=data.get("notice", ""),
+            artifacts=list(data.get("artifacts", [])),
+        )
+
 
 def to_json(report: Report) -> str:
     """Render the report as indented JSON text."""
     return json.dumps(report.to_dict(), indent=2, ensure_ascii=False)
 
 
-def to_gradescope(report: Report) -> str:
-    """Render the report as Gradescope's results.json text."""
+def gradescope_results(reports: list[Report]) -> dict:
+    """Gradescope's results.json structure for one or more exercises' reports."""
     tests = [
         {
             "name": f"{report.exercise}. {c.name}",
@@ -104,34 +139,38 @@ def to_gradescope(report: Report) -> str:
             "output": report.full_message(c),
             "visibility": "visible" if c.visible else "after_published",
         }
+        for report in reports
         for c in report.checks
     ]
-    results = {
-        "score": report.score,
-        "max_score": report.max_score,
-        "execution_time": round(report.duration_s, 3),
-        "output": report.notice,
+    return {
+        "score": sum(r.score for r in reports),
+        "max_score": sum(r.max_score for r in reports),
+        "execution_time": round(sum(r.duration_s for r in reports), 3),
+        "output": "\n".join(r.notice for r in reports if r.notice),
         "tests": tests,
     }
-    return json.dumps(results, indent=2, ensure_ascii=False)
 
 
-def to_junit(report: Report) -> str:
-    """Render the report as JUnit XML text (one testsuite, one testcase per check)."""
+def to_gradescope(report: Report) -> str:
+    """Render the report as Gradescope's results.json text."""
+    return json.dumps(gradescope_results([report]), indent=2, ensure_ascii=False)
+
+
+def junit_suite(report: Report, prefix: str = "") -> ElementTree.Element:
+    """One JUnit <testsuite> element for the report; `prefix` names the student in a batch."""
     failures = sum(c.status == "failed" for c in report.checks)
     errors = sum(c.status in ("error", "timeout") for c in report.checks)
     suite = ElementTree.Element(
         "testsuite",
-        name=f"exercise {report.exercise}: {report.title}",
+        name=f"{prefix}exercise {report.exercise}: {report.title}",
         tests=str(len(report.checks)),
         failures=str(failures),
         errors=str(errors),
         time=f"{report.duration_s:.3f}",
     )
+    classname = f"{prefix.rstrip(': ')}.exercise{report.exercise:02d}".lstrip(".")
     for check in report.checks:
-        case = ElementTree.SubElement(
-            suite, "testcase", classname=f"exercise{report.exercise:02d}", name=check.name
-        )
+        case = ElementTree.SubElement(suite, "testcase", classname=classname, name=check.name)
         if check.status == "failed":
             ElementTree.SubElement(
                 case, "failure", message=check.message.split("\n")[0]
@@ -140,38 +179,114 @@ def to_junit(report: Report) -> str:
             ElementTree.SubElement(case, "error", message=check.status).text = report.full_message(
                 check
             )
-    return ElementTree.tostring(suite, encoding="unicode", xml_declaration=True)
+    return suite
 
 
-def print_text(report: Report, console: Console | None = None) -> None:
-    """Print the report as a rich table and a score line."""
+def to_junit(report: Report) -> str:
+    """Render the report as JUnit XML text (one testsuite, one testcase per check)."""
+    return ElementTree.tostring(junit_suite(report), encoding="unicode", xml_declaration=True)
+
+
+def classroom_results(report: Report) -> dict:
+    """GitHub Classroom's runner result for the report: what autograding-grading-reporter
+    reads (base64-encoded) from a step's `result` output, one test per check.
+
+    The reporter adds up the tests' `score` fields against `max_score`, so partial
+    points count (autograding-command-grader can only write all or nothing).
+    """
+
+    def status(check: CheckResult) -> str:
+        if check.status == "passed":
+            return "pass"
+        return "fail" if check.status == "failed" else "error"
+
+    return {
+        "version": 1,
+        "status": "pass" if report.passed else "fail",
+        "max_score": report.max_score,
+        "tests": [
+            {
+                "name": f"{report.exercise}. {c.name}",
+                "status": status(c),
+                "score": c.points,
+                "message": report.full_message(c),
+                "test_code": "",
+                "filename": "",
+                "line_no": 0,
+                "duration": round(c.duration_s * 1000),
+            }
+            for c in report.checks
+        ],
+    }
+
+
+def to_classroom(report: Report) -> str:
+    """Render the report as GitHub Classroom's runner result JSON text."""
+    return json.dumps(classroom_results(report), ensure_ascii=False)
+
+
+def _teaching(message: str) -> str:
+    """The message with the runner's `failing input: ...` line as Python lines to paste."""
+    lines = message.split("\n")
+    for i, line in enumerate(lines):
+        if line.startswith("failing input: "):
+            pasted = paste_ready(line.removeprefix("failing input: "))
+            if pasted:
+                lines[i : i + 1] = [text("reproduce"), *pasted]
+            break
+    return "\n".join(lines)
+
+
+def print_text(report: Report, console: Console | None = None, lang: str = "en") -> None:
+    """Print the report for a reader of `lang`: a table, each failure's details, the score.
+
+    The table gives each check's first message line; a message of several
+    lines (the side-by-side values, the failing input) follows the table
+    once, however many checks share it. Then the hints revealed so far.
+    """
     console = console or Console()
-    table = Table(title=f"Exercise {report.exercise}: {report.title}", show_lines=True)
-    table.add_column("check", ratio=2)
-    table.add_column("points", justify="right", no_wrap=True)
-    table.add_column("status", no_wrap=True)
-    table.add_column("message", ratio=5, overflow="fold")
+    title = text("title", lang, number=report.exercise, title=report.title)
+    table = Table(title=title, show_lines=True)
+    table.add_column(text("column_check", lang), ratio=2)
+    table.add_column(text("column_points", lang), justify="right", no_wrap=True)
+    table.add_column(text("column_status", lang), no_wrap=True)
+    table.add_column(text("column_message", lang), ratio=5, overflow="fold")
+    details: dict[str, list[str]] = {}
+    previous = None
     for check in report.checks:
+        message = translate(_teaching(check.message), lang)
+        first, _, rest = message.partition("\n")
+        if rest:
+            details.setdefault(message, []).append(check.name.replace("_", " "))
         table.add_row(
             check.name.replace("_", " "),
             f"{check.points:g}/{check.max_points:g}",
-            Text(check.status, style=_STYLE.get(check.status, "")),
-            Text(check.message),
+            Text(text(f"status_{check.status}", lang), style=_STYLE.get(check.status, "")),
+            Text(text("same_as_above", lang) if message and message == previous else first),
         )
+        previous = message
     console.print(table)
+    for message, names in details.items():
+        shown = ", ".join(names[:2]) + (f" (+{len(names) - 2})" if len(names) > 2 else "")
+        console.rule(Text(shown, style="bold"), align="left")
+        console.print(Text(message), soft_wrap=True)
     for artifact in report.artifacts:
-        console.print(Text(f"wrote {artifact}", style="dim"))
+        console.print(Text(text("wrote", lang, path=artifact), style="dim"))
     if report.notice:
-        console.print(Text(report.notice, style="bold yellow"))
+        console.print(Text(translate(report.notice, lang), style="bold yellow"))
     elif not report.passed and report.hint:
-        console.print(Text(f"Hint: {report.hint}", style="cyan"))
-    style = "bold green" if report.passed else "bold red"
-    console.print(
-        Text(
-            f"Score: {report.score:g}/{report.max_score:g}  ({report.duration_s:.1f} s)",
-            style=style,
-        )
+        for hint in report.hint.split("\n"):
+            console.print(Text(text("hint_line", lang, hint=hint), style="cyan"))
+    seconds = f"{report.duration_s:.1f}"
+    score = text(
+        "score", lang, score=f"{report.score:g}", max_score=f"{report.max_score:g}", seconds=seconds
     )
+    console.print(Text(score, style="bold green" if report.passed else "bold red"))
 
 
-RENDERERS = {"json": to_json, "junit": to_junit, "gradescope": to_gradescope}
+RENDERERS = {
+    "json": to_json,
+    "junit": to_junit,
+    "gradescope": to_gradescope,
+    "classroom": to_classroom,
+}

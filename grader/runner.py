@@ -24,6 +24,7 @@ from hypothesis import HealthCheck, Phase, settings
 from hypothesis.configuration import set_hypothesis_home_dir
 
 from grader import oracles
+from grader.messages import resolve_lang
 from grader.registry import Exercise, exercises, get_exercise
 from grader.report import CheckResult, Report
 from grader.sandbox import LearnerProblem, LearnerProxy, LearnerTimeout, Limits
@@ -56,7 +57,8 @@ COLLECTOR = pytest.StashKey["_Collector"]()
 class GradingOptions:
     """How to grade, beyond which exercise and which submission (all optional).
 
-    - lang: "en" or "zh", the language of titles and hints.
+    - lang: "en" or "zh", the language of titles and hints (None: $NNLAB_LANG, else the
+      locale's, as the CLI).
     - progress: callable(done, total, check_name), called before each check.
     - report_dir: where capstones write their plots (None: ./nnlab-report); each
       exercise gets its own exNN sub-folder.
@@ -65,7 +67,7 @@ class GradingOptions:
     - compare_keras: capstones also train the same network in Keras.
     """
 
-    lang: str = "en"
+    lang: str | None = None
     progress: Callable[[int, int, str], None] | None = None
     report_dir: Path | None = None
     on_training: Callable[[dict], None] | None = None
@@ -269,7 +271,7 @@ def grade_exercise(
       Raises UnknownExercise or NotAvailable for exercises that cannot be graded.
     """
     options = options or GradingOptions()
-    lang = options.lang
+    lang = resolve_lang(options.lang)
     started = time.monotonic()
     exercise = get_exercise(number)
     title = exercise.title_zh if lang == "zh" else exercise.title

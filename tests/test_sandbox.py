@@ -1,9 +1,12 @@
 """The sandbox holds: whatever learner code does, the grader survives and judges."""
 
+import secrets
+import socket
 import time
 
 import numpy as np
 import pytest
+from test_redteam import live_processes_named
 
 from grader.runner import grade_exercise
 from grader.sandbox import (
@@ -14,7 +17,10 @@ from grader.sandbox import (
     LearnerTimeout,
     Limits,
     NotImplementedYet,
+    SandboxUnavailable,
+    isolation,
 )
+from grader.sandbox.isolation import choose_wall, refuse_kit_on_path
 
 from conftest import write_module
 
@@ -186,3 +192,207 @@ def test_several_modules_and_streamed_progress(tmp_path):
         assert seen == [{"step": 0}, {"step": 1}, {"step": 2}]
     finally:
         learner.close()
+
+
+# ---------------------------------------------------------------- the walls
+
+WALLS = ("bwrap", "rlimits")
+
+INSPECTOR = """
+import os, sys, socket
+
+def inside():
+    try:
+        import grader
+        kit = grader.__file__
+    except ImportError:
+        kit = None
+    status = dict(line.split(":", 1) for line in open("/proc/self/status").read().splitlines())
+    return {
+        "path": list(sys.path),
+        "kit": kit,
+        "uid": os.getuid(),
+        "capabilities": status["CapEff"].strip(),
+        "root": sorted(os.listdir("/")),
+        "beside": sorted(os.listdir(os.path.dirname(__file__))),
+        "cwd": os.getcwd(),
+    }
+
+def connect(port):
+    with socket.create_connection(("127.0.0.1", port), timeout=2):
+        return True
+
+def spawn(n):
+    import time
+    children = []
+    for _ in range(n):
+        try:
+            pid = os.fork()
+        except OSError:
+            break
+        if pid == 0:
+            time.sleep(30)
+            os._exit(0)
+        children.append(pid)
+    for pid in children:
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+    return len(children)
+
+def daemonize(name):
+    import ctypes, time
+    if os.fork() == 0:
+        os.setsid()
+        if os.fork() == 0:
+            ctypes.CDLL(None).prctl(15, name.encode(), 0, 0, 0)
+            while True:
+                time.sleep(1)
+        os._exit(0)
+    os.wait()
+    return True
+
+def kill_myself():
+    os.kill(os.getpid(), 9)
+
+def leave(code):
+    os._exit(code)
+
+def shout(n):
+    sys.stdout.write("x" * n)
+    sys.stdout.flush()
+"""
+
+
+@pytest.fixture(params=WALLS)
+def wall(request, monkeypatch):
+    """Run the test behind each wall in turn (NNLAB_ISOLATION)."""
+    monkeypatch.setenv("NNLAB_ISOLATION", request.param)
+    return request.param
+
+
+@pytest.fixture
+def inspector(tmp_path, wall):
+    folder = write_module(tmp_path / "submission", "inspector", INSPECTOR)
+    (folder / "secret_beside.py").write_text("ANSWER = 42\n", "utf-8")
+    learner = LearnerProxy(folder / "inspector.py", "inspector", Limits(processes=16))
+    yield learner
+    learner.close()
+
+
+def test_the_proxy_names_its_wall(inspector, wall):
+    assert inspector.isolation == wall
+
+
+def test_the_kit_is_never_on_the_workers_import_path(inspector, kit_root):
+    seen = inspector.inside()
+    assert seen["kit"] is None, "the worker could import the grader"
+    assert not [p for p in seen["path"] if str(kit_root) in p or p in ("", ".")]
+    assert seen["beside"] == ["inspector.py"], "the worker saw files beside the submission"
+
+
+def test_a_path_above_or_at_the_kit_is_refused(kit_root):
+    refuse_kit_on_path(["/usr/lib/python3/dist-packages"], kit_root=kit_root)
+    for entry in (kit_root, kit_root.parent, kit_root / "solutions" / ".."):
+        with pytest.raises(SandboxUnavailable, match="refusing"):
+            refuse_kit_on_path([str(entry)], kit_root=kit_root)
+
+
+def test_an_unknown_or_unavailable_wall_is_a_plain_error(monkeypatch):
+    monkeypatch.setenv("NNLAB_ISOLATION", "chroot")
+    with pytest.raises(SandboxUnavailable, match="bwrap, rlimits or auto"):
+        choose_wall()
+    monkeypatch.setenv("NNLAB_ISOLATION", "bwrap")
+    monkeypatch.setattr(isolation, "_working_bwrap_flags", lambda: None)
+    with pytest.raises(SandboxUnavailable, match="bubblewrap does not work here"):
+        choose_wall()
+    monkeypatch.setenv("NNLAB_ISOLATION", "auto")
+    assert choose_wall().name == "rlimits"
+
+
+@pytest.mark.parametrize("wall", ["bwrap"], indirect=True)
+def test_behind_bubblewrap_the_worker_sees_only_runtime_and_submission(inspector, wall):
+    seen = inspector.inside()
+    assert seen["uid"] != 0 and int(seen["capabilities"], 16) == 0
+    assert seen["root"] == [
+        "dev",
+        "lib",
+        "lib64",
+        "nnlab",
+        "proc",
+        "root",
+        "submission",
+        "tmp",
+        "usr",
+    ]
+    assert seen["cwd"] == "/tmp"
+    assert seen["path"][-1] == "/nnlab/site"
+
+
+@pytest.mark.parametrize("wall", ["bwrap"], indirect=True)
+def test_behind_bubblewrap_there_is_no_network(inspector, wall):
+    with (
+        socket.create_server(("127.0.0.1", 0)) as server,
+        pytest.raises(LearnerError, match="OSError|ConnectionRefusedError"),
+    ):
+        inspector.connect(server.getsockname()[1])
+
+
+@pytest.mark.parametrize("wall", ["bwrap"], indirect=True)
+def test_behind_bubblewrap_the_process_limit_holds(inspector, wall):
+    """RLIMIT_NPROC counts per uid: it holds for the worker's own uid, not for root."""
+    assert 0 < inspector.spawn(40) < 16
+
+
+@pytest.mark.parametrize("wall", ["bwrap"], indirect=True)
+def test_behind_bubblewrap_a_daemon_dies_with_its_worker(inspector, wall):
+    """A grandchild that left the session and lost its parent dies with the pid namespace.
+
+    (The rlimit wall cannot catch such an orphan: it is re-parented outside the worker.)
+    """
+    name = "nnd" + secrets.token_hex(6)
+    assert inspector.daemonize(name)
+    assert _within(5, lambda: live_processes_named(name)), "the daemon never started"
+    inspector.close()
+    assert _within(5, lambda: not live_processes_named(name)), "the daemon survived"
+
+
+def _within(seconds: float, condition) -> bool:
+    """Whether `condition()` becomes true within `seconds`."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def test_a_worker_killed_by_a_signal_is_named_as_such(inspector):
+    with pytest.raises(LearnerCrashed, match="it was killed"):
+        inspector.kill_myself()
+
+
+def test_any_exit_code_is_a_plain_message(inspector):
+    with pytest.raises(LearnerCrashed, match="exited with code 200"):
+        inspector.leave(200)
+
+
+def test_output_is_capped_by_the_file_size_limit(tmp_path, wall):
+    folder = write_module(tmp_path, "inspector", INSPECTOR)
+    learner = LearnerProxy(folder / "inspector.py", "inspector", Limits(file_size_bytes=2**20))
+    try:
+        with pytest.raises(LearnerError, match="File too large"):
+            learner.shout(2 * 2**20)
+        assert learner._worker.stdout_path.stat().st_size <= 2**20
+    finally:
+        learner.close()
+
+
+def test_an_unreadable_module_is_a_plain_message(tmp_path):
+    folder = write_module(tmp_path, "ex01_tensors", "")
+    (folder / "ex01_tensors.py").unlink()
+    (folder / "ex01_tensors.py").mkdir()  # a folder where the module should be: copying fails
+    learner = LearnerProxy(folder / "ex01_tensors.py", "ex01_tensors")
+    learner.start()
+    with pytest.raises(LearnerError, match="ex01_tensors.py could not be read"):
+        learner.one_hot(np.array([1]), 2)
+    learner.close()

@@ -5,12 +5,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from grader.checking import CheckFailure, expect_close, expect_equal, expect_shape, points
+from grader.checking import CheckFailure, expect_close, expect_equal, expect_shape, hidden, points
 
 labels_arrays = hnp.arrays(np.int64, st.integers(1, 20), elements=st.integers(0, 9))
 nhwc_shapes = hnp.array_shapes(min_dims=4, max_dims=4, min_side=1, max_side=5)
 
 
+@hidden
 @points(2)
 @given(labels=labels_arrays, extra_classes=st.none() | st.integers(0, 3))
 def test_one_hot_matches_keras_to_categorical(learner, tf, labels, extra_classes):
@@ -57,6 +58,7 @@ def test_nchw_to_nhwc_matches_tf_transpose(learner, tf, shape):
     expect_equal(learner.nchw_to_nhwc(x), expected, what="nchw_to_nhwc(x)")
 
 
+@hidden
 @points(2)
 @given(n=st.integers(1, 200), batch_size=st.integers(1, 64), seed=st.integers(0, 2**16))
 def test_minibatches_cover_every_index_once(learner, n, batch_size, seed):

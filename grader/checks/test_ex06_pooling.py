@@ -8,11 +8,14 @@ gradient derived from TensorFlow's forward pass instead (average pooling is
 linear, so its gradient is the transpose of its matrix).
 """
 
+from functools import partial
+
 import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from grader.checking import CheckFailure, expect_close, points
+from grader.checking import CheckFailure, expect_close, hidden, points
+from grader.mistakes import Mistake
 from grader.oracles import tensorflow, tf_gradient
 
 VALID = ("valid", "VALID", "Valid")
@@ -26,7 +29,7 @@ def _pair(v) -> tuple[int, int]:
 
 
 class PoolCase:
-    """Inputs of one pooling call; shown to the learner by shape and settings."""
+    """Inputs of one pooling call; shown to the learner as Python that rebuilds them."""
 
     def __init__(self, x, pool_size, stride, padding, dout=None):
         self.x, self.pool_size, self.stride, self.padding = x, pool_size, stride, padding
@@ -47,11 +50,10 @@ class PoolCase:
         return {"pool_size": self.pool_size, **extra, "padding": self.padding}
 
     def __repr__(self) -> str:
+        # name=value pairs: the report turns them into lines to paste into Python.
         stride = "" if self.stride is None else f"stride={self.stride!r}, "
-        return (
-            f"x of shape {self.x.shape}, pool_size={self.pool_size!r}, {stride}"
-            f"padding={self.padding!r}"
-        )
+        dout = "" if self.dout is None else f", dout={self.dout!r}"
+        return f"x={self.x!r}, pool_size={self.pool_size!r}, {stride}padding={self.padding!r}{dout}"
 
 
 def _distinct_values(rng, shape) -> np.ndarray:
@@ -130,42 +132,57 @@ def _zero_padded(case) -> np.ndarray:
     return np.pad(case.x, pads)
 
 
-def _shape_hint(got, case, pool) -> str:
-    """Why the learner's output may have the wrong shape ("" if no guess fits)."""
-    try:
-        return _guess_shape(np.shape(got), case, pool)
-    except Exception:  # noqa: BLE001 -- e.g. TF refusing a variant's shape: no guess then
-        return ""
-
-
-def _guess_shape(shape, case, pool) -> str:
-    if case.stride is None and shape == pool(case, strides=[1, 1]).shape:
-        return (
-            "the output has the shape of stride 1: the stride should default to pool_size (Keras)"
-        )
+def _shape_mistakes(case, pool) -> list[Mistake]:
+    """Outputs of the shapes a stride or padding mistake gives (computed on failure only)."""
+    mode = case.padding.upper()
+    mistakes = []
+    if case.stride is None:
+        stride_1 = "the output has the shape of stride 1: the stride should default to pool_size"
+        mistakes.append(Mistake(partial(pool, case, strides=[1, 1]), stride_1 + " (Keras)"))
     for other in ("VALID", "SAME"):
-        if other != case.padding.upper() and shape == pool(case, padding=other).shape:
-            return f"the output has the shape of {other} padding, not {case.padding.upper()}"
-    return ""
+        if other != mode:
+            message = f"the output has the shape of {other} padding, not {mode}"
+            mistakes.append(Mistake(partial(pool, case, padding=other), message))
+    return mistakes
+
+
+def _wrong_side_mistakes(case, pool_function, dout=None) -> list[Mistake]:
+    """SAME padding put on the other sides: its output, or its gradient for `dout`.
+
+    [] unless SAME padding is uneven here (else both sides get the same).
+    """
+    (ph, pw), (sh, sw) = case.window, case.strides
+    top, bottom = _same_pads(case.x.shape[1], ph, sh)
+    left, right = _same_pads(case.x.shape[2], pw, sw)
+    if case.padding.upper() != "SAME" or (top, left) == (bottom, right):
+        return []
+    tf = tensorflow()
+    pads = [[0, 0], [bottom, top], [right, left], [0, 0]]
+
+    def pooled(x):
+        if pool_function == "max_pool2d":
+            padded = tf.pad(x, pads, constant_values=-np.inf)
+            return tf.nn.max_pool2d(padded, case.window, case.strides, "VALID")
+        sums = tf.nn.avg_pool2d(tf.pad(x, pads), case.window, case.strides, "VALID")
+        counts = tf.nn.avg_pool2d(tf.pad(tf.ones_like(x), pads), case.window, case.strides, "VALID")
+        return sums / counts
+
+    def wrong():
+        if dout is None:
+            return pooled(tf.constant(case.x, tf.float64))
+        return tf_gradient(pooled, [case.x], dout)[0]
+
+    return [Mistake(wrong, "same_wrong_side")]
 
 
 def _expect_pool(got, expected, case, what, pool=None, variants=()):
-    """expect_close, plus a guess at the mistake when it fails.
+    """expect_close, naming the mistake when a known wrong answer matches.
 
-    pool: the forward oracle, to explain a wrong output shape; variants: pairs
-    (wrong result, what mistake gives it).
+    pool: the forward oracle, whose stride and padding variants explain a
+    wrong output shape; variants: more Mistakes (wrong answers and their names).
     """
-    try:
-        expect_close(got, expected, what=what)
-    except CheckFailure as failure:
-        wrong_shape = pool is not None and np.shape(got) != expected.shape
-        hint = _shape_hint(got, case, pool) if wrong_shape else ""
-        array = np.asarray(got, dtype=np.float64)
-        for variant, message in variants:
-            if array.shape == variant.shape and np.allclose(array, variant, rtol=1e-6, atol=1e-8):
-                hint = message
-                break
-        raise CheckFailure(f"{failure}\n{hint}" if hint else str(failure)) from None
+    shapes = _shape_mistakes(case, pool) if pool is not None else []
+    expect_close(got, expected, what=what, mistakes=[*variants, *shapes])
 
 
 def _max_pool_backward(learner, case):
@@ -198,13 +215,13 @@ def _avg_pool_gradient_from_forward(case) -> np.ndarray:
     return np.einsum("po,noc->npc", matrix, dout).reshape(n, h, w, c)
 
 
-def _padding_hint(case) -> list:
+def _padding_hint(case) -> list[Mistake]:
     """The variant that lets padded cells count in a SAME average."""
     if case.padding.upper() != "SAME":
         return []
-    counted = _tf_avg_pool(case, x=_zero_padded(case), padding="VALID")
+    counted = partial(_tf_avg_pool, case, x=_zero_padded(case), padding="VALID")
     return [
-        (
+        Mistake(
             counted,
             "the average counted padded cells: with SAME padding, divide each window's sum "
             "by the number of real (not padded) cells in it",
@@ -219,10 +236,10 @@ def _padding_hint(case) -> list:
 @given(case=pool_cases())
 def test_max_pool_forward_matches_tensorflow(learner, case):
     got = learner.max_pool_forward(case.x, **case.kwargs)
-    variants = []
+    variants = _wrong_side_mistakes(case, "max_pool2d")
     if case.padding.upper() == "SAME":
-        zeros = _tf_max_pool(case, x=_zero_padded(case), padding="VALID")
-        variants.append((zeros, "padded cells won the max: pad with -inf so they never win"))
+        zeros = partial(_tf_max_pool, case, x=_zero_padded(case), padding="VALID")
+        variants.append(Mistake(zeros, "padded cells won the max: pad with -inf so they never win"))
     _expect_pool(got, _tf_max_pool(case), case, "max_pool_forward(x, ...)", _tf_max_pool, variants)
 
 
@@ -237,9 +254,8 @@ def test_avg_pool_forward_with_valid_padding_matches_tensorflow(learner, case):
 @given(case=pool_cases(paddings=SAME))
 def test_avg_pool_forward_with_same_padding_averages_only_real_cells(learner, case):
     got = learner.avg_pool_forward(case.x, **case.kwargs)
-    _expect_pool(
-        got, _tf_avg_pool(case), case, "avg_pool_forward(x, ...)", _tf_avg_pool, _padding_hint(case)
-    )
+    variants = _padding_hint(case) + _wrong_side_mistakes(case, "avg_pool2d")
+    _expect_pool(got, _tf_avg_pool(case), case, "avg_pool_forward(x, ...)", _tf_avg_pool, variants)
 
 
 FOUR_BY_FOUR = np.array([[1, 3, 2, 1], [4, 2, 0, 1], [5, 6, 1, 2], [0, 1, 3, 4]], float)
@@ -262,6 +278,7 @@ def test_pooling_a_4x4_image_with_2x2_windows(learner):
         expect_close(got, np.reshape(expected, (1, 2, 2, 1)), what=what)
 
 
+@hidden
 @points(1)
 def test_pooling_stride_defaults_to_the_pool_size(learner):
     rng = np.random.default_rng(6)
@@ -280,9 +297,12 @@ def test_pooling_stride_defaults_to_the_pool_size(learner):
 @given(case=pool_cases())
 def test_max_pool_backward_matches_gradient_tape(learner, case):
     got = _max_pool_backward(learner, case)
-    _expect_pool(got, _tape(case, "max_pool2d"), case, "max_pool_backward(dout, x, ...)")
+    variants = _wrong_side_mistakes(case, "max_pool2d", case.dout)
+    what = "max_pool_backward(dout, x, ...)"
+    _expect_pool(got, _tape(case, "max_pool2d"), case, what, variants=variants)
 
 
+@hidden
 @points(1)
 def test_max_pool_backward_gives_a_tied_window_to_its_first_maximum(learner):
     x = np.ones((1, 2, 2, 1))
@@ -301,12 +321,14 @@ def test_max_pool_backward_gives_a_tied_window_to_its_first_maximum(learner):
     expect_close(got, [[[[1.0], [0.0]], [[0.0], [0.0]]]], what=what)
 
 
+@hidden
 @points(2)
 @given(case=pool_cases(values=[-1.0, 0.0, 1.0]))
 def test_max_pool_backward_with_ties_matches_gradient_tape(learner, case):
     got = _max_pool_backward(learner, case)
     what = "max_pool_backward(dout, x, ...) on an input with tied maxima"
-    _expect_pool(got, _tape(case, "max_pool2d"), case, what)
+    variants = _wrong_side_mistakes(case, "max_pool2d", case.dout)
+    _expect_pool(got, _tape(case, "max_pool2d"), case, what, variants=variants)
 
 
 @points(2)
@@ -314,12 +336,16 @@ def test_max_pool_backward_with_ties_matches_gradient_tape(learner, case):
 def test_avg_pool_backward_matches_gradient_tape(learner, case):
     # window_fits keeps clear of TensorFlow's wrong gradient (issue #48773).
     got = _avg_pool_backward(learner, case)
-    _expect_pool(got, _tape(case, "avg_pool2d"), case, "avg_pool_backward(dout, x, ...)")
+    variants = _wrong_side_mistakes(case, "avg_pool2d", case.dout)
+    what = "avg_pool_backward(dout, x, ...)"
+    _expect_pool(got, _tape(case, "avg_pool2d"), case, what, variants=variants)
 
 
+@hidden
 @points(1)
 @given(case=pool_cases(paddings=SAME, window_larger=True))
 def test_avg_pool_backward_with_a_window_larger_than_the_image(learner, case):
     got = _avg_pool_backward(learner, case)
     expected = _avg_pool_gradient_from_forward(case)
-    _expect_pool(got, expected, case, "avg_pool_backward(dout, x, ...)")
+    variants = _wrong_side_mistakes(case, "avg_pool2d", case.dout)
+    _expect_pool(got, expected, case, "avg_pool_backward(dout, x, ...)", variants=variants)

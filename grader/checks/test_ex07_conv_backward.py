@@ -16,6 +16,7 @@ from grader.checking import (
     expect_close,
     expect_equal,
     expect_vectorised,
+    hidden,
     points,
 )
 from grader.oracles import tf_gradient
@@ -150,6 +151,7 @@ def test_conv2d_backward_bias_gradient_is_summed_over_batch_and_positions(learne
     expect_close(got, expected, what=WHAT.format("db"))
 
 
+@hidden
 @points(1)
 @given(case=conv_cases(paddings=("same", "SAME"), kernel_larger_than_image=True))
 def test_conv2d_backward_with_a_kernel_larger_than_the_image(learner, tf, case):
@@ -197,6 +199,7 @@ def test_numerical_gradient_matches_the_analytic_gradient(learner, x, seed):
     expect_close(got, expected, what=what, rtol=NUMERIC_RTOL, atol=NUMERIC_ATOL)
 
 
+@hidden
 @points(1)
 @given(x=small_arrays, seed=st.integers(0, 2**16))
 def test_numerical_gradient_uses_central_differences_with_the_given_h(learner, x, seed):
@@ -213,6 +216,7 @@ def test_numerical_gradient_uses_central_differences_with_the_given_h(learner, x
     expect_close(got, expected, what=what, rtol=1e-7, atol=1e-7)
 
 
+@hidden
 @points(1)
 def test_numerical_gradient_leaves_x_exactly_as_it_was(learner):
     # With h = 1e-5, (x + h) - h is not x for 0.5 and 4.0, (x - h) + h is not x for
@@ -235,6 +239,7 @@ def test_numerical_gradient_leaves_x_exactly_as_it_was(learner):
 # ---------------------------------------------------------------- speed
 
 
+@hidden
 @points(2)
 def test_conv2d_backward_is_vectorised(learner, reference):
     rng = np.random.default_rng(2025)

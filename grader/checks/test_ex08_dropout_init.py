@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from grader.checking import CheckFailure, expect_close, expect_equal, expect_shape, points
+from grader.checking import CheckFailure, expect_close, expect_equal, expect_shape, hidden, points
 from grader.oracles import tf_gradient
 
 RATES = (0.1, 0.5, 0.8)
@@ -45,6 +45,7 @@ def _inputs(seed=0):
 # ---------------------------------------------------------------- dropout
 
 
+@hidden
 @points(2)
 def test_dropout_keeps_each_unit_with_probability_1_minus_rate(learner):
     x = _inputs()
@@ -172,6 +173,7 @@ def test_glorot_uniform_stays_within_its_limit(learner):
             )
 
 
+@hidden
 @points(1)
 def test_glorot_uniform_is_spread_evenly_over_its_range(learner):
     for seed, shape in enumerate(INIT_SHAPES):
@@ -195,6 +197,7 @@ def test_glorot_uniform_is_spread_evenly_over_its_range(learner):
             )
 
 
+@hidden
 @points(1)
 def test_he_normal_is_truncated_at_two_standard_deviations(learner):
     for seed, shape in enumerate(INIT_SHAPES):
@@ -216,6 +219,7 @@ def test_he_normal_is_truncated_at_two_standard_deviations(learner):
             )
 
 
+@hidden
 @points(1)
 def test_he_normal_has_standard_deviation_sqrt_2_over_fan_in(learner):
     # The standard error of the sample std is 0.19% and 0.31% of it: over six of them.

@@ -10,6 +10,7 @@ from grader.sandbox.client import (
     Limits,
     NotImplementedYet,
 )
+from grader.sandbox.isolation import SandboxUnavailable
 
 __all__ = [
     "ForbiddenImport",
@@ -20,4 +21,5 @@ __all__ = [
     "LearnerTimeout",
     "Limits",
     "NotImplementedYet",
+    "SandboxUnavailable",
 ]

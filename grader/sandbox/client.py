@@ -5,25 +5,33 @@ the call to a worker process that imported the learner's module, and returns
 the decoded result. Whatever goes wrong in there -- an exception, a hang, a
 crash, `os._exit`, an answer that is not data -- comes back as one of the
 LearnerProblem exceptions below, with a plain message, and the next check
-gets a fresh worker.
+gets a fresh worker. Workers run behind the wall that isolation.py chooses
+(bubblewrap or rlimits alone); closing one kills everything it started
+(reaping.py).
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import numpy as np
-
 from grader.sandbox import worker as wire
+from grader.sandbox.isolation import (
+    Wall,
+    choose_wall,
+    fresh_uid,
+    stage_modules,
+    worker_command,
+)
+from grader.sandbox.reaping import kill_tree
 
 WORKER_SCRIPT = Path(wire.__file__)
 STARTUP_GRACE_S = 5.0  # Python and NumPy's own start, on top of the learner's import
@@ -32,7 +40,13 @@ OUTPUT_TAIL_BYTES = 2000
 
 @dataclass(frozen=True)
 class Limits:
-    """Resource limits applied to a worker process (and its wall clock)."""
+    """Resource limits applied to a worker process (and its wall clock).
+
+    `processes` (RLIMIT_NPROC, threads included) is counted per uid: it holds
+    for a worker under a uid of its own (bubblewrap; an unprivileged grader's
+    user namespace) and not for a worker that runs as root (the rlimit wall
+    under a root grader).
+    """
 
     call_timeout_s: float = 10.0
     cpu_seconds: int = 300
@@ -95,54 +109,56 @@ class ForbiddenImport(LearnerProblem):
 
 
 class _Worker:
-    """One worker process: its pipes, temp directory and output files."""
+    """One worker process behind its wall: its pipes, temp directory and output files."""
 
-    def __init__(self, modules: dict[str, Path], limits: Limits):
+    def __init__(self, modules: dict[str, Path], limits: Limits, wall: Wall):
+        self.wall = wall
         self.tempdir = Path(tempfile.mkdtemp(prefix="nnlab-worker-"))
-        request_read, self.request_fd = os.pipe()
-        self.response_fd, response_write = os.pipe()
         self.stdout_path = self.tempdir / "stdout.txt"
         self.stderr_path = self.tempdir / "stderr.txt"
-        with open(self.stdout_path, "wb") as out, open(self.stderr_path, "wb") as err:
-            if os.getuid() == 0:
-                os.chown(self.tempdir, 65534, 65534)
-                for path in (self.stdout_path, self.stderr_path):
-                    os.chown(path, 65534, 65534)
-            threads = str(limits.blas_threads)
-            environment = {
-                "PATH": os.defpath,
-                "HOME": str(self.tempdir),
-                "TMPDIR": str(self.tempdir),
-                "LANG": "C.UTF-8",
-                "OPENBLAS_NUM_THREADS": threads,
-                "OMP_NUM_THREADS": threads,
-                "MKL_NUM_THREADS": threads,
-            }
-            numpy_site = str(Path(np.__file__).resolve().parent.parent)
-            command = [
-                sys.executable,
-                "-I",
-                "-S",
-                "-c",
-                f"import sys; sys.path.append({numpy_site!r}); "
-                f"import runpy; runpy.run_path({str(WORKER_SCRIPT)!r}, run_name='__main__')",
-                str(request_read),
-                str(response_write),
-                _json([[name, str(path)] for name, path in modules.items()]),
-                _json(limits.as_dict()),
-            ]
-            self.process = subprocess.Popen(
-                command,
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=err,
-                cwd=self.tempdir,
-                env=environment,
-                pass_fds=(request_read, response_write),
-                start_new_session=True,
+        try:
+            staged = stage_modules(self.tempdir / "submission", modules)
+        except OSError as error:
+            shutil.rmtree(self.tempdir, ignore_errors=True)
+            name = Path(error.filename or "").name or "your module"
+            raise LearnerError(f"{name} could not be read: {error.strerror}") from None
+        uid = fresh_uid() if wall.switches_uid else None
+        if uid is not None and wall.name == "rlimits":
+            # Its working directory, should the worker give up root (see worker._drop_privileges).
+            os.chown(self.tempdir, uid, uid)
+        request_read, self.request_fd = os.pipe()
+        self.response_fd, response_write = os.pipe()
+        identity = {"uid": uid, "required": wall.name == "bwrap"}
+        arguments = [str(request_read), str(response_write), json.dumps(limits.as_dict())]
+        try:
+            command, environment = worker_command(
+                wall,
+                WORKER_SCRIPT,
+                self.tempdir,
+                staged,
+                [*arguments, json.dumps(identity)],
+                limits.blas_threads,
             )
-        os.close(request_read)
-        os.close(response_write)
+            # Output goes to files (never parsed): RLIMIT_FSIZE caps each one.
+            with open(self.stdout_path, "wb") as out, open(self.stderr_path, "wb") as err:
+                self.process = subprocess.Popen(
+                    command,
+                    stdin=subprocess.DEVNULL,
+                    stdout=out,
+                    stderr=err,
+                    cwd=self.tempdir,
+                    env=environment,
+                    pass_fds=(request_read, response_write),
+                    start_new_session=True,
+                )
+        except BaseException:
+            for fd in (self.request_fd, self.response_fd):
+                os.close(fd)
+            shutil.rmtree(self.tempdir, ignore_errors=True)
+            raise
+        finally:
+            os.close(request_read)
+            os.close(response_write)
         self.ready: dict | None = None
         self.started = self.last_request = time.monotonic()
 
@@ -163,8 +179,13 @@ class _Worker:
             code = self.process.wait(timeout=2)
         except subprocess.TimeoutExpired:
             return "stopped answering"
+        if self.wall.name == "bwrap" and code - 128 in signal.valid_signals():
+            code = -(code - 128)  # bwrap exits with 128 + the signal that ended the worker
         if code < 0:
-            name = signal.Signals(-code).name
+            try:
+                name = signal.Signals(-code).name
+            except ValueError:  # a real-time signal has no name
+                name = f"signal {-code}"
             reasons = {
                 "SIGKILL": "it was killed (likely over its memory or CPU limit)",
                 "SIGXCPU": "it used up its CPU time limit",
@@ -175,21 +196,14 @@ class _Worker:
         return f"it exited with code {code} (does your code call exit or os._exit?)"
 
     def close(self) -> None:
-        """Kill the worker's whole process group and remove its files."""
+        """Kill the worker and everything it started; remove its files."""
         for fd in (self.request_fd, self.response_fd):
             with contextlib.suppress(OSError):
                 os.close(fd)
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.process.pid, signal.SIGKILL)
+        kill_tree(self.process.pid)
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.process.wait(timeout=5)
         shutil.rmtree(self.tempdir, ignore_errors=True)
-
-
-def _json(value) -> str:
-    import json
-
-    return json.dumps(value)
 
 
 class LearnerProxy:
@@ -202,6 +216,10 @@ class LearnerProxy:
     - extra_modules: further modules the worker imports after it, name -> path
       (a capstone: the learner's exercises 1-9 and the kit's trainer); calls
       reach them with `call(..., module=name)`.
+
+    `isolation` names the wall its workers run behind ("bwrap" or "rlimits",
+    chosen here by NNLAB_ISOLATION and the machine; SandboxUnavailable if the
+    wall asked for cannot be built).
     """
 
     def __init__(
@@ -220,7 +238,8 @@ class LearnerProxy:
         self._broken: LearnerProblem | None = None
         self.forbidden: list[str] = []
         self.last_call_seconds = 0.0
-        self.isolation = "rlimits"
+        self._wall = choose_wall()
+        self.isolation = self._wall.name
         self._import_failed = False
 
     def __repr__(self) -> str:
@@ -229,9 +248,16 @@ class LearnerProxy:
     # -- lifecycle ---------------------------------------------------------
 
     def start(self) -> None:
-        """Start a worker now (so its start overlaps other work)."""
-        if self._worker is None:
-            self._worker = _Worker(self._modules, self._limits)
+        """Start a worker now (so its start overlaps other work).
+
+        A module that cannot be read fails every check with a plain message.
+        """
+        if self._worker is None and self._broken is None:
+            try:
+                self._worker = _Worker(self._modules, self._limits, self._wall)
+            except LearnerError as unreadable:
+                self._import_failed = True
+                self._broken = unreadable
 
     def begin_check(self) -> None:
         """Forget the previous check's failure: the next call gets a working worker.
@@ -263,6 +289,8 @@ class LearnerProxy:
         if self._broken is not None:
             raise self._broken
         self.start()
+        if self._broken is not None:
+            raise self._broken
         worker = self._worker
         if worker.ready is None:
             try:
@@ -275,7 +303,6 @@ class LearnerProxy:
                 self._import_failed = True
                 raise self._fail(_import_problem(header, self._module_file.name))
             worker.ready = header
-            self.isolation = str(header.get("isolation", "rlimits"))
         return worker
 
     # -- calls -------------------------------------------------------------

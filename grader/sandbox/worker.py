@@ -272,19 +272,31 @@ def _readable_by_everyone(path: str) -> bool:
         path = parent
 
 
-def _drop_privileges() -> bool:
-    """Become `nobody` when running as root and the runtime stays readable.
+def _drop_privileges(identity: dict) -> None:
+    """Switch from root to the worker's own uid, as the grader asked.
 
-    Running as root would let learner code raise its own limits back; a worker
-    under another uid also cannot signal the grader. Returns whether it dropped.
+    `identity` is {"uid": int or None, "required": bool}. Running as root
+    would let learner code raise its limits back, ignore RLIMIT_NPROC and
+    signal the grader. Behind bubblewrap the switch is required (the sandbox
+    is built readable for it); under the rlimit wall it happens only when the
+    Python runtime and NumPy stay readable by another uid.
     """
+    uid = identity.get("uid")
+    if os.getuid() != 0 or uid is None:
+        return
     runtime = [os.__file__, np.__file__, sys.executable]
-    if os.getuid() == 0 and all(_readable_by_everyone(p) for p in runtime):
+    if identity.get("required") or all(_readable_by_everyone(p) for p in runtime):
         os.setgroups([])
-        os.setgid(65534)
-        os.setuid(65534)
-        return True
-    return False
+        os.setgid(int(uid))
+        os.setuid(int(uid))
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to SIGKILL this worker when the grader's thread that started it ends."""
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None).prctl(pr_set_pdeathsig, 9)
 
 
 def _error_payload(error: BaseException, module_files: dict) -> dict:
@@ -384,16 +396,19 @@ def _progress_channel(send):
 
 
 def main(argv: list[str]) -> int:
-    """Entry point: `worker.py REQUEST_FD RESPONSE_FD MODULES_JSON LIMITS_JSON`.
+    """Entry point: `worker.py MODULES_JSON REQUEST_FD RESPONSE_FD LIMITS_JSON IDENTITY_JSON`.
 
     MODULES_JSON is a list of [name, file] pairs imported in order; the first
-    is the one calls go to unless a request names another.
+    is the one calls go to unless a request names another. IDENTITY_JSON says
+    which uid to switch to from root (see _drop_privileges).
     """
-    request_fd, response_fd = int(argv[1]), int(argv[2])
-    module_list, limits = json.loads(argv[3]), json.loads(argv[4])
+    module_list, request_fd, response_fd = json.loads(argv[1]), int(argv[2]), int(argv[3])
+    limits, identity = json.loads(argv[4]), json.loads(argv[5])
     module_files = {str(name): str(path) for name, path in module_list}
     _apply_limits(limits)
-    isolation = "rlimits+uid" if _drop_privileges() else "rlimits"
+    _drop_privileges(identity)
+    # After the switch: a change of credentials clears the parent-death signal.
+    _die_with_parent()
     blocker = _ImportBlocker()
     sys.meta_path.insert(0, blocker)
     sys.dont_write_bytecode = True
@@ -419,7 +434,7 @@ def main(argv: list[str]) -> int:
             return 0
         modules[name] = module
     names = _public_names(next(iter(modules.values())))
-    reply({"ok": True, "ready": True, "isolation": isolation, "names": names}, [])
+    reply({"ok": True, "ready": True, "names": names}, [])
     session = _Session(modules)
     while True:
         try:

@@ -152,6 +152,12 @@ MUTANTS: list[Mutant] = [
         "constant_values=-np.inf)\n    return _windows(xp",
         "constant_values=0.0)\n    return _windows(xp",
     ),
+    Mutant(
+        6,
+        "pooling SAME padding puts the odd cell first",
+        "pads.append((total // 2, total - total // 2))",
+        "pads.append((total - total // 2, total // 2))",
+    ),
     # ---------------------------------------------------------------- 7: conv backprop
     Mutant(
         7,

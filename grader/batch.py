@@ -1,0 +1,420 @@
+"""`grade batch`: grade a whole class, locally or on a Dask cluster, and resume.
+
+Each immediate sub-folder or `.zip` of the submissions folder is one student.
+Only the exercise modules are read from it (a "snapshot": file name -> bytes),
+and the snapshot, not the student's folder, is what gets graded, in a fresh
+grader process per student (grader/batch_job.py) whose learner code runs in
+the sandbox. Each student's record is written atomically as soon as it is
+done; a record made by the same grader version from the same snapshot is
+reused, so a batch killed half-way resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import json
+import time
+import zipfile
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path, PurePosixPath
+
+import grader
+from grader.atomic import write_atomically
+from grader.batch_job import grade_task, kill_running_jobs
+from grader.registry import exercises, get_exercise
+
+MAX_MODULE_BYTES = 1 << 20
+MAX_ZIP_BYTES = 64 << 20
+CLASS_FILES = frozenset({"gradebook.csv", "junit.xml", "report.html"})
+
+
+class UnreadableSubmission(Exception):
+    """A submission that cannot be read: its message is shown in the student's row."""
+
+
+class ExerciseSelectionError(ValueError):
+    """An --exercises value that names no exercise or an unknown one."""
+
+
+@dataclass(frozen=True)
+class Submission:
+    """One student's submission: `name` is the student, `path` a folder or a .zip."""
+
+    name: str
+    path: Path
+
+
+@dataclass
+class BatchOptions:
+    """How to run a batch (all but `out` optional).
+
+    - exercises: the exercise numbers to grade, in order.
+    - jobs: local grading processes run at once.
+    - scheduler: a Dask scheduler address ("tcp://host:8786"); None grades locally.
+    - regrade: grade again even when an identical record exists.
+    - lang, data_dir: as for one exercise (see runner.GradingOptions).
+    """
+
+    out: Path
+    exercises: list[int] = field(default_factory=list)
+    jobs: int = 1
+    scheduler: str | None = None
+    regrade: bool = False
+    lang: str = "en"
+    data_dir: Path | None = None
+
+
+@dataclass
+class BatchSummary:
+    """What a batch did: every student's record, and counts of each outcome."""
+
+    records: list[dict]
+    graded: int = 0
+    skipped: int = 0
+    failed: int = 0
+    duration_s: float = 0.0
+
+
+def parse_exercises(text: str) -> list[int]:
+    """Exercise numbers from "all", "3", "1-11" or "1,3,5-7"; raises ExerciseSelectionError."""
+    available = [e.number for e in exercises() if e.available]
+    if text.strip().lower() == "all":
+        return available
+    numbers: list[int] = []
+    try:
+        for part in text.split(","):
+            low, dash, high = part.strip().partition("-")
+            numbers.extend(range(int(low), int(high if dash else low) + 1))
+    except ValueError:
+        raise ExerciseSelectionError(
+            f"--exercises {text!r}: use 'all', a number, a range like 1-11, or a list like 1,3,5-7"
+        ) from None
+    unknown = [n for n in numbers if n not in available]
+    if unknown or not numbers:
+        raise ExerciseSelectionError(
+            f"--exercises {text!r}: no gradable exercise {unknown or text} "
+            f"(available: {available[0]}-{available[-1]})"
+        )
+    return sorted(set(numbers))
+
+
+def discover(folder: Path) -> list[Submission]:
+    """The submissions in `folder`: each visible sub-folder and `.zip` file, sorted by name."""
+    found: dict[str, Submission] = {}
+    for path in sorted(folder.iterdir()):
+        if path.name.startswith(".") or path.is_symlink():
+            continue
+        if path.is_dir():
+            name = path.name
+        elif path.is_file() and path.suffix.lower() == ".zip":
+            name = path.stem if path.stem not in found else path.name
+        else:
+            continue
+        if name in CLASS_FILES:
+            name += "_"
+        found[name] = Submission(name, path)
+    return [found[name] for name in sorted(found)]
+
+
+def read_submission(submission: Submission) -> dict[str, bytes]:
+    """The submission's exercise modules: {file name: bytes} (only files the course names).
+
+    A module is taken from the top of the submission, from `exercises/`, or one
+    folder further down (a downloaded repository's `name-main/exercises/`).
+    Raises UnreadableSubmission for a broken zip, a symbolic link or a huge file.
+    """
+    if submission.path.is_dir():
+        entries = _folder_entries(submission.path)
+    else:
+        entries = _zip_entries(submission.path)
+    wanted = {e.filename for e in exercises()}
+    chosen: dict[str, tuple[int, Callable[[], bytes]]] = {}
+    for parts, size, read in entries:
+        if parts[-1] not in wanted or len(parts) > 3 or any(p.startswith(".") for p in parts):
+            continue
+        if len(parts) == 3 and parts[1] != "exercises":
+            continue
+        if size > MAX_MODULE_BYTES:
+            raise UnreadableSubmission(
+                f"{'/'.join(parts)} is {size:,} bytes; an exercise module may be at most "
+                f"{MAX_MODULE_BYTES:,}"
+            )
+        depth = len(parts)
+        if parts[-1] not in chosen or depth < chosen[parts[-1]][0]:
+            chosen[parts[-1]] = (depth, read)
+    return {name: read() for name, (_, read) in sorted(chosen.items())}
+
+
+Entry = tuple[tuple[str, ...], int, Callable[[], bytes]]
+
+
+def _folder_entries(root: Path) -> Iterator[Entry]:
+    for path in root.glob("**/ex[0-9][0-9]_*.py"):
+        parts = path.relative_to(root).parts
+        if len(parts) > 3:
+            continue
+        if any(p.is_symlink() for p in [path, *path.relative_to(root).parents][:-1]):
+            raise UnreadableSubmission(
+                f"{'/'.join(parts)} is a symbolic link: submit the file itself"
+            )
+        yield parts, path.stat().st_size, path.read_bytes
+
+
+def _zip_entries(path: Path) -> list[Entry]:
+    if path.stat().st_size > MAX_ZIP_BYTES:
+        raise UnreadableSubmission(f"{path.name} is larger than {MAX_ZIP_BYTES >> 20} MiB")
+    try:
+        archive = zipfile.ZipFile(path)
+        members = archive.infolist()
+    except (zipfile.BadZipFile, OSError) as problem:
+        raise UnreadableSubmission(f"{path.name} is not a readable zip file ({problem})") from None
+    entries = []
+    for member in members:
+        parts = PurePosixPath(member.filename.replace("\\", "/")).parts
+        if member.is_dir() or not parts or ".." in parts or "__MACOSX" in parts:
+            continue
+        entries.append((parts, member.file_size, _zip_reader(archive, member)))
+    return entries
+
+
+def _zip_reader(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> Callable[[], bytes]:
+    def read() -> bytes:
+        try:
+            return archive.read(member)[:MAX_MODULE_BYTES]
+        except (zipfile.BadZipFile, OSError, RuntimeError) as problem:
+            raise UnreadableSubmission(f"{member.filename} cannot be read ({problem})") from None
+
+    return read
+
+
+def snapshot_hash(files: dict[str, bytes]) -> str:
+    """sha256 of a snapshot: file names and contents, independent of folder or zip."""
+    digest = hashlib.sha256()
+    for name in sorted(files):
+        digest.update(name.encode() + b"\0" + hashlib.sha256(files[name]).digest())
+    return digest.hexdigest()
+
+
+@cache
+def grader_version() -> str:
+    """The package version plus a fingerprint of the grader's code, checks and registry."""
+    root = Path(grader.__file__).parent
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*")):
+        if path.suffix in (".py", ".toml") and "__pycache__" not in path.parts:
+            digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
+    return f"{grader.__version__}+{digest.hexdigest()[:12]}"
+
+
+def student_record(
+    student: str,
+    numbers: list[int],
+    reports: dict[int, dict],
+    *,
+    submission_hash: str = "",
+    error: str = "",
+    duration_s: float = 0.0,
+) -> dict:
+    """A student's record (report.json): the requested exercises' reports, scores and status.
+
+    An exercise with no report counts 0 of its registry points.
+    """
+    graded = [reports[n] for n in numbers if n in reports]
+    missing = [n for n in numbers if n not in reports]
+    if missing and not error:
+        error = "not graded: exercise " + ", ".join(map(str, missing))
+    return {
+        "student": student,
+        "submission_hash": submission_hash,
+        "grader_version": grader_version(),
+        "status": "error" if error else "graded",
+        "error": error,
+        "score": sum(r["score"] for r in graded),
+        "max_score": sum(r["max_score"] for r in graded)
+        + sum(get_exercise(n).points for n in missing),
+        "duration_s": round(duration_s, 3),
+        "exercises_requested": numbers,
+        "exercises": graded,
+    }
+
+
+def _load_record(path: Path) -> dict | None:
+    try:
+        record = json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    return record if isinstance(record, dict) else None
+
+
+@dataclass
+class _Pending:
+    submission: Submission
+    files: dict[str, bytes]
+    digest: str
+    reused: dict[int, dict]
+    missing: list[int]
+
+
+def _plan(submission: Submission, options: BatchOptions) -> _Pending | dict:
+    """Either a finished record (unreadable, or nothing left to grade) or the work to do."""
+    numbers = options.exercises
+    try:
+        files = read_submission(submission)
+    except UnreadableSubmission as problem:
+        return student_record(submission.name, numbers, {}, error=str(problem))
+    digest = snapshot_hash(files)
+    reused: dict[int, dict] = {}
+    old = None if options.regrade else _load_record(options.out / submission.name / "report.json")
+    if (
+        old
+        and old.get("grader_version") == grader_version()
+        and old.get("submission_hash") == digest
+    ):
+        reused = {r["exercise"]: r for r in old.get("exercises", []) if "exercise" in r}
+    missing = [n for n in numbers if n not in reused]
+    if not missing:
+        return student_record(
+            submission.name, numbers, reused, submission_hash=digest, duration_s=0.0
+        ) | {"skipped": True}
+    return _Pending(submission, files, digest, reused, missing)
+
+
+def _request(pending: _Pending, options: BatchOptions) -> dict:
+    return {
+        "student": pending.submission.name,
+        "files": {name: base64.b64encode(data).decode() for name, data in pending.files.items()},
+        "exercises": pending.missing,
+        "lang": options.lang,
+        "data_dir": str(options.data_dir) if options.data_dir else "",
+    }
+
+
+def _save(options: BatchOptions, pending: _Pending, result: dict) -> dict:
+    reports = dict(pending.reused)
+    reports.update({r["exercise"]: r for r in result.get("exercises", [])})
+    record = student_record(
+        pending.submission.name,
+        options.exercises,
+        reports,
+        submission_hash=pending.digest,
+        error=result.get("error", ""),
+        duration_s=float(result.get("duration_s", 0.0)),
+    )
+    # Exercises graded earlier but not requested now stay in the record for later batches.
+    record["exercises"] += [r for n, r in sorted(reports.items()) if n not in options.exercises]
+    folder = options.out / pending.submission.name
+    for relative, encoded in result.get("artifacts", {}).items():
+        parts = [p for p in PurePosixPath(relative).parts if p not in ("..", "/")]
+        write_atomically(folder.joinpath(*parts), base64.b64decode(encoded))
+    _write_student_files(folder, record)
+    return record
+
+
+def _write_student_files(folder: Path, record: dict) -> None:
+    from grader.batch_export import gradescope_json
+
+    write_atomically(folder / "report.json", json.dumps(record, indent=2, ensure_ascii=False))
+    write_atomically(folder / "results.json", gradescope_json(record))
+
+
+def _results(todo: list[_Pending], options: BatchOptions) -> Iterable[tuple[_Pending, dict]]:
+    """(pending, job result) pairs as jobs finish: local threads or a Dask cluster."""
+    if options.scheduler:
+        yield from _dask_results(todo, options)
+        return
+    with ThreadPoolExecutor(max_workers=max(1, options.jobs)) as pool:
+        futures = {pool.submit(grade_task, _request(p, options)): p for p in todo}
+        try:
+            for future in as_completed(futures):
+                yield futures[future], future.result()
+        finally:
+            for future in futures:
+                future.cancel()
+            kill_running_jobs()
+
+
+def _dask_results(todo: list[_Pending], options: BatchOptions) -> Iterable[tuple[_Pending, dict]]:
+    try:
+        from distributed import Client
+        from distributed import as_completed as dask_completed
+    except ImportError:
+        raise RuntimeError(
+            "--scheduler needs Dask: pip install 'nnlab[cluster]' (dask[distributed])"
+        ) from None
+    with Client(options.scheduler, timeout="20s") as client:
+        futures = {
+            client.submit(
+                grade_task, _request(p, options), key=f"nnlab-{p.submission.name}-{p.digest[:12]}"
+            ): p
+            for p in todo
+        }
+        try:
+            for future in dask_completed(futures):
+                pending = futures[future]
+                try:
+                    yield pending, future.result()
+                except Exception as problem:  # noqa: BLE001 - the cluster's failure, not ours
+                    yield pending, {"error": f"the Dask cluster failed this job: {problem}"}
+        finally:
+            client.cancel(list(futures))
+
+
+def run_batch(
+    submissions_dir: Path,
+    options: BatchOptions,
+    on_record: Callable[[dict, int, int], None] | None = None,
+) -> BatchSummary:
+    """Grade every submission in `submissions_dir`; write results under `options.out`.
+
+    Inputs:
+    - submissions_dir: a folder of student sub-folders and/or .zip files.
+    - options: BatchOptions.
+    - on_record: callable(record, done, total) called as each student is finished or skipped.
+
+    Returns:
+    - a BatchSummary; the class files (gradebook.csv, junit.xml, report.html) are
+      written at the end, also when the batch is interrupted.
+    """
+    from grader.batch_export import write_class_files
+
+    started = time.monotonic()
+    options.out.mkdir(parents=True, exist_ok=True)
+    submissions = discover(submissions_dir)
+    summary = BatchSummary(records=[])
+    records: dict[str, dict] = {}
+    todo: list[_Pending] = []
+    total = len(submissions)
+
+    def finish(record: dict) -> None:
+        records[record["student"]] = record
+        if record.pop("skipped", False):
+            summary.skipped += 1
+        elif record["status"] == "graded":
+            summary.graded += 1
+        else:
+            summary.failed += 1
+        if on_record:
+            on_record(record, len(records), total)
+
+    for submission in submissions:
+        planned = _plan(submission, options)
+        if isinstance(planned, _Pending):
+            todo.append(planned)
+            continue
+        if not planned.get("skipped"):
+            _write_student_files(options.out / submission.name, planned)
+        finish(planned)
+    try:
+        for pending, result in _results(todo, options):
+            finish(_save(options, pending, result))
+    finally:
+        summary.records = [records[s.name] for s in submissions if s.name in records]
+        with contextlib.suppress(OSError):
+            write_class_files(options.out, summary.records, options.exercises, options.lang)
+        summary.duration_s = time.monotonic() - started
+    return summary

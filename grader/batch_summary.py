@@ -1,0 +1,31 @@
+"""The terminal summary of a graded class: one rich table row per student."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+
+
+def summary_table(records: list[dict], numbers: list[int]) -> Table:
+    """A rich Table: student, each exercise's score, total, and status or the error."""
+    table = Table(title=f"nnlab batch: {len(records)} students")
+    table.add_column("student", overflow="fold")
+    for number in numbers:
+        table.add_column(f"ex{number:02d}", justify="right")
+    table.add_column("total", justify="right")
+    table.add_column("status", overflow="fold")
+    for record in records:
+        by_number = {r["exercise"]: r for r in record.get("exercises", [])}
+        cells = [
+            f"{by_number[n]['score']:g}/{by_number[n]['max_score']:g}" if n in by_number else "-"
+            for n in numbers
+        ]
+        full = record["score"] == record["max_score"] and record["status"] == "graded"
+        total = Text(f"{record['score']:g}/{record['max_score']:g}", style="green" if full else "")
+        status = (
+            Text(record["error"], style="red")
+            if record["status"] == "error"
+            else Text("graded", style="green")
+        )
+        table.add_row(Text(record["student"]), *cells, total, status)
+    return table

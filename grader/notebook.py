@@ -1,0 +1,152 @@
+"""`check(5)` in Jupyter: grade an exercise and show the report in the cell.
+
+`check(5)` grades the exercise's file in your folder, as `grade exercise 5`
+does. `check(5, namespace=globals())` grades the exercise's functions as
+defined in the notebook: their source, with the imports, helpers and
+constants they use, is written to a temporary module that is graded like a
+file, so your code still runs in the sandbox worker, never in the kernel.
+The report is returned, and draws itself as HTML in the cell.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import inspect
+import io
+import tempfile
+import textwrap
+import types
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+from grader.registry import Exercise, get_exercise
+from grader.report import Report, print_text
+
+_DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+HTML_WIDTH = 110
+_HTML_FRAME = (
+    "<pre style=\"font-family: Menlo, Consolas, 'DejaVu Sans Mono', monospace; "
+    'font-size: 12px; line-height: 1.35; white-space: pre">{code}</pre>'
+)
+
+
+@dataclass
+class NotebookReport(Report):
+    """A Report that draws itself in a notebook cell, in its reader's language."""
+
+    lang: str = "en"
+
+    def _repr_html_(self) -> str:
+        """The terminal report (table, details, hints, score) as HTML with inline styles."""
+        from rich.console import Console
+
+        console = Console(
+            record=True,
+            file=io.StringIO(),
+            width=HTML_WIDTH,
+            force_terminal=True,
+            force_jupyter=False,  # else rich, in a kernel, draws into the cell itself
+            color_system="truecolor",
+        )
+        print_text(self, console, self.lang)
+        return console.export_html(inline_styles=True, code_format=_HTML_FRAME)
+
+
+def check(
+    number: int,
+    namespace: dict | None = None,
+    submission: Path | None = None,
+    lang: str | None = None,
+) -> NotebookReport:
+    """Grade exercise `number` from a notebook; the result shows as the cell's output.
+
+    Inputs:
+    - number: the exercise number.
+    - namespace: None to grade the exercise's file; `globals()` to grade the
+      functions defined in the notebook instead.
+    - submission: your folder of exercise modules (default: ./exercises).
+    - lang: "en" or "zh" (default: NNLAB_LANG, else the locale).
+
+    Returns a NotebookReport (a Report). Grading the file records your best
+    score in the folder's progress file; grading the notebook does not.
+    """
+    from grader.messages import resolve_lang
+    from grader.runner import GradingOptions
+    from grader.state import grade_and_record
+
+    options = GradingOptions(lang=resolve_lang(lang))
+    if namespace is None:
+        report = grade_and_record(number, submission, options)
+    else:
+        exercise = get_exercise(number)
+        with tempfile.TemporaryDirectory(prefix="nnlab-notebook-") as folder:
+            path = Path(folder) / exercise.filename
+            path.write_text(module_source(exercise, namespace), encoding="utf-8")
+            report = grade_and_record(number, Path(folder), options, record=False)
+        report.submission = "notebook"
+    values = {f.name: getattr(report, f.name) for f in fields(Report)}
+    return NotebookReport(**values, lang=options.lang)
+
+
+def module_source(exercise: Exercise, namespace: dict) -> str:
+    """Python source of a module with the exercise's names as `namespace` defines them.
+
+    The functions and classes come with what they use from the namespace:
+    modules (as imports), other functions and classes of the notebook,
+    functions imported from a module, and constants with a literal repr.
+    Names that cannot be written out are left for the checks to report.
+    """
+    imports: list[str] = []
+    constants: list[str] = []
+    definitions: list[str] = []
+    home = namespace.get("__name__", "__main__")  # the notebook's own module
+    pending = [name for name in exercise.functions if name in namespace]
+    seen = set(pending)
+    while pending:
+        name = pending.pop(0)
+        kind, line, used = _as_source(name, namespace[name], home)
+        if kind == "import":
+            imports.append(line)
+        elif kind == "constant":
+            constants.append(line)
+        elif kind == "definition":
+            definitions.append(line)
+        for other in used:
+            if other in namespace and other not in seen and not hasattr(builtins, other):
+                seen.add(other)
+                pending.append(other)
+    parts = ["\n".join(sorted(set(imports))), "\n".join(constants), *definitions]
+    return "\n\n\n".join(part for part in parts if part) + "\n"
+
+
+def _as_source(name: str, value, home: str) -> tuple[str, str, set[str]]:
+    """(kind, source line(s), names the source uses) for one namespace entry.
+
+    Functions and classes of the module `home` (the notebook) are written
+    out; those of other modules are imported from them.
+    """
+    if isinstance(value, types.ModuleType):
+        module = value.__name__
+        line = f"import {module}" if module == name else f"import {module} as {name}"
+        return "import", line, set()
+    module = getattr(value, "__module__", None)
+    if callable(value) and module not in (None, home) and hasattr(value, "__name__"):
+        return "import", f"from {module} import {value.__name__} as {name}", set()
+    if inspect.isfunction(value) or inspect.isclass(value):
+        try:
+            source = textwrap.dedent(inspect.getsource(value)).rstrip()
+            tree = ast.parse(source)
+        except (OSError, TypeError, SyntaxError):  # e.g. a lambda inside an expression
+            return "", "", set()
+        defined = [n.name for n in tree.body if isinstance(n, _DEFINITIONS)]
+        if defined and name not in defined:
+            source += f"\n\n{name} = {defined[-1]}"  # defined under another name
+        used = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
+        return "definition", source, used
+    try:
+        line = f"{name} = {value!r}"
+        ast.literal_eval(line.split(" = ", 1)[1])
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return "", "", set()
+    return "constant", line, set()

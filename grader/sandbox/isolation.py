@@ -1,0 +1,315 @@
+"""The wall around a worker: bubblewrap where it works, rlimits alone where it does not.
+
+Under bubblewrap (`bwrap`) the worker sees only the Python runtime, NumPy,
+its own script and the modules being graded, all read-only, plus a private
+tmpfs `/tmp`; it has no network, its own pid/ipc/uts namespaces, and runs
+under a uid of its own, so it can neither read what it is graded against nor
+signal the grader. Without bubblewrap the wall is the rlimits the worker sets
+on itself: learner code then runs with the grader's own rights (as root it
+can read and write anything the grader can).
+
+`NNLAB_ISOLATION` chooses: `bwrap` (a missing or broken bwrap is an error),
+`rlimits` (force the weak wall, e.g. for tests and CI's second pass), or unset
+/ `auto` (bwrap when it works).
+
+Inside the sandbox:
+    /nnlab/worker.py     the worker script
+    /nnlab/site/         numpy and numpy.libs, nothing else of site-packages
+    /submission/<m>.py   the modules being graded (copies, read-only)
+    /tmp                 a private tmpfs, the working directory
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+import sysconfig
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+ISOLATION_ENV = "NNLAB_ISOLATION"
+KIT_ROOT = Path(__file__).resolve().parents[2]
+SANDBOX_ROOT = Path("/nnlab")
+SANDBOX_SUBMISSION = Path("/submission")
+SANDBOX_TMP_BYTES = 256 * 2**20
+PROBE_TIMEOUT_S = 10
+# Workers that start as root switch to a uid of their own: RLIMIT_NPROC counts
+# processes per uid, so a fork bomb then exhausts only its own worker's quota.
+# The range is far above real accounts and the subordinate-uid ranges that user
+# namespaces map (from 100000, 65536 per user).
+WORKER_UID_BASE = 0x7E000000
+WORKER_UID_SPAN = 2**24
+
+_NAMESPACES = ("--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts")
+# As root: no user namespace (a namespaced uid maps back to root, which
+# RLIMIT_NPROC ignores); the worker drops from root to its own uid itself.
+_ROOT_FLAGS = (*_NAMESPACES, "--unshare-cgroup-try", "--cap-add", "CAP_SETUID")
+_ROOT_FLAGS += ("--cap-add", "CAP_SETGID")
+# Any user: a user namespace as well, as `nobody` inside it (--disable-userns: bwrap >= 0.8).
+_USER_FLAGS = ("--unshare-all", "--unshare-user", "--uid", "65534", "--gid", "65534")
+_CANDIDATES = {
+    "root": (_ROOT_FLAGS, (*_USER_FLAGS, "--disable-userns"), _USER_FLAGS),
+    "user": ((*_USER_FLAGS, "--disable-userns"), _USER_FLAGS),
+}
+
+
+class SandboxUnavailable(RuntimeError):
+    """The wall asked for (NNLAB_ISOLATION) cannot be built on this machine."""
+
+
+@dataclass(frozen=True)
+class Wall:
+    """How workers are isolated.
+
+    - name: "bwrap" or "rlimits" (what the report records).
+    - flags: bwrap's namespace and identity flags that the probe found working.
+    - switches_uid: each worker starts as root and switches to a fresh uid (fresh_uid).
+    """
+
+    name: str
+    flags: tuple[str, ...] = ()
+    switches_uid: bool = False
+
+
+def choose_wall() -> Wall:
+    """The wall for the next worker, from NNLAB_ISOLATION and what the machine offers.
+
+    Returns a Wall; raises SandboxUnavailable for `NNLAB_ISOLATION=bwrap` without a
+    working bwrap, or for a value it does not know.
+    """
+    wanted = os.environ.get(ISOLATION_ENV, "auto").strip().lower() or "auto"
+    if wanted not in ("auto", "bwrap", "rlimits"):
+        raise SandboxUnavailable(f"{ISOLATION_ENV} must be bwrap, rlimits or auto, not {wanted!r}")
+    root = os.getuid() == 0
+    if wanted == "rlimits":
+        return Wall("rlimits", switches_uid=root)
+    flags = _working_bwrap_flags()
+    if flags is None:
+        if wanted == "bwrap":
+            raise SandboxUnavailable(
+                f"{ISOLATION_ENV}=bwrap but bubblewrap does not work here "
+                "(install it: apt-get install bubblewrap; it needs user or mount namespaces)"
+            )
+        return Wall("rlimits", switches_uid=root)
+    return Wall("bwrap", flags, switches_uid=root and flags == _ROOT_FLAGS)
+
+
+def fresh_uid() -> int:
+    """A uid no account and no other worker is likely to use (for one worker)."""
+    return WORKER_UID_BASE + secrets.randbelow(WORKER_UID_SPAN)
+
+
+@functools.cache
+def _working_bwrap_flags() -> tuple[str, ...] | None:
+    """The first set of bwrap flags that runs `true` here (probed once per process).
+
+    The probe uses every bwrap feature the worker's sandbox needs (--perms,
+    --size: bwrap >= 0.8), so an older bwrap counts as not working.
+    """
+    bwrap = shutil.which("bwrap")
+    if bwrap is None:
+        return None
+    mounts = ["--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", "--perms", "1777"]
+    mounts += ["--size", "1048576", "--tmpfs", "/tmp", "--perms", "0755", "--dir", "/tmp/nnlab"]
+    for flags in _CANDIDATES["root" if os.getuid() == 0 else "user"]:
+        try:
+            done = subprocess.run(
+                [bwrap, *flags, *mounts, "true"],
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                timeout=PROBE_TIMEOUT_S,
+                check=False,
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            continue
+        if done.returncode == 0:
+            return flags
+    return None
+
+
+# ---------------------------------------------------------------- the runtime
+
+
+@dataclass(frozen=True)
+class _Runtime:
+    """What the worker's Python needs from the host, as host paths."""
+
+    executable: str
+    import_path: tuple[str, ...]  # the stdlib entries of `python -I -S`
+    files: tuple[str, ...]  # further read-only binds (libpython, system libraries)
+    symlinks: tuple[tuple[str, str], ...]  # (target, link): /lib -> usr/lib and the like
+    numpy: tuple[Path, ...]  # numpy's package dir and its bundled libraries
+
+
+@functools.cache
+def _runtime() -> _Runtime:
+    executable = os.path.realpath(getattr(sys, "_base_executable", sys.executable))
+    import_path = _unique(
+        [sysconfig.get_path("stdlib"), str(sysconfig.get_config_var("DESTSHARED") or "")]
+    )
+    files = []
+    if sysconfig.get_config_var("Py_ENABLE_SHARED"):
+        libdir = str(sysconfig.get_config_var("LIBDIR") or "")
+        soname = str(sysconfig.get_config_var("INSTSONAME") or "")
+        if os.path.isfile(os.path.join(libdir, soname)):
+            files.append(os.path.join(libdir, soname))
+    symlinks = []
+    for top in ("/lib", "/lib64", "/lib32", "/libx32", "/usr/lib64"):
+        if os.path.islink(top):
+            symlinks.append((os.readlink(top), top))
+        elif os.path.isdir(top):
+            files.append(top)
+    files.extend(_system_library_dirs())
+    site = Path(np.__file__).resolve().parent.parent
+    numpy = tuple(p for p in (site / "numpy", site / "numpy.libs") if p.is_dir())
+    return _Runtime(executable, import_path, tuple(_unique(files)), tuple(symlinks), numpy)
+
+
+def _system_library_dirs() -> list[str]:
+    """Folders of the C library and the dynamic loader this process runs on."""
+    dirs = []
+    with open("/proc/self/maps", encoding="utf-8", errors="replace") as maps:
+        for line in maps:
+            path = line.split()[-1] if len(line.split()) >= 6 else ""
+            name = os.path.basename(path)
+            if name.startswith(("libc.so", "libc-", "ld-linux", "ld64")):
+                dirs.append(os.path.dirname(os.path.realpath(path)))
+    return dirs
+
+
+def _unique(paths: list[str]) -> list[str]:
+    """Existing paths, without duplicates or paths inside another one of the list."""
+    kept = []
+    for path in sorted({p for p in paths if p and os.path.exists(p)}, key=len):
+        if not any(path == k or path.startswith(k.rstrip("/") + "/") for k in kept):
+            kept.append(path)
+    return kept
+
+
+def refuse_kit_on_path(entries: list[str], kit_root: Path = KIT_ROOT) -> None:
+    """Raise SandboxUnavailable if an import path entry would reach the kit's tree.
+
+    An entry reaches the kit when it is the kit's root or a folder above it
+    (`import main.solutions...` as a namespace package), or holds `grader` or
+    `solutions` itself.
+    """
+    kit = kit_root.resolve()
+    for entry in entries:
+        path = Path(entry).resolve()
+        reaches = path == kit or path in kit.parents
+        if reaches or (path / "grader").exists() or (path / "solutions").exists():
+            raise SandboxUnavailable(f"refusing to start a worker with {entry} on its import path")
+
+
+# ---------------------------------------------------------------- the command
+
+
+def stage_modules(folder: Path, modules: dict[str, Path]) -> dict[str, Path]:
+    """Copy each module to `folder`/<name>.py, read-only for everyone; return name -> copy.
+
+    The worker imports the copies: it never learns where the submission lives
+    nor sees the files beside it.
+    """
+    folder.mkdir()
+    staged = {}
+    for name, source in modules.items():
+        target = folder / f"{name}.py"
+        shutil.copyfile(source, target)
+        target.chmod(0o444)
+        staged[name] = target
+    return staged
+
+
+def worker_command(
+    wall: Wall,
+    worker_script: Path,
+    tempdir: Path,
+    staged: dict[str, Path],
+    arguments: list[str],
+    blas_threads: int,
+) -> tuple[list[str], dict[str, str]]:
+    """The command line that starts the worker behind `wall`, and the environment to start it in.
+
+    Inputs:
+    - wall: the chosen Wall.
+    - worker_script: the host path of worker.py.
+    - tempdir: the worker's private host folder (its working directory under rlimits).
+    - staged: module name -> host path of its staged copy (see stage_modules).
+    - arguments: the worker's arguments after the module list (fds, limits, ...).
+    - blas_threads: how many threads NumPy's BLAS may start.
+
+    Returns (command, environment); the command must run with cwd=tempdir.
+    """
+    runtime = _runtime()
+    if wall.name == "bwrap":
+        site = SANDBOX_ROOT / "site"
+        script = SANDBOX_ROOT / "worker.py"
+        modules = {name: SANDBOX_SUBMISSION / path.name for name, path in staged.items()}
+        home = "/tmp"
+    else:
+        site = tempdir / "site"
+        site.mkdir()
+        for entry in runtime.numpy:
+            (site / entry.name).symlink_to(entry, target_is_directory=True)
+        script, modules, home = worker_script, staged, str(tempdir)
+    refuse_kit_on_path([*runtime.import_path, str(site)])
+    environment = {
+        "HOME": home,
+        "TMPDIR": home,
+        "LANG": "C.UTF-8",
+        "OPENBLAS_NUM_THREADS": str(blas_threads),
+        "OMP_NUM_THREADS": str(blas_threads),
+        "MKL_NUM_THREADS": str(blas_threads),
+    }
+    python = [
+        runtime.executable,
+        "-I",
+        "-S",
+        "-c",
+        f"import sys; sys.path.append({str(site)!r}); "
+        f"import runpy; runpy.run_path({str(script)!r}, run_name='__main__')",
+        json.dumps([[name, str(path)] for name, path in modules.items()]),
+        *arguments,
+    ]
+    if wall.name != "bwrap":
+        return python, environment
+    staged_dir = next(iter(staged.values())).parent
+    prefix = _bwrap_prefix(wall, runtime, worker_script, staged_dir)
+    for name, value in environment.items():
+        prefix.extend(["--setenv", name, value])
+    return [*prefix, "--", *python], {"PATH": os.defpath}
+
+
+def _bwrap_prefix(
+    wall: Wall, runtime: _Runtime, worker_script: Path, staged_dir: Path
+) -> list[str]:
+    args = [shutil.which("bwrap") or "bwrap", *wall.flags, "--die-with-parent", "--new-session"]
+    made: set[str] = set()
+
+    def bind(source, dest) -> None:
+        # bwrap creates missing parents 0700: unreadable once the worker is not root.
+        for parent in reversed(Path(dest).parents[:-1]):
+            if str(parent) not in made:
+                made.add(str(parent))
+                args.extend(["--perms", "0755", "--dir", str(parent)])
+        args.extend(["--ro-bind", str(source), str(dest)])
+
+    for path in (runtime.executable, *runtime.import_path, *runtime.files):
+        bind(path, path)
+    for target, link in runtime.symlinks:
+        args.extend(["--symlink", target, link])
+    bind(worker_script, SANDBOX_ROOT / "worker.py")
+    for entry in runtime.numpy:
+        bind(entry, SANDBOX_ROOT / "site" / entry.name)
+    bind(staged_dir, SANDBOX_SUBMISSION)
+    args += ["--proc", "/proc", "--dev", "/dev"]
+    args += ["--perms", "1777", "--size", str(SANDBOX_TMP_BYTES), "--tmpfs", "/tmp"]
+    args += ["--chdir", "/tmp", "--clearenv"]
+    return args

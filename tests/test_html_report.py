@@ -1,0 +1,477 @@
+"""The batch's HTML report, read back from the DOM headless Chromium renders.
+
+Each page is loaded with `chromium --dump-dom` (Debian's package) and also parsed as
+written, so the numbers are known to be in the HTML itself, readable with JS off.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import statistics
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+
+from grader.html_report import render_batch_html, render_student_html, write_html_reports
+from grader.registry import get_exercise
+
+SCRIPT_NAME = "<script>alert(1)</script>"
+CHINESE_NAME = "张伟"
+VOID_TAGS = {"meta", "link", "br", "img", "input", "hr", "wbr", "source", "area", "col"}
+
+# ---------------------------------------------------------------------------- the class
+
+
+def make_check(name: str, status: str, max_points: float, message: str = "") -> dict:
+    """One check record as Report.to_dict writes it; it earns its points only when passed."""
+    points = max_points if status == "passed" else 0.0
+    return {
+        "name": name,
+        "status": status,
+        "points": points,
+        "max_points": max_points,
+        "message": message,
+        "visible": True,
+        "duration_s": 0.1,
+    }
+
+
+def make_exercise(number: int, title: str, checks: list[dict], notice: str = "") -> dict:
+    """One exercise record; its score and maximum are its checks' sums."""
+    return {
+        "exercise": number,
+        "title": title,
+        "score": sum(c["points"] for c in checks),
+        "max_score": sum(c["max_points"] for c in checks),
+        "duration_s": 2.5,
+        "checks": checks,
+        "submission": "student/ex.py",
+        "isolation": "bubblewrap",
+        "limits": {"call_timeout_s": 10},
+        "notice": notice,
+        "artifacts": [],
+    }
+
+
+def ex1(failing: dict[str, str], title: str = "Tensors and labels") -> dict:
+    """Exercise 1 (six checks, 2 points each); `failing` maps a check to its status."""
+    names = ["one_hot", "scale_pixels", "flatten", "nhwc_to_nchw", "nchw_to_nhwc", "minibatches"]
+    checks = [
+        make_check(
+            f"{name}_matches_reference",
+            failing.get(name, "passed"),
+            2.0,
+            "" if name not in failing else f"{name}: max abs error 0.5 at index (0, 1)",
+        )
+        for name in names
+    ]
+    return make_exercise(1, title, checks)
+
+
+def ex2(failing: dict[str, str], message: str = "wrong values") -> dict:
+    """Exercise 2 (relu 4, sigmoid 3, tanh 3 points); `failing` maps a check to its status."""
+    checks = [
+        make_check(
+            f"{name}_matches_tensorflow",
+            failing.get(name, "passed"),
+            points,
+            "" if name not in failing else message,
+        )
+        for name, points in (("relu", 4.0), ("sigmoid", 3.0), ("tanh", 3.0))
+    ]
+    return make_exercise(2, "Activation functions", checks)
+
+
+def make_student(name: str, exercises: list[dict], error: str = "") -> dict:
+    """A student's report.json record; an error student has no exercises and scores 0."""
+    return {
+        "student": name,
+        "submission_hash": "ab" * 32,
+        "grader_version": "0.1.0+abc123",
+        "status": "error" if error else "graded",
+        "error": error,
+        "score": sum(e["score"] for e in exercises),
+        "max_score": 22.0,
+        "duration_s": 12.3,
+        "exercises_requested": [1, 2],
+        "exercises": exercises,
+    }
+
+
+def make_class() -> list[dict]:
+    """Five students: full marks, partial, Chinese, a script for a name, and an error."""
+    chinese_message = "输出形状应为 (2, 10)，实际为 (10, 2)\n提示：检查 axis 参数"
+    return [
+        make_student("alice", [ex1({}), ex2({})]),
+        make_student("bob", [ex1({"minibatches": "timeout", "flatten": "failed"}), ex2({})]),
+        make_student(
+            CHINESE_NAME,
+            [
+                ex1({"minibatches": "failed"}, title="张量与标签"),
+                ex2({"sigmoid": "failed", "tanh": "error"}, message=chinese_message),
+            ],
+        ),
+        make_student(
+            SCRIPT_NAME,
+            [
+                ex1({"minibatches": "error", "one_hot": "failed"}),
+                ex2({"relu": "failed"}, message="</pre><script>alert(2)</script><b>x</b>"),
+            ],
+        ),
+        make_student("dave", [], error="the archive dave.zip could not be opened: <bad zip>"),
+    ]
+
+
+# ---------------------------------------------------------------------------- reading pages
+
+
+class Element:
+    """One parsed element: its tag, attributes and all the text inside it."""
+
+    def __init__(self, tag: str, attrs: dict[str, str], parent: Element | None):
+        self.tag, self.attrs, self.parent, self.parts = tag, attrs, parent, []
+
+    def is_within(self, ancestor: Element) -> bool:
+        """True when `ancestor` encloses this element."""
+        parent = self.parent
+        while parent is not None and parent is not ancestor:
+            parent = parent.parent
+        return parent is ancestor
+
+    @property
+    def text(self) -> str:
+        """The element's text content, whitespace collapsed."""
+        return " ".join("".join(self.parts).split())
+
+
+class DomReader(HTMLParser):
+    """Collects every element of a page with its attributes and text content."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.elements: list[Element] = []
+        self.open: list[Element] = []
+
+    def handle_starttag(self, tag, attrs):
+        parent = self.open[-1] if self.open else None
+        element = Element(tag, {k: v or "" for k, v in attrs}, parent)
+        self.elements.append(element)
+        if tag not in VOID_TAGS:
+            self.open.append(element)
+
+    def handle_startendtag(self, tag, attrs):
+        parent = self.open[-1] if self.open else None
+        self.elements.append(Element(tag, {k: v or "" for k, v in attrs}, parent))
+
+    def handle_endtag(self, tag):
+        for index in range(len(self.open) - 1, -1, -1):
+            if self.open[index].tag == tag:
+                del self.open[index:]
+                break
+
+    def handle_data(self, data):
+        for element in self.open:
+            element.parts.append(data)
+
+
+class Page:
+    """A parsed page, searched by tag and attributes."""
+
+    def __init__(self, html: str):
+        reader = DomReader()
+        reader.feed(html)
+        reader.close()
+        self.elements = reader.elements
+
+    def find_all(
+        self, tag: str | None = None, within: Element | None = None, **attrs: str | None
+    ) -> list[Element]:
+        """Elements with this tag (any if None), inside `within` if given, whose attributes
+        have these values (`data_exercise="1"` is data-exercise; None: only present)."""
+        wanted = {k.replace("_", "-"): v for k, v in attrs.items()}
+        return [
+            e
+            for e in self.elements
+            if (tag is None or e.tag == tag)
+            and (within is None or e.is_within(within))
+            and all(k in e.attrs and v in (None, e.attrs[k]) for k, v in wanted.items())
+        ]
+
+    def one(self, tag: str | None = None, within: Element | None = None, **attrs) -> Element:
+        """The single element matching; fails the test if there is not exactly one."""
+        found = self.find_all(tag, within, **attrs)
+        assert len(found) == 1, f"{len(found)} elements match {tag} {attrs}"
+        return found[0]
+
+    def number(self, within: Element | None = None, **attrs: str) -> float:
+        """The number an element's text starts with (`12`, `7.5 / 10`, `75%`)."""
+        return float(self.one(None, within, **attrs).text.split("/")[0].rstrip("%"))
+
+
+def chromium() -> str:
+    """Debian's chromium; missing fails the test in CI and skips it elsewhere."""
+    path = shutil.which("chromium")
+    if path is None:
+        reason = "chromium is not installed (apt-get install chromium)"
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return path
+
+
+def rendered_dom(path: Path, profile: Path) -> str:
+    """The DOM headless Chromium builds from the page at `path`, after its scripts ran."""
+    command = [
+        chromium(),
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={profile}",
+        "--dump-dom",
+        path.as_uri(),
+    ]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120, check=True)
+    assert "<body" in result.stdout, result.stderr[-2000:]
+    return result.stdout
+
+
+@pytest.fixture(scope="module")
+def students() -> list[dict]:
+    """The synthetic class."""
+    return make_class()
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory, students) -> Path:
+    """The class page (English and Chinese) and each student's page, in a folder per student.
+
+    The script-named student's name has a slash, so it cannot be a folder name and
+    write_html_reports refuses it: the folders here are named by the URL-quoted name.
+    """
+    root = tmp_path_factory.mktemp("site")
+    (root / "report.html").write_text(render_batch_html(students), encoding="utf-8")
+    (root / "report-zh.html").write_text(
+        render_batch_html(students, title="全班报告", lang="zh"), encoding="utf-8"
+    )
+    for student in students:
+        folder = root / quote(student["student"], safe="")
+        folder.mkdir()
+        (folder / "report.html").write_text(render_student_html(student), encoding="utf-8")
+    return root
+
+
+@pytest.fixture(scope="module", params=["chromium", "source"])
+def class_page(request, site, tmp_path_factory) -> Page:
+    """The class page as Chromium renders it, and as written (so it reads with JS off)."""
+    path = site / "report.html"
+    if request.param == "source":
+        return Page(path.read_text("utf-8"))
+    return Page(rendered_dom(path, tmp_path_factory.mktemp("profile")))
+
+
+def student_page(site: Path, name: str, profile: Path) -> Page:
+    """One student's page as Chromium renders it."""
+    return Page(rendered_dom(site / quote(name, safe="") / "report.html", profile))
+
+
+# ---------------------------------------------------------------------------- the class page
+
+
+def score_of(student: dict, number: int) -> float:
+    """A student's score on an exercise as the data says: 0 when it was not graded."""
+    return next((e["score"] for e in student["exercises"] if e["exercise"] == number), 0.0)
+
+
+def test_class_totals_match_the_data(class_page, students):
+    totals = [s["score"] for s in students]
+    assert class_page.number(id="students-count") == len(students) == 5
+    assert class_page.number(id="errors-count") == 1
+    assert class_page.number(id="mean-total") == pytest.approx(statistics.fmean(totals), abs=0.006)
+    assert class_page.number(id="median-total") == statistics.median(totals)
+    assert class_page.number(id="min-total") == min(totals) == 0
+    assert class_page.number(id="max-total") == max(totals) == 22
+
+
+def test_each_exercise_shows_mean_full_marks_and_a_bar_per_score(class_page, students):
+    for number, maximum in ((1, 12), (2, 10)):
+        scores = [score_of(s, number) for s in students]
+        assert class_page.number(id=f"ex-{number}-mean") == pytest.approx(
+            statistics.fmean(scores), abs=0.006
+        )
+        assert class_page.number(id=f"ex-{number}-max") == maximum
+        assert class_page.number(id=f"ex-{number}-full") == scores.count(maximum)
+        assert class_page.number(id=f"ex-{number}-count") == len(students)
+        bars = class_page.find_all("text", data_exercise=str(number), data_bin=None)
+        counts = {int(bar.attrs["data-bin"]): int(bar.text) for bar in bars}
+        # Whole-number scores out of at most 15 points: one bar per score, 0 to the maximum.
+        assert counts == {score: scores.count(score) for score in range(maximum + 1)}
+
+
+def test_checks_most_failed_come_first_with_their_count_and_share(class_page, students):
+    tally: dict[tuple[int, str], list[int]] = {}
+    for student in students:
+        for record in student["exercises"]:
+            for check in record["checks"]:
+                ran_failed = tally.setdefault((record["exercise"], check["name"]), [0, 0])
+                ran_failed[0] += 1
+                ran_failed[1] += check["status"] != "passed"
+    rows = class_page.find_all("tr", data_check=None)
+    assert len(rows) == sum(failed > 0 for _, failed in tally.values()) == 6
+    top = rows[0]
+    key = (int(top.attrs["data-exercise"]), top.attrs["data-check"])
+    ran, failed = tally[key]
+    assert failed == max(failed for _, failed in tally.values())
+    assert key == (1, "minibatches_matches_reference")
+    assert "minibatches matches reference" in top.text
+    assert class_page.number(within=top, data_field="failed") == failed == 3
+    assert class_page.number(within=top, data_field="percent") == round(100 * failed / ran) == 75
+    counts = [int(cell.text) for cell in class_page.find_all("td", data_field="failed")]
+    assert counts == sorted(counts, reverse=True)
+
+
+def test_student_table_has_each_score_total_status_and_link(class_page, students):
+    for student in students:
+        name = student["student"]
+        assert class_page.number(data_student=name, data_field="total") == student["score"]
+        status = class_page.one("td", data_student=name, data_field="status").text
+        assert status == student["status"]
+        for number in student["exercises_requested"]:
+            cell = class_page.number(data_student=name, data_exercise=str(number))
+            assert cell == score_of(student, number)
+        link = class_page.one("a", href=f"{quote(name, safe='')}/report.html")
+        assert link.text == name
+    message = class_page.one("td", data_student="dave", data_field="message").text
+    assert message == "the archive dave.zip could not be opened: <bad zip>"
+
+
+def test_hostile_student_name_is_text_not_a_script(class_page):
+    scripts = class_page.find_all("script")
+    assert len(scripts) == 1 and "table.sortable" in scripts[0].text
+    assert "alert" not in scripts[0].text
+    row = class_page.one("tr", data_student=SCRIPT_NAME)
+    assert class_page.one("a", within=row).text == SCRIPT_NAME
+
+
+def test_sort_script_runs_under_the_page_policy(site, tmp_path):
+    page = Page(rendered_dom(site / "report.html", tmp_path))
+    assert "js-sortable" in page.one("table", id="students").attrs["class"].split()
+
+
+def test_chinese_labels_declare_their_language_and_keep_the_numbers(site, tmp_path, students):
+    page = Page(rendered_dom(site / "report-zh.html", tmp_path))
+    assert page.one("html").attrs["lang"] == "zh"
+    assert page.one("h1").text == page.one("title", within=page.one("head")).text == "全班报告"
+    assert page.number(id="students-count") == len(students)
+    assert page.number(data_student=CHINESE_NAME, data_field="total") == 14
+    assert page.one("td", data_student=CHINESE_NAME, data_field="status").text == "已评分"
+
+
+# ---------------------------------------------------------------------------- a student's page
+
+
+def test_student_page_lists_each_check_with_status_points_and_message(site, tmp_path, students):
+    student = next(s for s in students if s["student"] == CHINESE_NAME)
+    page = student_page(site, CHINESE_NAME, tmp_path)
+    assert page.one("html").attrs["lang"] == "en"
+    assert page.one("h1").text == CHINESE_NAME
+    assert page.number(id="total-score") == student["score"] == 14
+    assert page.one("a", href="../report.html")
+    for record in student["exercises"]:
+        number = record["exercise"]
+        assert record["title"] in page.one("section", id=f"ex-{number}").text
+        assert page.number(data_exercise=str(number), data_field="score") == record["score"]
+        for check in record["checks"]:
+            row = page.one("tr", data_exercise=str(number), data_check=check["name"])
+            assert page.one("td", within=row, data_field="status").text == check["status"]
+            assert page.number(within=row, data_field="points") == check["points"]
+            messages = [pre.text for pre in page.find_all("pre", within=row)]
+            assert messages == ([" ".join(check["message"].split())] if check["message"] else [])
+
+
+def test_student_page_keeps_markup_in_messages_as_text(site, tmp_path):
+    page = student_page(site, SCRIPT_NAME, tmp_path)
+    assert page.find_all("script") == []
+    assert page.one("h1").text == SCRIPT_NAME
+    row = page.one("tr", data_exercise="2", data_check="relu_matches_tensorflow")
+    assert page.one("pre", within=row).text == "</pre><script>alert(2)</script><b>x</b>"
+    assert page.find_all("b") == []
+
+
+def test_error_student_page_shows_the_message(site, tmp_path):
+    page = student_page(site, "dave", tmp_path)
+    assert page.one("pre", id="error").text == "the archive dave.zip could not be opened: <bad zip>"
+    assert page.number(id="total-score") == 0
+    assert page.number(id="max-score") == 22
+    assert page.find_all("section") == []
+
+
+# ---------------------------------------------------------------------------- without Chromium
+
+
+def test_fractional_scores_fall_in_ten_equal_ranges():
+    scores = [0.5, 3.75, 11.5, 12.0]
+    students = []
+    for index, score in enumerate(scores):
+        check = make_check("one_hot_matches_reference", "failed", 12.0)
+        check["points"] = score
+        students.append(make_student(f"s{index}", [make_exercise(1, "Tensors", [check])]))
+    page = Page(render_batch_html(students))
+    bars = page.find_all("text", data_exercise="1", data_bin=None)
+    assert [int(bar.text) for bar in bars] == [1, 0, 0, 1, 0, 0, 0, 0, 0, 2]
+    assert page.number(id="ex-1-full") == 1
+    assert page.number(id="ex-1-mean") == pytest.approx(statistics.fmean(scores), abs=0.006)
+
+
+def test_a_class_that_could_not_be_graded_takes_exercise_maxima_from_the_registry():
+    students = [make_student("dave", [], error="no files"), make_student("erin", [], error="x")]
+    page = Page(render_batch_html(students, lang="zh"))
+    assert page.number(id="ex-1-max") == get_exercise(1).points
+    assert get_exercise(1).title_zh in page.one(id="exercise-1").text
+    assert page.number(id="ex-1-full") == 0
+    assert page.one(id="no-failed-checks")
+    assert page.number(id="errors-count") == 2
+
+
+def test_an_empty_class_renders():
+    page = Page(render_batch_html([]))
+    assert page.number(id="students-count") == 0
+    assert page.one(id="mean-total").text == "\u2013"
+
+
+def test_write_html_reports_writes_both_pages_atomically(tmp_path, students):
+    folder_safe = [s for s in students if s["student"] != SCRIPT_NAME]
+    page = write_html_reports(tmp_path, folder_safe)
+    assert page == tmp_path / "report.html"
+    assert page.read_text("utf-8") == render_batch_html(folder_safe)
+    for student in folder_safe:
+        written = tmp_path / student["student"] / "report.html"
+        assert written.read_text("utf-8") == render_student_html(student)
+    leftovers = [p.name for p in tmp_path.rglob("*") if p.is_file() and p.name != "report.html"]
+    assert leftovers == []
+
+
+def test_write_html_reports_refuses_a_name_that_is_not_a_folder(tmp_path, students):
+    with pytest.raises(ValueError, match="not a plain folder name"):
+        write_html_reports(tmp_path, students)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_student_stopped_part_way_keeps_the_exercises_graded_before():
+    student = make_student("erin", [ex1({})], error="not graded: exercise 2")
+    student["score"] = 12.0
+    page = Page(render_batch_html([student]))
+    assert page.number(data_student="erin", data_exercise="1") == 12
+    assert page.number(data_student="erin", data_exercise="2") == 0
+    assert page.one("td", data_student="erin", data_field="message").text == student["error"]
+    own = Page(render_student_html(student))
+    assert own.one("pre", id="error").text == "not graded: exercise 2"
+    assert [section.attrs["id"] for section in own.find_all("section")] == ["ex-1"]

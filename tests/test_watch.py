@@ -1,0 +1,147 @@
+"""`grade watch` in a real terminal: tmux runs it, the test saves files and reads the screen."""
+
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from grader.watch import FileWatcher
+
+SCREEN_TIMEOUT_S = 120
+
+
+class Terminal:
+    """A detached tmux session running one command in a 200x80 terminal."""
+
+    def __init__(self, name: str, folder: Path, command: list[str]):
+        self.name = name
+        environment = {
+            "NNLAB_LANG": "en",
+            "NNLAB_OFFLINE": "1",
+            "NNLAB_DATA_DIR": os.environ["NNLAB_DATA_DIR"],
+        }
+        shell = " ".join(
+            [
+                "env",
+                "-u",
+                "COLUMNS",  # rich would draw for this width, not the terminal's
+                "-u",
+                "LINES",
+                *(f"{k}={shlex.quote(v)}" for k, v in environment.items()),
+                shlex.join(command),
+                "; echo WATCH-EXITED=$?; sleep 300",
+            ]
+        )
+        subprocess.run(
+            ["tmux", "new-session", "-d", "-s", name, "-x", "200", "-y", "80", "-c", str(folder)]
+            + [shell],
+            check=True,
+        )
+
+    def screen(self) -> str:
+        """What the terminal shows now (wrapped lines joined)."""
+        capture = ["tmux", "capture-pane", "-p", "-J", "-t", self.name]
+        return subprocess.run(capture, capture_output=True, text=True, check=True).stdout
+
+    def wait_for(self, *texts: str, gone: str = "") -> str:
+        """The screen once it shows every one of `texts` (and no longer `gone`)."""
+        deadline = time.monotonic() + SCREEN_TIMEOUT_S
+        while time.monotonic() < deadline:
+            screen = self.screen()
+            if all(t in screen for t in texts) and not (gone and gone in screen):
+                return screen
+            time.sleep(0.3)
+        pytest.fail(f"the screen never showed {texts}:\n{self.screen()}")
+
+    def press(self, key: str) -> None:
+        subprocess.run(["tmux", "send-keys", "-t", self.name, key], check=True)
+
+    def close(self) -> None:
+        subprocess.run(["tmux", "kill-session", "-t", self.name], capture_output=True)
+
+
+@pytest.fixture
+def learner(tmp_path, kit_root):
+    """A learner's folder: a copy of the stubs in tmp_path/exercises."""
+    shutil.copytree(kit_root / "exercises", tmp_path / "exercises")
+    return tmp_path
+
+
+def save(path: Path, text: str) -> None:
+    """Save like an editor that writes a new file and renames it over the old one."""
+    temporary = path.with_name(f".{path.name}.swp")
+    temporary.write_text(text, encoding="utf-8")
+    os.replace(temporary, path)
+
+
+def test_watch_regrades_on_save_shows_syntax_errors_and_moves_on(learner, kit_root):
+    assert shutil.which("tmux"), "the watch test needs tmux (apt-get install tmux)"
+    exercise = learner / "exercises" / "ex01_tensors.py"
+    solution = (kit_root / "solutions" / "ex01_tensors.py").read_text("utf-8")
+    command = [sys.executable, "-m", "grader.cli", "watch", "--debounce", "0.2"]
+    terminal = Terminal(f"nnlab-watch-{os.getpid()}", learner, command)
+    try:
+        terminal.wait_for("Exercise 1: Tensors and labels", "Score: 0/12", "watching ex01")
+
+        unshuffled = solution.replace("order = rng.permutation(n)", "order = np.arange(n)")
+        save(exercise, unshuffled)
+        screen = terminal.wait_for("Score: 11/12", gone="Score: 0/12")
+        assert "minibatches are shuffled by rng" in screen
+
+        broken = solution.splitlines()
+        line = next(i for i, text in enumerate(broken) if text.startswith("def flatten")) + 1
+        broken[line - 1] = broken[line - 1].replace("(", "((", 1)
+        save(exercise, "\n".join(broken))
+        screen = terminal.wait_for("SyntaxError", gone="Score: 11/12")
+        assert f"line {line}" in screen and "def flatten((" in screen
+        assert "Score: 0/12" in screen and "Traceback" not in screen
+
+        save(exercise, solution)
+        screen = terminal.wait_for("Exercise 1 passes (12/12). On to exercise 2!")
+        assert "Exercise 2: Activation functions" in screen and "Score: 0/14" in screen
+        assert "watching ex02_activations.py" in screen
+
+        terminal.press("C-c")
+        screen = terminal.wait_for("WATCH-EXITED=0")
+        assert "stopped watching" in screen and "Traceback" not in screen
+    finally:
+        terminal.close()
+    progress = (learner / "exercises" / ".nnlab-progress.json").read_text()
+    assert re.search(r'"1": \{\s*"best_score": 12\.0', progress)
+
+
+def test_the_polling_watcher_sees_a_save(tmp_path):
+    target = tmp_path / "ex01_tensors.py"
+    target.write_text("one")
+    with FileWatcher(tmp_path, poll=True) as watcher:
+        assert watcher.polling
+        watcher.target = target.resolve()
+        watcher.arm()
+        (tmp_path / "unrelated.py").write_text("x")
+        time.sleep(1.2)
+        assert not watcher.saved, "another file's save is not the exercise's"
+        save(target, "two")
+        started = time.monotonic()
+        watcher.wait(debounce_s=0.1)
+        assert time.monotonic() - started < 5
+
+
+def test_cli_watch_leaves_its_defaults_to_the_watch_function(kit_root, monkeypatch):
+    from click.testing import CliRunner
+
+    from grader import watch as watching
+    from grader.cli import main
+
+    calls = []
+    monkeypatch.setattr(watching, "watch", lambda *args, **kwargs: calls.append((args, kwargs)))
+    result = CliRunner().invoke(main, ["--lang", "zh", "watch", "3"])
+    assert result.exit_code == 0, result.output
+    assert calls == [((3,), {"lang": "zh"})]
+    help_text = CliRunner().invoke(main, ["watch", "--help"]).output
+    assert f"[default: {watching.DEBOUNCE_S:g}]" in " ".join(help_text.split())
