@@ -19,6 +19,18 @@ from grader.watch import DEBOUNCE_S
 FORMATS = ("text", "json", "junit", "gradescope", "classroom")
 
 
+def _submission_option(help_text: str):
+    """The --submission option: a folder of exercise modules, or a checkout."""
+    return click.option("--submission", type=click.Path(path_type=Path), help=help_text)
+
+
+def _data_dir_option(help_text: str):
+    """The --data-dir option: a folder searched first for datasets."""
+    return click.option(
+        "--data-dir", type=click.Path(path_type=Path, file_okay=False), help=help_text
+    )
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--lang",
@@ -36,10 +48,8 @@ def main(ctx: click.Context, lang: str | None) -> None:
 
 @main.command()
 @click.argument("number", type=int)
-@click.option(
-    "--submission",
-    type=click.Path(path_type=Path),
-    help="Folder of exercise modules, or a checkout with exercises/ [default: ./exercises].",
+@_submission_option(
+    "Folder of exercise modules, or a checkout with exercises/ [default: ./exercises]."
 )
 @click.option(
     "--format",
@@ -54,11 +64,7 @@ def main(ctx: click.Context, lang: str | None) -> None:
     type=click.Path(path_type=Path, dir_okay=False),
     help="Write the report to this file instead of the terminal.",
 )
-@click.option(
-    "--data-dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    help="Folder searched first for datasets (or set NNLAB_DATA_DIR).",
-)
+@_data_dir_option("Folder searched first for datasets (or set NNLAB_DATA_DIR).")
 @click.option(
     "--report-dir",
     type=click.Path(path_type=Path, file_okay=False),
@@ -190,11 +196,7 @@ class _EpochBars:
 
 
 @main.command()
-@click.option(
-    "--data-dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    help="Folder searched first (or set NNLAB_DATA_DIR).",
-)
+@_data_dir_option("Folder searched first (or set NNLAB_DATA_DIR).")
 def data(data_dir: Path | None) -> None:
     """List each dataset, where it was found, and whether its checksum holds."""
     from rich.console import Console
@@ -224,11 +226,7 @@ def data(data_dir: Path | None) -> None:
 
 
 @main.command(name="list")
-@click.option(
-    "--submission",
-    type=click.Path(path_type=Path),
-    help="Show which exercise files this submission has, and its progress.",
-)
+@_submission_option("Show which exercise files this submission has, and its progress.")
 @click.pass_obj
 def list_exercises(obj: dict, submission: Path | None) -> None:
     """List every exercise: its file, your best score, whether it passes, the next to do."""
@@ -281,11 +279,7 @@ def _load_progress(folder: Path, lang: str):
 
 @main.command()
 @click.argument("number", type=int, required=False)
-@click.option(
-    "--submission",
-    type=click.Path(path_type=Path, file_okay=False),
-    help="Your folder of exercise modules [default: ./exercises].",
-)
+@_submission_option("Your folder of exercise modules [default: ./exercises].")
 @click.option(
     "--poll",
     is_flag=True,
@@ -332,11 +326,7 @@ def _known_exercise(number: int):
 @click.argument("number", type=int)
 @click.option("--all", "everything", is_flag=True, help="Reveal every hint at once.")
 @click.option("--reset", is_flag=True, help="Hide the hints again.")
-@click.option(
-    "--submission",
-    type=click.Path(path_type=Path, file_okay=False),
-    help="Your folder of exercise modules, where revealed hints are remembered.",
-)
+@_submission_option("Your folder of exercise modules, where revealed hints are remembered.")
 @click.pass_obj
 def hint(obj: dict, number: int, everything: bool, reset: bool, submission: Path | None) -> None:
     """Reveal the next hint of exercise NUMBER, after the ones already revealed."""
@@ -374,11 +364,7 @@ def _save(progress) -> None:
 
 @main.command()
 @click.argument("number", type=int)
-@click.option(
-    "--submission",
-    type=click.Path(path_type=Path, file_okay=False),
-    help="Your folder of exercise modules [default: ./exercises].",
-)
+@_submission_option("Your folder of exercise modules [default: ./exercises].")
 @click.pass_obj
 def reset(obj: dict, number: int, submission: Path | None) -> None:
     """Put the stub of exercise NUMBER back; your file is kept as <file>.bak-<time>."""
@@ -459,11 +445,7 @@ def selfcheck(numbers: tuple[int, ...]) -> None:
 )
 @click.option("--scheduler", help="Dask scheduler address (tcp://host:8786) to grade on a cluster.")
 @click.option("--regrade", is_flag=True, help="Grade again students already graded.")
-@click.option(
-    "--data-dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    help="Folder searched first for datasets (capstones).",
-)
+@_data_dir_option("Folder searched first for datasets (capstones).")
 @click.pass_obj
 def batch(
     obj: dict,

@@ -7,8 +7,8 @@ point for its honestly declared network), leave no process behind, and the
 next exercise graded in the same process must still earn full marks.
 
 What the rlimit wall cannot stop -- learner code there runs with the
-grader's own rights -- is recorded, not hidden: that one combination is
-skipped with the weakness and what the attack achieved as the reason.
+grader's own rights -- is recorded, not hidden: each such attack names its
+weakness, and only under that wall, with the report naming it, may it get through.
 """
 
 from __future__ import annotations
@@ -250,8 +250,11 @@ def test_an_attack_earns_nothing_and_harms_nothing(attack, wall, scene, monkeypa
 
     breach = attack.breach(report, scene)
     if breach:
+        # Only the rlimit wall may be breached, only by an attack whose weakness is
+        # documented, and the report must own up to the weak wall it was graded behind.
         assert wall == "rlimits" and attack.weakness, f"got through the {wall} wall: {breach}"
-        pytest.skip(f"{attack.weakness} -- observed: {breach}")
+        assert report.isolation == "rlimits"
+        return
     earned = {c.name for c in report.checks if c.points > 0}
     assert earned <= attack.honest, f"earned points on {sorted(earned - attack.honest)}"
     assert re.search(attack.evidence, _text(report)), _text(report)
