@@ -29,6 +29,7 @@ import time
 from pathlib import Path
 
 from grader.atomic import write_atomically
+from grader.sandbox.reaping import kill_tree
 
 # A grading job may use this much longer than its exercises' time limits add up
 # to (TensorFlow's import, starting workers, writing plots) before it is killed.
@@ -75,7 +76,9 @@ def grade_task(request: dict) -> dict:
             try:
                 _, stderr = process.communicate(json.dumps(request).encode(), timeout=limit)
             except subprocess.TimeoutExpired:
-                _kill_group(process)
+                # The whole tree: the job's sandbox workers run in sessions of their own.
+                kill_tree(process.pid)
+                process.wait()
                 stderr = b""
                 error = f"grading stopped: the job ran longer than its limit of {limit:.0f} s"
             finally:
@@ -99,14 +102,7 @@ def kill_running_jobs() -> None:
     with _running_lock:
         processes = list(_running)
     for process in processes:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(process.pid, signal.SIGKILL)
-
-
-def _kill_group(process: subprocess.Popen) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(process.pid, signal.SIGKILL)
-    process.wait()
+        kill_tree(process.pid)
 
 
 def _read_result(path: Path, student: str) -> dict:
