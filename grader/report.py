@@ -47,6 +47,7 @@ class Report:
     notice: str = ""
     hint: str = ""
     artifacts: list[str] = field(default_factory=list)
+    seed: str = ""  # a fingerprint of the instructor's secret seed for hidden checks, if set
 
     @property
     def score(self) -> float:
@@ -93,6 +94,7 @@ class Report:
             "limits": self.limits,
             "notice": self.notice,
             "artifacts": self.artifacts,
+            "seed": self.seed,
         }
 
     @classmethod
@@ -120,6 +122,7 @@ class Report:
             limits=data.get("limits", {}),
             notice=data.get("notice", ""),
             artifacts=list(data.get("artifacts", [])),
+            seed=str(data.get("seed", "")),
         )
 
 

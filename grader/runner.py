@@ -9,6 +9,7 @@ outcome into a Report.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 import os
 import re
@@ -22,13 +23,21 @@ from unittest import mock
 import pytest
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis.configuration import set_hypothesis_home_dir
+from hypothesis.errors import FlakyFailure
 
 from grader import oracles
 from grader.messages import resolve_lang
 from grader.registry import Exercise, exercises, get_exercise
 from grader.report import CheckResult, Report
 from grader.sandbox import LearnerProblem, LearnerProxy, LearnerTimeout, Limits
-from grader.submission import MissingSubmission, forbidden_imports, module_path
+from grader.submission import (
+    AbsentModule,
+    MissingSubmission,
+    ModuleSource,
+    forbidden_imports,
+    locate,
+    read_beside,
+)
 
 settings.register_profile(
     "nnlab",
@@ -65,6 +74,9 @@ class GradingOptions:
     - on_training: callable(dict) receiving a capstone's streamed progress.
     - data_dir: a folder searched first for datasets (see grader/data.py).
     - compare_keras: capstones also train the same network in Keras.
+    - seed: the instructor's secret seed (any text; None: $NNLAB_SEED, else none). It
+      changes every hidden check's generated inputs, so inputs seen in one class's
+      feedback do not replay in the next; the report records only its fingerprint.
     """
 
     lang: str | None = None
@@ -73,6 +85,10 @@ class GradingOptions:
     on_training: Callable[[dict], None] | None = None
     data_dir: Path | None = None
     compare_keras: bool = False
+    seed: str | None = None
+
+
+SEED_ENV = "NNLAB_SEED"
 
 
 class NotAvailable(LookupError):
@@ -83,10 +99,63 @@ class _ExerciseOverTime(LearnerTimeout):
     """The whole exercise used up its time limit before this check."""
 
 
+class _Lanes:
+    """The learner as checks see it: visible and hidden checks talk to different workers.
+
+    Every check of a lane shares that lane's worker, so whatever a hidden check
+    sends the learner's code could be carried into a later call's answer or error
+    message; with a worker of their own, hidden inputs never reach a message a
+    student sees. A lane's worker starts when its first check asks for it.
+    """
+
+    def __init__(self, make: Callable[[], LearnerProxy]):
+        self._make = make
+        self._proxies: dict[str, LearnerProxy] = {}
+        self._lane = "visible"
+
+    def __repr__(self) -> str:
+        return "learner"
+
+    def proxy(self, lane: str) -> LearnerProxy:
+        """The LearnerProxy serving `lane` ("visible" or "hidden"), made on first use."""
+        if lane not in self._proxies:
+            self._proxies[lane] = self._make()
+        return self._proxies[lane]
+
+    def begin_check(self, hidden: bool) -> None:
+        """Switch to the lane of the check about to run, and prepare its worker."""
+        self._lane = "hidden" if hidden else "visible"
+        self.proxy(self._lane).begin_check()
+
+    def start(self) -> None:
+        """Start the visible lane's worker now (its start overlaps TensorFlow's warm-up)."""
+        self.proxy("visible").start()
+
+    def close(self) -> None:
+        """Stop every lane's worker."""
+        for proxy in self._proxies.values():
+            proxy.close()
+
+    @property
+    def forbidden(self) -> list[str]:
+        """Forbidden libraries the learner's code tried to import, in any lane."""
+        return sorted({name for p in self._proxies.values() for name in p.forbidden})
+
+    @property
+    def isolation(self) -> str:
+        """The wall the workers run behind."""
+        return self.proxy("visible").isolation
+
+    def __getattr__(self, name: str):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self.proxy(self._lane), name)
+
+
 class _Collector:
     """pytest plugin: gives checks their fixtures' state and records outcomes."""
 
-    def __init__(self, exercise: Exercise, learner: LearnerProxy, options: GradingOptions):
+    def __init__(self, exercise: Exercise, learner: _Lanes, options: GradingOptions):
         self.exercise = exercise
         self.learner = learner
         self.options = options
@@ -103,6 +172,19 @@ class _Collector:
     def pytest_collection_finish(self, session) -> None:
         self.total = len(session.items)
 
+    def pytest_collection_modifyitems(self, items) -> None:
+        # Hypothesis takes a test function's `_hypothesis_internal_use_seed` (what
+        # @hypothesis.seed sets) over `derandomize`: hidden checks draw from the
+        # secret seed, every other check stays derandomised.
+        secret = _secret_seed(self.options)
+        for item in items:
+            function = getattr(item, "obj", None)
+            if not getattr(function, "is_hypothesis_test", False):
+                continue
+            hidden = item.get_closest_marker("hidden") is not None
+            derived = _derived_seed(secret, item.name) if secret and hidden else None
+            function._hypothesis_internal_use_seed = derived
+
     def pytest_configure(self, config) -> None:
         config.stash[COLLECTOR] = self
         config.addinivalue_line("markers", "points(n): the points a check is worth")
@@ -111,7 +193,7 @@ class _Collector:
     def pytest_runtest_setup(self, item) -> None:
         if self.options.progress is not None:
             self.options.progress(len(self.results), self.total, item.name.removeprefix("test_"))
-        self.learner.begin_check()
+        self.learner.begin_check(hidden=item.get_closest_marker("hidden") is not None)
         used = time.monotonic() - self.started
         if used > self.exercise.time_limit_s:
             raise _ExerciseOverTime(
@@ -144,6 +226,8 @@ class _Collector:
             notes = [str(value) for key, value in item.user_properties if key == "note"]
             return "passed", "\n".join(notes)
         error = call.excinfo.value
+        if isinstance(error, FlakyFailure):
+            return "failed", _nondeterminism(error)
         if isinstance(error, LearnerProblem):
             status, message = error.status, str(error)
         elif isinstance(error, AssertionError):
@@ -155,6 +239,37 @@ class _Collector:
         if example:
             message += f"\nfailing input: {example}"
         return status, message
+
+
+def _nondeterminism(error: FlakyFailure) -> str:
+    """The message for an answer that changed when the same input was tried again."""
+    first = next(iter(error.exceptions), None)
+    message = (
+        "your code gave a different result when the same input was tried again: the "
+        "answer must depend only on the arguments (no unseeded randomness, no state "
+        "kept between calls)"
+    )
+    if first is not None:
+        message += f"\nthe first time: {first}"
+    example = _failing_example(error)
+    return message + (f"\nfailing input: {example}" if example else "")
+
+
+def _secret_seed(options: GradingOptions) -> str:
+    """The instructor's secret seed from the options or $NNLAB_SEED ("" when none)."""
+    return options.seed if options.seed is not None else os.environ.get(SEED_ENV, "")
+
+
+def _derived_seed(secret: str, check: str) -> int:
+    """A seed for one check: stable for one secret, unrelated between secrets."""
+    digest = hashlib.sha256(f"{secret}\0{check}".encode()).digest()
+    return int.from_bytes(digest[:8], "big")
+
+
+def seed_fingerprint(secret: str) -> str:
+    """What a report records of a secret seed: enough to tell two seeds apart, not to
+    recover it ("" for no seed)."""
+    return "sha256:" + hashlib.sha256(secret.encode()).hexdigest()[:12] if secret else ""
 
 
 FIXTURE_NAMES = frozenset({"learner", "tf", "keras", "reference", "exercise"})
@@ -232,16 +347,48 @@ def _run_checks(check_file: Path, collector: _Collector) -> None:
         scratch.cleanup()
 
 
-def _capstone_modules(path: Path) -> dict[str, Path]:
-    """The learner's exercises 1-9 found beside the capstone module, and the trainer."""
+def _capstone_modules(folder: Path, place: tuple[str, ...]) -> dict[str, ModuleSource]:
+    """The learner's exercises 1-9 found beside the capstone module (read as regular files).
+
+    A missing one is left out (the trainer names what it lacks); a link, folder or
+    device in its place raises MissingSubmission.
+    """
     modules = {}
     for record in exercises():
         if record.number <= LAST_LAYER_EXERCISE:
-            candidate = path.parent / record.filename
-            if candidate.is_file():
-                modules[record.module] = candidate
-    modules["nnlab_trainer"] = TRAINER_SCRIPT
+            with contextlib.suppress(AbsentModule):
+                modules[record.module] = read_beside(folder, place, record.filename)
     return modules
+
+
+def _read_submission(submission: Path | None, exercise: Exercise) -> dict[str, ModuleSource]:
+    """The modules to grade, read once as regular files: the exercise's own module,
+    and for a capstone the learner's exercises 1-9 beside it (name -> ModuleSource).
+    Raises MissingSubmission with a plain message."""
+    folder, place = locate(submission, exercise)
+    modules = {exercise.module: read_beside(folder, place, exercise.filename)}
+    if exercise.is_capstone:
+        modules.update(_capstone_modules(folder, place))
+    return modules
+
+
+def _write_snapshot(folder: Path, modules: dict[str, ModuleSource], exercise: Exercise):
+    """Write the modules' bytes into `folder` (private to the grader); return name -> path.
+
+    The sandbox stages these copies, never the learner's own paths. With no module
+    at all the exercise's module is empty (every check then fails plainly); a
+    capstone also gets the kit's trainer.
+    """
+    files = {}
+    for name, module in modules.items():
+        files[name] = folder / f"{name}.py"
+        files[name].write_bytes(module.source)
+    if exercise.module not in files:
+        files[exercise.module] = folder / f"{exercise.module}.py"
+        files[exercise.module].write_bytes(b"")
+    if exercise.is_capstone:
+        files["nnlab_trainer"] = TRAINER_SCRIPT
+    return files
 
 
 def _limits_for(exercise: Exercise) -> Limits:
@@ -281,31 +428,37 @@ def grade_exercise(
     limits = _limits_for(exercise)
     report = Report(exercise=number, title=title, limits=limits.as_dict())
     report.hint = exercise.hint_text(lang)
+    report.seed = seed_fingerprint(_secret_seed(options))
     try:
-        path = module_path(submission, exercise)
+        modules = _read_submission(submission, exercise)
     except MissingSubmission as missing:
-        path, report.notice = None, str(missing)
-    report.submission = str(path or submission or "")
-    extra = _capstone_modules(path) if exercise.is_capstone and path else None
-    learner = LearnerProxy(path or Path(os.devnull), exercise.module, limits, extra)
-    if path is not None:
-        learner.start()
-    collector = _Collector(exercise, learner, options)
-    try:
-        _run_checks(exercise.check_file, collector)
-    finally:
-        learner.close()
+        modules, report.notice = {}, str(missing)
+    primary = modules.get(exercise.module)
+    report.submission = str(primary.path if primary else submission or "")
+    with tempfile.TemporaryDirectory(prefix="nnlab-snapshot-") as snapshot:
+        files = _write_snapshot(Path(snapshot), modules, exercise)
+        extra = {name: path for name, path in files.items() if name != exercise.module}
+        learner = _Lanes(
+            lambda: LearnerProxy(files[exercise.module], exercise.module, limits, extra)
+        )
+        if primary is not None:
+            learner.start()
+        collector = _Collector(exercise, learner, options)
+        try:
+            _run_checks(exercise.check_file, collector)
+        finally:
+            learner.close()
     report.checks = collector.results
     report.artifacts = [str(p) for p in collector.artifacts]
     report.isolation = learner.isolation
-    if path is None:
+    if primary is None:
         _zero(report, report.notice)
     else:
-        banned = sorted(set(forbidden_imports(path)) | set(learner.forbidden))
+        banned = sorted(set(forbidden_imports(primary.text)) | set(learner.forbidden))
         if banned:
             report.notice = (
-                f"{path.name} imports {', '.join(banned)}: exercises must be written with "
-                f"NumPy only, so this exercise earns 0 points"
+                f"{primary.path.name} imports {', '.join(banned)}: exercises must be written "
+                f"with NumPy only, so this exercise earns 0 points"
             )
             _zero(report, report.notice)
     report.duration_s = time.monotonic() - started

@@ -1,23 +1,58 @@
-"""Where a learner's exercise module is, and what it imports.
+"""Where a learner's exercise module is, and reading it safely once.
 
 A submission is a folder holding the exercise modules (a learner's
 `exercises/`, or the kit's `solutions/`), or a checkout whose `exercises/`
 holds them.
+
+Only regular files are submissions. Below the folder the user named, no
+symbolic link is followed (each step is opened with O_NOFOLLOW relative to
+the one before), a FIFO or device is never read (O_NONBLOCK, then fstat), and
+a module is read once, size-capped, into a `ModuleSource`: those bytes are
+what gets scanned and staged into the sandbox, so the kit never reads a path
+it reached through the learner's link.
 """
 
 from __future__ import annotations
 
 import ast
+import contextlib
+import errno
+import os
+import stat
+from dataclasses import dataclass
 from pathlib import Path
 
 from grader.registry import Exercise
 
 KIT_ROOT = Path(__file__).resolve().parent.parent
 FORBIDDEN_MODULES = ("tensorflow", "keras", "tf_keras", "torch", "jax", "scipy", "sklearn")
+MAX_MODULE_BYTES = 2**20  # the references are under 20 KB
+PLACES = ((), ("exercises",))  # where a module may be, relative to the submission folder
 
 
 class MissingSubmission(FileNotFoundError):
-    """The exercise module is not where the submission says."""
+    """The exercise module is not where the submission says, or is not a plain file."""
+
+
+class AbsentModule(MissingSubmission):
+    """Nothing at all is where the module should be (not a link, not a folder: nothing)."""
+
+
+@dataclass(frozen=True)
+class ModuleSource:
+    """One exercise module as read from the submission (the only copy the kit uses).
+
+    - path: where it was found (for messages; never read again).
+    - source: its bytes.
+    """
+
+    path: Path
+    source: bytes
+
+    @property
+    def text(self) -> str:
+        """The source as text (undecodable bytes replaced)."""
+        return self.source.decode("utf-8", errors="replace")
 
 
 def default_submission() -> Path:
@@ -29,23 +64,139 @@ def default_submission() -> Path:
     return KIT_ROOT / "exercises"
 
 
+def submission_folder(submission: Path | None) -> Path:
+    """The folder `submission` names (None: the default), absolute."""
+    return Path(os.path.abspath(submission if submission is not None else default_submission()))
+
+
 def module_path(submission: Path | None, exercise: Exercise) -> Path:
-    """Return the path of `exercise`'s module inside `submission`.
+    """Return the path of `exercise`'s module inside `submission`, without reading it.
 
     Inputs:
     - submission: a folder of exercise modules, a checkout with `exercises/`, or None.
     - exercise: the registry record.
 
     Returns:
-    - the module file's path; raises MissingSubmission with a plain message if absent.
+    - the module's path (links below the folder are not followed); raises
+      MissingSubmission with a plain message if it is absent or not a regular file.
     """
-    folder = Path(submission) if submission is not None else default_submission()
-    for candidate in (folder / exercise.filename, folder / "exercises" / exercise.filename):
-        if candidate.is_file():
-            return candidate.resolve()
-    raise MissingSubmission(
-        f"{exercise.filename} was not found in {folder} (nor in {folder / 'exercises'})"
-    )
+    folder, place = locate(submission, exercise)
+    return folder.joinpath(*place, exercise.filename)
+
+
+def locate(submission: Path | None, exercise: Exercise) -> tuple[Path, tuple[str, ...]]:
+    """Where `exercise`'s module is: (the submission folder, the place below it).
+
+    The place is () or ("exercises",); raises MissingSubmission (plain message).
+    """
+    folder = submission_folder(submission)
+    return folder, _place(folder, exercise.filename)
+
+
+def read_module(submission: Path | None, exercise: Exercise) -> ModuleSource:
+    """Read `exercise`'s module from `submission` once, as a regular file.
+
+    Returns a ModuleSource; raises MissingSubmission with a plain message for a
+    missing module, a link, a folder, a FIFO or device, or a file over MAX_MODULE_BYTES.
+    """
+    folder, place = locate(submission, exercise)
+    return read_beside(folder, place, exercise.filename)
+
+
+def read_beside(folder: Path, place: tuple[str, ...], filename: str) -> ModuleSource:
+    """Read the regular file `folder`/`place`/`filename`, following no link below `folder`.
+
+    Returns a ModuleSource; raises MissingSubmission (plain message) when it is
+    absent (AbsentModule), not a regular file, or too large.
+    """
+    path = folder.joinpath(*place, filename)
+    try:
+        directory = _open_folder(folder, place)
+    except OSError as error:
+        raise MissingSubmission(_refusal(path, error)) from None
+    try:
+        fd = os.open(filename, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=directory)
+    except FileNotFoundError:
+        raise AbsentModule(f"{path} was not found") from None
+    except OSError as error:
+        raise MissingSubmission(_refusal(path, error, directory)) from None
+    finally:
+        os.close(directory)
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        raise MissingSubmission(f"{path} is {_kind(info.st_mode)}, not a file: submit the file")
+    with os.fdopen(fd, "rb") as handle:
+        source = handle.read(MAX_MODULE_BYTES + 1)
+    if len(source) > MAX_MODULE_BYTES:
+        raise MissingSubmission(
+            f"{path} is larger than {MAX_MODULE_BYTES // 1024} KiB: an exercise module is "
+            f"a few KiB of Python"
+        )
+    return ModuleSource(path, source)
+
+
+def _place(folder: Path, filename: str) -> tuple[str, ...]:
+    """Which of PLACES under `folder` holds an entry named `filename` (not following links)."""
+    linked = None
+    for place in PLACES:
+        try:
+            directory = _open_folder(folder, place)
+        except OSError as error:
+            if error.errno in (errno.ELOOP, errno.ENOTDIR) and place:
+                linked = folder.joinpath(*place)
+            continue
+        try:
+            os.stat(filename, dir_fd=directory, follow_symlinks=False)
+            return place
+        except OSError:
+            continue
+        finally:
+            os.close(directory)
+    if linked is not None:
+        raise MissingSubmission(
+            f"{linked} is a symbolic link (or not a folder): links are not graded, "
+            f"put {filename} itself there"
+        )
+    raise AbsentModule(f"{filename} was not found in {folder} (nor in {folder / 'exercises'})")
+
+
+def _open_folder(folder: Path, place: tuple[str, ...]) -> int:
+    """An fd of `folder`/`place`, each step below `folder` opened without following a link."""
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    for part in place:
+        try:
+            step = os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
+        finally:
+            os.close(fd)
+        fd = step
+    return fd
+
+
+def _refusal(path: Path, error: OSError, directory: int | None = None) -> str:
+    """A plain sentence for why `path` cannot be read."""
+    mode = None
+    if directory is not None:
+        with contextlib.suppress(OSError):
+            mode = os.stat(path.name, dir_fd=directory, follow_symlinks=False).st_mode
+    if error.errno == errno.ELOOP or (mode is not None and stat.S_ISLNK(mode)):
+        return f"{path} is a symbolic link: links are not graded, submit the file itself"
+    if error.errno == errno.ENOTDIR:
+        return f"{path.parent} is a symbolic link or not a folder: links are not graded"
+    return f"{path} could not be read: {error.strerror}"
+
+
+def _kind(mode: int) -> str:
+    for test, name in (
+        (stat.S_ISDIR, "a folder"),
+        (stat.S_ISFIFO, "a named pipe (FIFO)"),
+        (stat.S_ISCHR, "a device"),
+        (stat.S_ISBLK, "a device"),
+        (stat.S_ISSOCK, "a socket"),
+    ):
+        if test(mode):
+            return name
+    return "not a regular file"
 
 
 def solutions_path(exercise: Exercise) -> Path:
@@ -53,18 +204,23 @@ def solutions_path(exercise: Exercise) -> Path:
     return KIT_ROOT / "solutions" / exercise.filename
 
 
-def forbidden_imports(path: Path) -> list[str]:
-    """Forbidden libraries the module's source names in an import (static scan).
+def forbidden_imports(source: str) -> list[str]:
+    """Forbidden libraries a module's source names in an import (static scan).
 
-    Returns the sorted top-level names found; a file that does not parse
-    returns [] (the worker reports the syntax error itself).
+    Inputs: the module's source text. Returns the sorted top-level names found;
+    a source that does not parse (or is too deeply nested to parse) returns []
+    (the worker reports the syntax error itself, and its import blocker still holds).
     """
     try:
-        tree = ast.parse(path.read_text(encoding="utf-8", errors="replace"))
-    except (SyntaxError, ValueError):
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return []
     found = set()
-    for node in ast.walk(tree):
+    try:
+        nodes = list(ast.walk(tree))
+    except RecursionError:
+        return []
+    for node in nodes:
         names = []
         if isinstance(node, ast.Import):
             names = [alias.name for alias in node.names]
