@@ -43,6 +43,9 @@ class Report:
     duration_s: float = 0.0
     submission: str = ""
     isolation: str = ""
+    # Whether learner code behind that wall could import installed libraries (SciPy,
+    # TensorFlow) by removing the import blocker: True under rlimits; None: not recorded.
+    forbidden_libraries_reachable: bool | None = None
     limits: dict = field(default_factory=dict)
     notice: str = ""
     hint: str = ""
@@ -91,6 +94,7 @@ class Report:
             ],
             "submission": self.submission,
             "isolation": self.isolation,
+            "forbidden_libraries_reachable": self.forbidden_libraries_reachable,
             "limits": self.limits,
             "notice": self.notice,
             "artifacts": self.artifacts,
@@ -119,6 +123,7 @@ class Report:
             duration_s=float(data.get("duration_s", 0.0)),
             submission=data.get("submission", ""),
             isolation=data.get("isolation", ""),
+            forbidden_libraries_reachable=data.get("forbidden_libraries_reachable"),
             limits=data.get("limits", {}),
             notice=data.get("notice", ""),
             artifacts=list(data.get("artifacts", [])),

@@ -146,6 +146,11 @@ class _Lanes:
         """The wall the workers run behind."""
         return self.proxy("visible").isolation
 
+    @property
+    def forbidden_libraries_reachable(self) -> bool:
+        """Whether learner code could import a forbidden library past the blocker."""
+        return self.proxy("visible").forbidden_libraries_reachable
+
     def __getattr__(self, name: str):
         if name.startswith("_"):
             raise AttributeError(name)
@@ -451,6 +456,7 @@ def grade_exercise(
     report.checks = collector.results
     report.artifacts = [str(p) for p in collector.artifacts]
     report.isolation = learner.isolation
+    report.forbidden_libraries_reachable = learner.forbidden_libraries_reachable
     if primary is None:
         _zero(report, report.notice)
     else:

@@ -1,7 +1,12 @@
 """The sandbox holds: whatever learner code does, the grader survives and judges."""
 
+import importlib
+import json
+import os
 import secrets
+import site
 import socket
+import sysconfig
 import time
 
 import numpy as np
@@ -20,6 +25,7 @@ from grader.sandbox import (
     SandboxUnavailable,
     isolation,
 )
+from grader.sandbox import worker as wire
 from grader.sandbox.isolation import choose_wall, refuse_kit_on_path
 
 from conftest import write_module
@@ -260,6 +266,49 @@ def leave(code):
 def shout(n):
     sys.stdout.write("x" * n)
     sys.stdout.flush()
+
+def look(paths):
+    return {p: sorted(os.listdir(p)) if os.path.isdir(p) else None for p in paths}
+
+def module_file(name):
+    import importlib
+    return importlib.import_module(name).__file__
+
+def _spin(seconds):
+    import time
+    end = time.thread_time() + seconds
+    while time.thread_time() < end:
+        pass
+
+def burn(seconds, where):
+    # Spend `seconds` of CPU time here, in a thread, in a child, or in an orphan
+    # (a grandchild that left the session), all ended before the call returns.
+    import threading
+    if where == "thread":
+        thread = threading.Thread(target=_spin, args=(seconds,))
+        thread.start()
+        thread.join()
+    elif where == "child":
+        pid = os.fork()
+        if pid == 0:
+            _spin(seconds)
+            os._exit(0)
+        os.waitpid(pid, 0)
+    elif where == "orphan":
+        done, signal = os.pipe()
+        if os.fork() == 0:
+            os.setsid()
+            if os.fork() == 0:
+                os.close(done)
+                _spin(seconds)
+                os._exit(0)
+            os._exit(0)
+        os.close(signal)
+        os.wait()
+        os.read(done, 1)  # end of file: the orphan has ended
+    else:
+        _spin(seconds)
+    return True
 """
 
 
@@ -281,6 +330,7 @@ def inspector(tmp_path, wall):
 
 def test_the_proxy_names_its_wall(inspector, wall):
     assert inspector.isolation == wall
+    assert inspector.forbidden_libraries_reachable == (wall == "rlimits")
 
 
 def test_the_kit_is_never_on_the_workers_import_path(inspector, kit_root):
@@ -356,6 +406,45 @@ def test_behind_bubblewrap_a_daemon_dies_with_its_worker(inspector, wall):
     assert _within(5, lambda: not live_processes_named(name)), "the daemon survived"
 
 
+@pytest.mark.parametrize("wall", ["bwrap"], indirect=True)
+def test_behind_bubblewrap_no_installed_package_is_in_sight(inspector, wall):
+    """The stdlib is there without the site-packages folder pyenv keeps inside it, the
+    venv's is absent, and extension modules still load from lib-dynload."""
+    stdlib = sysconfig.get_path("stdlib")
+    folders = {os.path.join(stdlib, name) for name in ("site-packages", "dist-packages")}
+    folders |= {sysconfig.get_path("purelib"), sysconfig.get_path("platlib")}
+    folders |= set(site.getsitepackages())
+    on_host = {path: os.listdir(path) for path in folders if os.path.isdir(path)}
+    assert any(on_host.values()), "no folder of installed packages to hide on this machine"
+    seen = inspector.look(sorted(folders))
+    assert {path: seen[path] for path in folders if seen[path]} == {}
+    assert inspector.look([stdlib])[stdlib], "the stdlib is missing"
+    destshared = sysconfig.get_config_var("DESTSHARED")
+    host_ctypes = importlib.import_module("_ctypes").__file__
+    assert host_ctypes.startswith(destshared), "_ctypes is not an extension module here"
+    assert inspector.module_file("_ctypes") == host_ctypes
+
+
+@pytest.mark.parametrize("where", ["here", "thread", "child"])
+def test_the_workers_cpu_time_is_measured_by_the_grader(inspector, wall, where):
+    """CPU time of the worker's process tree during the call, whoever in it spent it
+    (a child that ended counts through its parent's cutime)."""
+    assert inspector.call("burn", 0.3, where, timed=True)
+    assert inspector.last_call_cpu_seconds >= 0.25
+    assert inspector.last_call_seconds > 0
+    assert inspector.call("burn", 0.0, "here") and inspector.last_call_cpu_seconds is None
+
+
+@pytest.mark.parametrize("wall", ["bwrap"], indirect=True)
+def test_behind_bubblewrap_an_orphans_cpu_time_counts_too(inspector, wall):
+    """The sandbox's init adopts the orphan, and is itself in the worker's tree.
+
+    (Under the rlimit wall an orphan is adopted outside the tree: reaping.py.)
+    """
+    assert inspector.call("burn", 0.3, "orphan", timed=True)
+    assert inspector.last_call_cpu_seconds >= 0.25
+
+
 def _within(seconds: float, condition) -> bool:
     """Whether `condition()` becomes true within `seconds`."""
     deadline = time.monotonic() + seconds
@@ -396,3 +485,83 @@ def test_an_unreadable_module_is_a_plain_message(tmp_path):
     with pytest.raises(LearnerError, match="ex01_tensors.py could not be read"):
         learner.one_hot(np.array([1]), 2)
     learner.close()
+
+
+# ---------------------------------------------------------------- the decoder
+
+
+def _npy(array: np.ndarray, allow_pickle: bool = False) -> bytes:
+    import io
+
+    buffer = io.BytesIO()
+    np.save(buffer, array, allow_pickle=allow_pickle)
+    return buffer.getvalue()
+
+
+def _nested(depth: int) -> list:
+    value: list = []
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+HOSTILE_VALUES = {
+    "an rng named after a function": ({"$rng": {"bit_generator": "test"}}, []),
+    "an rng named after a dunder": ({"$rng": {"bit_generator": "__class__"}}, []),
+    "an rng named by a list": ({"$rng": {"bit_generator": ["PCG64"]}}, []),
+    "an rng that is a string": ({"$rng": "PCG64"}, []),
+    "an rng state that is a string": ({"$rng": {"bit_generator": "PCG64", "state": "x"}}, []),
+    "an rng state out of range": (
+        {"$rng": {"bit_generator": "PCG64", "state": {"state": -1, "inc": 1}, "has_uint32": 0}},
+        [],
+    ),
+    "an rng state of floats": (
+        {"$rng": {"bit_generator": "PCG64", "state": {"state": 1.5, "inc": 1.5}}},
+        [],
+    ),
+    "an rng key too short": (
+        {"$rng": {"bit_generator": "MT19937", "state": {"key": [1], "pos": 0}}},
+        [],
+    ),
+    "an rng state nested deep": (
+        {"$rng": {"bit_generator": "SFC64", "state": {"a": {"b": {"c": {"d": 1}}}}}},
+        [],
+    ),
+    "a scalar function not on the list": ({"$fn": "print", "params": []}, []),
+    "a scalar function's params not a list": ({"$fn": "weighted_tanh_sum", "params": 3}, []),
+    "a handle that is a string": ({"$handle": "1", "type": "Net"}, []),
+    "a handle that is a bool": ({"$handle": True, "type": "Net"}, []),
+    "a handle without a type": ({"$handle": 1}, []),
+    "a negative method reference": ({"$method": -1, "name": "fit"}, []),
+    "a tuple that is a number": ({"$tuple": 5}, []),
+    "a dict that is a list": ({"$dict": [1]}, []),
+    "an array index that is a string": ({"$array": "0"}, [_npy(np.zeros(2))]),
+    "an array index out of range": ({"$array": 1}, [_npy(np.zeros(2))]),
+    "an array that is not .npy": ({"$array": 0}, [b"not an array"]),
+    "an array claiming more than its blob": ({"$array": 0}, [_npy(np.zeros(4))[:-8]]),
+    "an array of Python objects": ({"$array": 0}, [_npy(np.array([None]), allow_pickle=True)]),
+    "a scalar that is an array": ({"$scalar": 0}, [_npy(np.zeros(2))]),
+    "two tags": ({"$array": 0, "$tuple": []}, [_npy(np.zeros(2))]),
+    "no tag": ({"plain": 1}, []),
+    "nesting deeper than the stack": (_nested(100_000), []),
+}
+
+
+@pytest.mark.parametrize("data, blobs", HOSTILE_VALUES.values(), ids=HOSTILE_VALUES.keys())
+def test_the_decoder_refuses_what_does_not_parse(data, blobs, monkeypatch):
+    called = []
+    monkeypatch.setattr(np.random, "test", lambda *args, **kwargs: called.append(args))
+    with pytest.raises(wire.WireError):
+        wire.decode_value(data, blobs)
+    assert called == []
+
+
+@pytest.mark.parametrize("name", sorted(wire.BIT_GENERATORS))
+def test_every_listed_bit_generator_crosses_the_wire(name):
+    blobs: list = []
+    sent = np.random.Generator(wire.BIT_GENERATORS[name](2024))
+    sent.random(5)  # a state past the seed's
+    data = json.loads(json.dumps(wire.encode_value(sent, blobs)))
+    received = wire.decode_value(data, blobs)
+    assert type(received.bit_generator).__name__ == name
+    np.testing.assert_array_equal(received.random(7), sent.random(7))

@@ -5,8 +5,11 @@ the call to a worker process that imported the learner's module, and returns
 the decoded result. Whatever goes wrong in there -- an exception, a hang, a
 crash, `os._exit`, an answer that is not data -- comes back as one of the
 LearnerProblem exceptions below, with a plain message, and the next check
-gets a fresh worker. Workers run behind the wall that isolation.py chooses
-(bubblewrap or rlimits alone); closing one kills everything it started
+gets a fresh worker. Whatever the worker sends is parsed as data (worker.py's
+decoder, and the header checks here): a malformed message is the learner's
+failure, never the grader's. Workers run behind the wall that isolation.py
+chooses (bubblewrap or rlimits alone); closing one kills everything it started,
+and the time a call takes is measured here, never reported by the worker
 (reaping.py).
 """
 
@@ -31,11 +34,12 @@ from grader.sandbox.isolation import (
     stage_modules,
     worker_command,
 )
-from grader.sandbox.reaping import kill_tree
+from grader.sandbox.reaping import kill_tree, tree_cpu_seconds
 
 WORKER_SCRIPT = Path(wire.__file__)
 STARTUP_GRACE_S = 5.0  # Python and NumPy's own start, on top of the learner's import
 OUTPUT_TAIL_BYTES = 2000
+MAX_MESSAGE_CHARS = 2000  # of an error message the worker sends (the worker cuts it there too)
 
 
 @dataclass(frozen=True)
@@ -219,7 +223,14 @@ class LearnerProxy:
 
     `isolation` names the wall its workers run behind ("bwrap" or "rlimits",
     chosen here by NNLAB_ISOLATION and the machine; SandboxUnavailable if the
-    wall asked for cannot be built).
+    wall asked for cannot be built); `forbidden_libraries_reachable` says whether
+    learner code that removes the import blocker can import libraries installed
+    on this machine (True under the rlimit wall).
+
+    After each call, `last_call_seconds` is its wall-clock time measured here,
+    around the request; after a call made with `timed=True`,
+    `last_call_cpu_seconds` is the CPU time the worker's whole process tree
+    spent on it (read from the kernel, so learner code cannot fake it).
     """
 
     def __init__(
@@ -238,8 +249,10 @@ class LearnerProxy:
         self._broken: LearnerProblem | None = None
         self.forbidden: list[str] = []
         self.last_call_seconds = 0.0
+        self.last_call_cpu_seconds: float | None = None
         self._wall = choose_wall()
         self.isolation = self._wall.name
+        self.forbidden_libraries_reachable = self._wall.forbidden_libraries_reachable
         self._import_failed = False
 
     def __repr__(self) -> str:
@@ -302,7 +315,7 @@ class LearnerProxy:
             if not header.get("ok"):
                 self._import_failed = True
                 raise self._fail(_import_problem(header, self._module_file.name))
-            worker.ready = header
+            worker.ready = {"names": _public_names(header)}
         return worker
 
     # -- calls -------------------------------------------------------------
@@ -333,6 +346,7 @@ class LearnerProxy:
         module: str | None = None,
         timeout: float | None = None,
         on_progress=None,
+        timed: bool = False,
         **kwargs,
     ):
         """Call function `name` (of the module, of `module`, or of worker object `obj`).
@@ -340,9 +354,10 @@ class LearnerProxy:
         `float_errors="raise"` turns NumPy overflow / divide / invalid warnings
         into FloatingPointError for this call. `timeout` replaces the call
         timeout; `on_progress(dict)` receives the progress messages the call
-        streams (via `nnlab_channel.report`). Returns the result, or with
-        `echo_args` a tuple (result, args, kwargs) holding the arguments as the
-        function left them (to detect mutation).
+        streams (via `nnlab_channel.report`); `timed=True` measures the CPU time
+        of the worker's process tree during the call (`last_call_cpu_seconds`).
+        Returns the result, or with `echo_args` a tuple (result, args, kwargs)
+        holding the arguments as the function left them (to detect mutation).
         """
         payload = {
             "op": "call",
@@ -352,8 +367,10 @@ class LearnerProxy:
             "echo_args": echo_args,
             "float_errors": float_errors,
         }
-        answer = self._request(payload, args, kwargs, timeout=timeout, on_progress=on_progress)
-        self.last_call_seconds = answer["seconds"]
+        self.last_call_cpu_seconds = None
+        answer = self._request(
+            payload, args, kwargs, timeout=timeout, on_progress=on_progress, timed=timed
+        )
         result = _attach(self, answer["result"])
         if echo_args:
             return result, answer["args"], answer["kwargs"]
@@ -370,13 +387,23 @@ class LearnerProxy:
         self._request({"op": "setattr", "name": name, "object": obj}, (value,), {})
 
     def _request(
-        self, payload: dict, args=(), kwargs=None, timeout: float | None = None, on_progress=None
+        self,
+        payload: dict,
+        args=(),
+        kwargs=None,
+        timeout: float | None = None,
+        on_progress=None,
+        timed: bool = False,
     ) -> dict:
+        """Send one request; return the decoded answer, a dict with "result" (and, for
+        `echo_args`, "args" and "kwargs"). Sets last_call_seconds (and with `timed`,
+        last_call_cpu_seconds) from measurements taken here."""
         worker = self._ready_worker()
         blobs: list = []
         payload = dict(payload)
         payload["args"] = wire.encode_value(tuple(args), blobs)
         payload["kwargs"] = wire.encode_value(dict(kwargs or {}), blobs)
+        cpu_before = tree_cpu_seconds(worker.process.pid) if timed else 0.0
         worker.last_request = time.monotonic()
         try:
             wire.send_message(worker.request_fd, payload, blobs)
@@ -389,11 +416,15 @@ class LearnerProxy:
                 break
             if on_progress is not None and isinstance(header["progress"], dict):
                 on_progress(header["progress"])
+        self.last_call_seconds = time.monotonic() - worker.last_request
+        if timed:
+            # Clock ticks (a reaped child's time) may round the difference just below 0.
+            spent = tree_cpu_seconds(worker.process.pid) - cpu_before
+            self.last_call_cpu_seconds = max(spent, 0.0)
         if not header.get("ok"):
-            error = header.get("error") or {}
-            raise _error_problem(error, payload["name"])
+            raise _error_problem(header.get("error"), payload["name"])
         try:
-            return wire.decode_value(header.get("value"), out)
+            return _answer(wire.decode_value(header.get("value"), out), payload)
         except wire.WireError as problem:
             raise self._fail(
                 LearnerError(f"`{payload['name']}` sent back garbled data: {problem}")
@@ -413,7 +444,11 @@ class LearnerProxy:
             raise self._fail(
                 LearnerError(f"the worker sent a malformed answer: {problem}")
             ) from None
-        forbidden = [str(name) for name in header.get("forbidden", [])]
+        forbidden = header.get("forbidden", [])
+        if not isinstance(forbidden, list):
+            raise self._fail(LearnerError("the worker sent a malformed answer: bad `forbidden`"))
+        # Only names of the kit's own list count: wire text never becomes a library name.
+        forbidden = [name for name in wire.FORBIDDEN_MODULES if name in forbidden]
         if forbidden:
             self.forbidden = sorted(set(self.forbidden) | set(forbidden))
             names = ", ".join(self.forbidden)
@@ -477,14 +512,44 @@ def _attach(proxy: LearnerProxy, value):
     return value
 
 
-def _where(error: dict) -> str:
-    lines = [str(line) for line in error.get("where", [])][-3:]
+def _answer(answer, payload: dict) -> dict:
+    """The decoded answer to `payload` if it has the form a request's answer has, else WireError."""
+    if not isinstance(answer, dict) or "result" not in answer:
+        raise wire.WireError("an answer must be an object with a result")
+    if payload.get("echo_args") and not (
+        isinstance(answer.get("args"), tuple) and isinstance(answer.get("kwargs"), dict)
+    ):
+        raise wire.WireError("an answer must echo the arguments as a tuple and a dict")
+    return answer
+
+
+def _public_names(ready: dict) -> dict[str, str]:
+    """The ready message's names (name -> "callable" or "value"); anything else left out."""
+    names = ready.get("names")
+    if not isinstance(names, dict):
+        return {}
+    return {k: v for k, v in names.items() if isinstance(k, str) and v in ("callable", "value")}
+
+
+def _wire_text(fields, key: str, default: str = "", limit: int = MAX_MESSAGE_CHARS) -> str:
+    """fields[key] if `fields` is a dict and that is a string (cut to `limit`), else `default`."""
+    value = fields.get(key, default) if isinstance(fields, dict) else default
+    return value[:limit] if isinstance(value, str) else default
+
+
+def _where(error) -> str:
+    """The learner's last frames, from an error report: up to 3 lines of text."""
+    lines = error.get("where") if isinstance(error, dict) else None
+    if not isinstance(lines, list):
+        return ""
+    lines = [line[:300] for line in lines[-3:] if isinstance(line, str)]
     return ("\n  at " + "\n  at ".join(lines)) if lines else ""
 
 
-def _error_problem(error: dict, name: str) -> LearnerProblem:
-    kind = str(error.get("type", "Exception"))
-    message = str(error.get("message", ""))
+def _error_problem(error, name: str) -> LearnerProblem:
+    """The problem an error report from the worker describes (any malformed part left out)."""
+    kind = _wire_text(error, "type", "Exception", limit=100)
+    message = _wire_text(error, "message")
     if kind == "NotImplementedError":
         return NotImplementedYet(f"`{name}` is not implemented yet (it raises NotImplementedError)")
     if kind == "UncheckableValue":
@@ -496,8 +561,8 @@ def _error_problem(error: dict, name: str) -> LearnerProblem:
 
 
 def _import_problem(header: dict, filename: str) -> LearnerProblem:
-    error = header.get("error") or {}
-    filename = str(error.get("file") or filename)
-    kind = str(error.get("type", "Exception"))
-    message = str(error.get("message", ""))
+    error = header.get("error")
+    filename = _wire_text(error, "file", limit=255) or filename
+    kind = _wire_text(error, "type", "Exception", limit=100)
+    message = _wire_text(error, "message")
     return LearnerError(f"{filename} could not be imported: {kind}: {message}{_where(error)}", kind)

@@ -4,15 +4,22 @@ Under bubblewrap (`bwrap`) the worker sees only the Python runtime, NumPy,
 its own script and the modules being graded, all read-only, plus a private
 tmpfs `/tmp`; it has no network, its own pid/ipc/uts namespaces, and runs
 under a uid of its own, so it can neither read what it is graded against nor
-signal the grader. Without bubblewrap the wall is the rlimits the worker sets
-on itself: learner code then runs with the grader's own rights (as root it
-can read and write anything the grader can).
+signal the grader. The runtime is the standard library without its
+`site-packages` / `dist-packages` folders (under pyenv and the like they live
+inside it): learner code that takes the import blocker off `sys.meta_path`
+still finds no SciPy, TensorFlow or any other installed package. Without
+bubblewrap the wall is the rlimits the worker sets on itself: learner code then
+runs with the grader's own rights (as root it can read and write anything the
+grader can), and every library installed on the machine is importable once
+the blocker is removed (`Wall.forbidden_libraries_reachable`).
 
 `NNLAB_ISOLATION` chooses: `bwrap` (a missing or broken bwrap is an error),
 `rlimits` (force the weak wall, e.g. for tests and CI's second pass), or unset
 / `auto` (bwrap when it works).
 
 Inside the sandbox:
+    <stdlib>             the host's stdlib folder and lib-dynload, at their host
+                         paths, read-only; site-packages and dist-packages in them are empty
     /nnlab/worker.py     the worker script
     /nnlab/site/         numpy and numpy.libs, nothing else of site-packages
     /submission/<m>.py   the modules being graded (copies, read-only)
@@ -22,6 +29,7 @@ Inside the sandbox:
 from __future__ import annotations
 
 import functools
+import glob
 import json
 import os
 import secrets
@@ -46,6 +54,8 @@ PROBE_TIMEOUT_S = 10
 # namespaces map (from 100000, 65536 per user).
 WORKER_UID_BASE = 0x7E000000
 WORKER_UID_SPAN = 2**24
+# Folders of installed packages that an interpreter may keep inside its stdlib folder.
+PACKAGE_FOLDERS = ("site-packages", "dist-packages")
 
 _NAMESPACES = ("--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts")
 # As root: no user namespace (a namespaced uid maps back to root, which
@@ -76,6 +86,12 @@ class Wall:
     name: str
     flags: tuple[str, ...] = ()
     switches_uid: bool = False
+
+    @property
+    def forbidden_libraries_reachable(self) -> bool:
+        """Whether learner code that removes the import blocker can import the libraries
+        installed on this machine (SciPy, TensorFlow, ...): only bubblewrap hides them."""
+        return self.name != "bwrap"
 
 
 def choose_wall() -> Wall:
@@ -143,6 +159,7 @@ class _Runtime:
 
     executable: str
     import_path: tuple[str, ...]  # the stdlib entries of `python -I -S`
+    hidden: tuple[str, ...]  # package folders inside those binds, shown empty
     files: tuple[str, ...]  # further read-only binds (libpython, system libraries)
     symlinks: tuple[tuple[str, str], ...]  # (target, link): /lib -> usr/lib and the like
     numpy: tuple[Path, ...]  # numpy's package dir and its bundled libraries
@@ -169,7 +186,21 @@ def _runtime() -> _Runtime:
     files.extend(_system_library_dirs())
     site = Path(np.__file__).resolve().parent.parent
     numpy = tuple(p for p in (site / "numpy", site / "numpy.libs") if p.is_dir())
-    return _Runtime(executable, import_path, tuple(_unique(files)), tuple(symlinks), numpy)
+    files = _unique(files)
+    hidden = _package_folders([*import_path, *files])
+    return _Runtime(executable, tuple(import_path), hidden, tuple(files), tuple(symlinks), numpy)
+
+
+def _package_folders(dirs: list[str]) -> tuple[str, ...]:
+    """The folders of installed packages inside `dirs`: <dir>/site-packages and
+    <dir>/python3*/site-packages (and dist-packages), as pyenv, Debian and Fedora lay
+    them out."""
+    found = []
+    for folder in dirs:
+        for name in PACKAGE_FOLDERS:
+            found += glob.glob(os.path.join(glob.escape(folder), name))
+            found += glob.glob(os.path.join(glob.escape(folder), "python3*", name))
+    return tuple(sorted({path for path in found if os.path.isdir(path)}))
 
 
 def _system_library_dirs() -> list[str]:
@@ -303,6 +334,10 @@ def _bwrap_prefix(
 
     for path in (runtime.executable, *runtime.import_path, *runtime.files):
         bind(path, path)
+    for path in runtime.hidden:
+        # An empty read-only tmpfs over the folder; binding the stdlib entry by entry
+        # instead costs ~0.1 s of mounts per worker.
+        args.extend(["--tmpfs", path, "--remount-ro", path])
     for target, link in runtime.symlinks:
         args.extend(["--symlink", target, link])
     bind(worker_script, SANDBOX_ROOT / "worker.py")

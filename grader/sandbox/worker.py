@@ -9,13 +9,20 @@ Wire format, on two dedicated pipes (never stdout): a message is an 8-byte
 big-endian length, a UTF-8 JSON header of that length, then the binary blobs
 whose sizes the header lists. Arrays travel as `.npy` blobs written and read
 with `allow_pickle=False`; every other value is JSON, tagged where JSON has no
-type of its own ($tuple, $dict, $array, $scalar, $rng, $fn, $handle).
+type of its own ($tuple, $dict, $array, $scalar, $rng, $fn, $handle, $method).
+
+Decoding is parsing: each tag's body is checked for its exact form, an array's
+declared shape must match its blob's size before it is read, a random
+generator's state must name one of BIT_GENERATORS, a scalar function one of
+_SCALAR_FUNCTIONS; nothing read from the wire names an attribute, function or
+class to look up. Whatever does not parse raises WireError.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import math
 import os
 import select
 import struct
@@ -30,6 +37,15 @@ FORBIDDEN_MODULES = frozenset(
 )
 MAX_HEADER_BYTES = 16 * 2**20
 MAX_BLOB_BYTES = 2 * 2**30
+# The bit generators a random generator may cross the wire with, by the name in its state.
+BIT_GENERATORS = {
+    "PCG64": np.random.PCG64,
+    "PCG64DXSM": np.random.PCG64DXSM,
+    "Philox": np.random.Philox,
+    "SFC64": np.random.SFC64,
+    "MT19937": np.random.MT19937,
+}
+_MAX_STATE_DEPTH = 3  # {"state": {"key": [...]}}: a bit generator's state nests no deeper
 _LENGTH = struct.Struct(">Q")
 
 
@@ -124,8 +140,7 @@ def encode_value(value, blobs: list, handles=None):
             raise TypeError("only dicts with string keys can be checked")
         return {"$dict": {k: encode_value(v, blobs, handles) for k, v in value.items()}}
     if isinstance(value, np.random.Generator):
-        state = value.bit_generator.state
-        return {"$rng": state}
+        return {"$rng": _plain_state(value.bit_generator.state)}
     if isinstance(value, ScalarFunction):
         return {"$fn": value.name, "params": encode_value(value.params, blobs, handles)}
     if isinstance(value, Handle):
@@ -137,44 +152,177 @@ def encode_value(value, blobs: list, handles=None):
     raise TypeError(f"a value of type {type(value).__name__} cannot be checked")
 
 
+def _plain_state(state):
+    """A bit generator's state with its NumPy arrays and integers as plain JSON lists and ints."""
+    if isinstance(state, dict):
+        return {str(k): _plain_state(v) for k, v in state.items()}
+    if isinstance(state, np.ndarray):
+        return state.tolist()
+    if isinstance(state, np.integer):
+        return int(state)
+    return state
+
+
 def decode_value(data, blobs: list):
-    """Inverse of encode_value: rebuild a value from JSON data and blobs."""
-    if isinstance(data, list):
-        return [decode_value(v, blobs) for v in data]
-    if not isinstance(data, dict):
+    """Inverse of encode_value: rebuild a value from JSON data and blobs.
+
+    Inputs: data, the JSON-decoded value; blobs, the message's binary blobs.
+    Returns plain values, lists, tuples, dicts, arrays, NumPy scalars, random
+    generators, ScalarFunction, Handle and MethodRef. Raises WireError for
+    anything that is not exactly one of these forms.
+    """
+    try:
+        return _decode(data, blobs)
+    except RecursionError:
+        raise WireError("a value nested too deeply") from None
+
+
+def _decode(data, blobs: list):
+    if data is None or isinstance(data, bool | int | float | str):
         return data
-    if "$array" in data:
-        return _load_array(blobs, data["$array"])
-    if "$scalar" in data:
-        return _load_array(blobs, data["$scalar"])[()]
-    if "$tuple" in data:
-        return tuple(decode_value(v, blobs) for v in data["$tuple"])
-    if "$dict" in data:
-        return {str(k): decode_value(v, blobs) for k, v in data["$dict"].items()}
-    if "$rng" in data:
-        state = data["$rng"]
-        bit_generator = getattr(np.random, str(state["bit_generator"]))()
-        bit_generator.state = state
-        return np.random.Generator(bit_generator)
-    if "$fn" in data:
-        name = str(data["$fn"])
-        if name not in _SCALAR_FUNCTIONS:
-            raise WireError(f"unknown scalar function {name!r}")
-        return ScalarFunction(name, decode_value(data["params"], blobs))
-    if "$handle" in data:
-        return Handle(int(data["$handle"]), str(data["type"]))
-    if "$method" in data:
-        return MethodRef(int(data["$method"]), str(data["name"]))
-    raise WireError(f"unknown tagged value with keys {sorted(data)}")
+    if isinstance(data, list):
+        return [_decode(v, blobs) for v in data]
+    if not isinstance(data, dict):
+        raise WireError(f"a value of type {type(data).__name__} is not JSON")
+    tags = [key for key in data if isinstance(key, str) and key.startswith("$")]
+    parse = _PARSERS.get(tags[0]) if len(tags) == 1 else None
+    if parse is None:
+        raise WireError(f"not a tagged value: keys {_shown(sorted(map(str, data)))}")
+    return parse(data, data[tags[0]], blobs)
+
+
+def _shown(value, limit: int = 80) -> str:
+    """repr(value), cut to `limit` characters (wire text in a message stays short)."""
+    return _cut(repr(value), limit)
+
+
+def _cut(text: str, limit: int = 200) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _index(value, what: str) -> int:
+    """`value` if it is a plain non-negative int (not a bool), else WireError."""
+    if type(value) is not int or value < 0:
+        raise WireError(f"{what} must be a non-negative integer, not {_shown(value)}")
+    return value
+
+
+def _text(value, what: str) -> str:
+    if not isinstance(value, str):
+        raise WireError(f"{what} must be a string, not {_shown(value)}")
+    return value
+
+
+def _parse_tuple(data: dict, body, blobs: list) -> tuple:
+    if not isinstance(body, list):
+        raise WireError(f"$tuple must hold a list, not {_shown(body)}")
+    return tuple(_decode(v, blobs) for v in body)
+
+
+def _parse_dict(data: dict, body, blobs: list) -> dict:
+    if not isinstance(body, dict):
+        raise WireError(f"$dict must hold an object, not {_shown(body)}")
+    return {_text(k, "a key"): _decode(v, blobs) for k, v in body.items()}
+
+
+def _parse_array(data: dict, body, blobs: list) -> np.ndarray:
+    return _load_array(blobs, body)
+
+
+def _parse_scalar(data: dict, body, blobs: list) -> np.generic:
+    array = _load_array(blobs, body)
+    if array.ndim != 0:
+        raise WireError(f"$scalar holds an array of shape {array.shape}")
+    return array[()]
+
+
+def _parse_rng(data: dict, body, blobs: list) -> np.random.Generator:
+    """A Generator around a fresh bit generator of the whitelisted kind, given the state."""
+    name = body.get("bit_generator") if isinstance(body, dict) else None
+    if not isinstance(name, str) or name not in BIT_GENERATORS:
+        raise WireError(
+            f"a random generator's state must name one of {', '.join(BIT_GENERATORS)}, "
+            f"not {_shown(name)}"
+        )
+    _check_state(body, depth=0)
+    bit_generator = BIT_GENERATORS[name]()
+    try:
+        bit_generator.state = body
+    except (TypeError, ValueError, KeyError, IndexError, OverflowError, AttributeError) as error:
+        raise WireError(f"not a valid {name} state: {_cut(str(error))}") from None
+    return np.random.Generator(bit_generator)
+
+
+def _check_state(value, depth: int) -> None:
+    """A bit generator's state holds only objects, lists, ints and strings, shallowly nested."""
+    if depth > _MAX_STATE_DEPTH:
+        raise WireError("a random generator's state is nested too deeply")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _text(key, "a state's key")
+            _check_state(item, depth + 1)
+    elif isinstance(value, list):
+        for item in value:
+            _index(item, "a state's list entry")
+    elif type(value) is not int and not isinstance(value, str):
+        raise WireError(f"a random generator's state holds {_shown(value)}")
+
+
+def _parse_function(data: dict, body, blobs: list) -> ScalarFunction:
+    name = _text(body, "$fn")
+    if name not in _SCALAR_FUNCTIONS:
+        raise WireError(f"unknown scalar function {_shown(name)}")
+    params = _decode(data.get("params", []), blobs)
+    if not isinstance(params, list):
+        raise WireError("a scalar function's params must be a list")
+    return ScalarFunction(name, params)
+
+
+def _parse_handle(data: dict, body, blobs: list) -> Handle:
+    return Handle(_index(body, "$handle"), _text(data.get("type"), "a handle's type"))
+
+
+def _parse_method(data: dict, body, blobs: list) -> MethodRef:
+    return MethodRef(_index(body, "$method"), _text(data.get("name"), "a method's name"))
+
+
+_PARSERS = {
+    "$array": _parse_array,
+    "$scalar": _parse_scalar,
+    "$tuple": _parse_tuple,
+    "$dict": _parse_dict,
+    "$rng": _parse_rng,
+    "$fn": _parse_function,
+    "$handle": _parse_handle,
+    "$method": _parse_method,
+}
+_NPY_HEADER_READERS = {
+    (1, 0): np.lib.format.read_array_header_1_0,
+    (2, 0): np.lib.format.read_array_header_2_0,
+}
 
 
 def _load_array(blobs: list, index) -> np.ndarray:
-    if not isinstance(index, int) or not 0 <= index < len(blobs):
+    """Blob `index` as an array, once its .npy header is read and its size matches the blob's."""
+    if type(index) is not int or not 0 <= index < len(blobs):
         raise WireError("array reference out of range")
+    blob = blobs[index]
+    stream = io.BytesIO(blob)
     try:
-        return np.load(io.BytesIO(blobs[index]), allow_pickle=False)
+        read_header = _NPY_HEADER_READERS.get(np.lib.format.read_magic(stream))
+        if read_header is None:
+            raise WireError("not a .npy array of format version 1.0 or 2.0")
+        shape, _, dtype = read_header(stream)
+    except (ValueError, TypeError) as error:
+        raise WireError(f"not a plain .npy array: {_cut(str(error))}") from None
+    if dtype.hasobject:
+        raise WireError("an array of Python objects cannot cross the wire")
+    if stream.tell() + math.prod(shape) * dtype.itemsize != len(blob):
+        raise WireError(f"an array's bytes do not match its declared shape {_shown(shape)}")
+    try:
+        return np.load(io.BytesIO(blob), allow_pickle=False)
     except ValueError as error:
-        raise WireError(f"not a plain .npy array: {error}") from None
+        raise WireError(f"not a plain .npy array: {_cut(str(error))}") from None
 
 
 # ---------------------------------------------------------------- framing
@@ -199,10 +347,12 @@ def receive_message(fd: int, deadline: float | None = None) -> tuple[dict, list]
         raise WireError(f"header of {length} bytes is over the limit")
     try:
         header = json.loads(_read_exact(fd, length, deadline).decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise WireError(f"header is not JSON: {error}") from None
-    sizes = header.get("blob_sizes", []) if isinstance(header, dict) else None
-    if not isinstance(sizes, list) or not all(isinstance(s, int) and s >= 0 for s in sizes):
+    except (ValueError, RecursionError) as error:  # not UTF-8, not JSON, too deep, huge ints
+        raise WireError(f"header is not JSON: {_cut(str(error))}") from None
+    if not isinstance(header, dict):
+        raise WireError("header is not a JSON object")
+    sizes = header.get("blob_sizes", [])
+    if not isinstance(sizes, list) or not all(type(s) is int and s >= 0 for s in sizes):
         raise WireError("malformed blob sizes")
     if sum(sizes) > MAX_BLOB_BYTES:
         raise WireError("message body is over the size limit")
@@ -353,10 +503,8 @@ class _Session:
             with np.errstate(
                 **({"over": "raise", "divide": "raise", "invalid": "raise"} if strict else {})
             ):
-                started = time.perf_counter()
                 result = function(*args, **kwargs)
-                elapsed = time.perf_counter() - started
-            value = {"result": result, "seconds": elapsed}
+            value = {"result": result}
             if request.get("echo_args"):
                 value["args"], value["kwargs"] = args, kwargs
         elif op == "getattr":
