@@ -224,7 +224,7 @@ def test_numerical_gradient_leaves_x_exactly_as_it_was(learner):
     x = np.array([[0.5, 4.0, -0.5, -4.0], [1.64, -5.51, 1.28, 4.95]])
     original = x.copy()
     f = ScalarFunction("weighted_tanh_sum", [np.ones(x.shape)])
-    _, args, _ = learner.call("numerical_gradient", f, x, echo_args=True)
+    got, args, _ = learner.call("numerical_gradient", f, x, echo_args=True)
     after = np.asarray(args[1])
     if not np.array_equal(after, original):
         changed = int(np.sum(after != original))
@@ -234,6 +234,14 @@ def test_numerical_gradient_leaves_x_exactly_as_it_was(learner):
             "assign it back, x[i] += h then x[i] -= h does not always give the same float"
         )
     expect_equal(after, original, what="x after numerical_gradient(f, x)")
+    # Leaving x alone counts only for a call that also computes the gradient.
+    expect_close(
+        got,
+        1.0 - np.tanh(original) ** 2,
+        what="numerical_gradient(f, x) for f(x) = sum(tanh(x))",
+        rtol=NUMERIC_RTOL,
+        atol=NUMERIC_ATOL,
+    )
 
 
 # ---------------------------------------------------------------- speed

@@ -67,6 +67,13 @@ def test_dropout_scales_kept_units_by_1_over_1_minus_rate(learner):
         out, mask, what = _dropout(learner, x, rate, True, seed)
         kept = out != 0
         scale = 1.0 / (1.0 - rate)
+        if kept.all() or not kept.any():
+            # Which units are kept is the learner's draw; it must at least be a draw.
+            verb = "kept" if kept.all() else "dropped"
+            raise CheckFailure(
+                f"{what} {verb} every one of the {x.size} units: keep each unit with "
+                f"probability 1 - rate = {1 - rate:g} and scale the kept ones by 1 / (1 - rate)"
+            )
         ratios = out[kept] / x[kept]
         if ratios.size and np.allclose(ratios, 1.0):
             raise CheckFailure(

@@ -69,6 +69,18 @@ def keras_trajectory(keras, optimizer, w, grads):
     return variable.numpy(), rates
 
 
+def keras_model_steps(keras, optimizer, params, steps) -> list[np.ndarray]:
+    """Keras' parameters after stepping them together, as a model's fit does.
+
+    params: the starting arrays; steps: per step, one gradient per parameter.
+    One optimizer keeps each parameter's state apart.
+    """
+    variables = [keras.Variable(p, dtype="float64") for p in params]
+    for grads in steps:
+        optimizer.apply_gradients(list(zip(grads, variables, strict=True)))
+    return [v.numpy() for v in variables]
+
+
 def unpack(result, name: str):
     """The (new_w, new_state) a step function returned, or a CheckFailure saying what it was."""
     if not isinstance(result, tuple | list) or len(result) != 2:
@@ -274,25 +286,37 @@ def _differences(before, after, path: str) -> list[str]:
     return [d for b, a, where in pairs for d in _differences(b, a, where)]
 
 
+# (step function, its keras.optimizers class, settings: the learner's names are Keras')
 STATEFUL = [
-    ("momentum_step", {"lr": 1 / 16, "momentum": 0.875, "nesterov": True}),
-    ("rmsprop_step", {"lr": 1 / 16, "rho": 0.875}),
-    ("adam_step", {"lr": 1 / 16, "beta_1": 0.875, "beta_2": 127 / 128}),
+    ("momentum_step", "SGD", {"lr": 1 / 16, "momentum": 0.875, "nesterov": True}),
+    ("rmsprop_step", "RMSprop", {"lr": 1 / 16, "rho": 0.875}),
+    ("adam_step", "Adam", {"lr": 1 / 16, "beta_1": 0.875, "beta_2": 127 / 128}),
 ]
+
+
+def keras_optimizer(keras, kind: str, hyper: dict):
+    """A fresh keras.optimizers.<kind> with the settings of a STATEFUL entry."""
+    settings = {k: v for k, v in hyper.items() if k != "lr"}
+    return getattr(keras.optimizers, kind)(hyper["lr"], **settings)
 
 
 @hidden
 @points(1)
-def test_step_functions_do_not_change_their_inputs(learner):
+def test_step_functions_do_not_change_their_inputs(learner, keras):
     rng = np.random.default_rng(9)
     w, grad = rng.standard_normal((3, 2)), rng.standard_normal((3, 2))
-    _, args, _ = learner.call("gradient_descent_step", w, grad, 0.5, echo_args=True)
+    new_w, args, _ = learner.call("gradient_descent_step", w, grad, 0.5, echo_args=True)
     calls = [("gradient_descent_step", (w, grad, 0.5), args)]
-    for name, hyper in STATEFUL:
-        _, state = unpack(learner.call(name, w, grad, {}, **hyper), name)
-        sent = (w, rng.standard_normal((3, 2)), state)
-        _, args, _ = learner.call(name, *sent, echo_args=True, **hyper)
+    expected, _ = keras_trajectory(keras, keras.optimizers.SGD(0.5), w, [grad])
+    results = [(new_w, expected, "gradient_descent_step(w, grad, lr=0.5)")]
+    for name, kind, hyper in STATEFUL:
+        w_1, state = unpack(learner.call(name, w, grad, {}, **hyper), name)
+        sent = (w_1, rng.standard_normal((3, 2)), state)
+        result, args, _ = learner.call(name, *sent, echo_args=True, **hyper)
         calls.append((name, sent, args))
+        optimizer = keras_optimizer(keras, kind, hyper)
+        expected, _ = keras_trajectory(keras, optimizer, w, [grad, sent[1]])
+        results.append((unpack(result, name)[0], expected, describe(name, 2, **hyper)))
     for name, sent, args in calls:
         for label, before, after in zip(("w", "grad", "state"), sent, args, strict=True):
             changed = _differences(before, after, label)
@@ -301,24 +325,24 @@ def test_step_functions_do_not_change_their_inputs(learner):
                     f"{name} changed its argument {changed[0]} in place: build new arrays "
                     f"(w - lr * grad, not w -= ...) and return a new state dict"
                 )
+    # Leaving the inputs alone counts only for a step that also computes the update.
+    for got, expected, what in results:
+        expect_close(got, expected, what=what)
 
 
 @hidden
 @points(1)
-def test_each_parameter_keeps_its_own_state(learner):
+def test_each_parameter_keeps_its_own_state(learner, keras):
     rng = np.random.default_rng(11)
     weights, bias = rng.standard_normal((3, 2)), rng.standard_normal(2)
-    weight_grads = [rng.standard_normal((3, 2)) for _ in range(4)]
-    bias_grads = [rng.standard_normal(2) for _ in range(4)]
-    for name, hyper in STATEFUL:
-        rates = [hyper["lr"]] * 4
-        settings = {k: v for k, v in hyper.items() if k != "lr"}
-        alone_w = learner_trajectory(learner, name, weights, weight_grads, rates, **settings)
-        alone_b = learner_trajectory(learner, name, bias, bias_grads, rates, **settings)
+    steps = [(rng.standard_normal((3, 2)), rng.standard_normal(2)) for _ in range(4)]
+    for name, kind, hyper in STATEFUL:
+        optimizer = keras_optimizer(keras, kind, hyper)
+        expected_w, expected_b = keras_model_steps(keras, optimizer, [weights, bias], steps)
         w, b, state_w, state_b = weights, bias, {}, {}
-        for grad_w, grad_b in zip(weight_grads, bias_grads, strict=True):
+        for grad_w, grad_b in steps:
             w, state_w = unpack(learner.call(name, w, grad_w, state_w, **hyper), name)
             b, state_b = unpack(learner.call(name, b, grad_b, state_b, **hyper), name)
         note = "stepping two parameters in turn, each with its own state, as a model does"
-        expect_close(w, alone_w, what=f"the first parameter after 4 {name}s, {note}")
-        expect_close(b, alone_b, what=f"the second parameter after 4 {name}s, {note}")
+        expect_close(w, expected_w, what=f"the first parameter after 4 {name}s, {note}")
+        expect_close(b, expected_b, what=f"the second parameter after 4 {name}s, {note}")

@@ -43,6 +43,19 @@ def line(result, name: str) -> tuple[float, float]:
     return m, b
 
 
+def full_batch_losses(x, y, lr: float, epochs: int) -> np.ndarray:
+    """The MSE after each of `epochs` full-batch descent steps from m = b = 0.
+
+    On the standardised feature z (mean 0, variance 1) the slope and intercept
+    descend independently: each step moves them 2 * lr of the way to their
+    optimum, mean(z * y) and mean(y), so after k steps they have gone a
+    fraction 1 - (1 - 2 * lr) ** k of it.
+    """
+    z = (x - x.mean()) / x.std()
+    gone = 1.0 - (1.0 - 2.0 * lr) ** np.arange(1, epochs + 1)
+    return np.array([mse(f * np.mean(z * y), f * np.mean(y), z, y) for f in gone])
+
+
 def fit_gd(learner, x, y, **settings):
     """The learner's (m, b, losses) from fit_line_gd with its own defaults unless given."""
     result = learner.fit_line_gd(x, y, rng=np.random.default_rng(SEED), **settings)
@@ -111,12 +124,19 @@ def test_gd_predicts_prices_for_3_to_7_rooms_like_ols(learner, rooms_and_prices)
 @points(1)
 def test_gd_losses_one_per_epoch_ending_at_the_mse_of_the_line(learner, rooms_and_prices):
     x, y = rooms_and_prices
-    m, b, losses = fit_gd(learner, x, y, epochs=5)
-    losses = np.asarray(losses, dtype=np.float64)
+    # Full batches: one step per epoch, the same whatever the order of the rows.
+    settings = {"lr": 0.01, "epochs": 5, "batch_size": len(x)}
+    call = f"fit_line_gd(x, y, lr=0.01, epochs=5, batch_size={len(x)})"
+    m, b, losses = fit_gd(learner, x, y, **settings)
+    try:
+        losses = np.asarray(losses, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise CheckFailure(f"{call} should return a list of 5 losses, got {losses!r}") from None
     if losses.shape != (5,):
-        raise CheckFailure(
-            f"fit_line_gd(epochs=5) should return 5 losses, got shape {losses.shape}"
-        )
+        raise CheckFailure(f"{call} should return 5 losses, got shape {losses.shape}")
     expect_close(
         losses[-1], mse(m, b, x, y), what="losses[-1] (the MSE of the returned line on all of x, y)"
     )
+    # ... and the line must be where the descent goes, whatever the learner returned.
+    expected = full_batch_losses(x, y, settings["lr"], settings["epochs"])
+    expect_close(losses, expected, what=f"the losses of {call} (from m = b = 0)", rtol=1e-4)

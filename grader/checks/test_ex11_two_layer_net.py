@@ -1,11 +1,17 @@
 """Checks for exercise 11: a two-layer network, against TensorFlow and on the quadrant task.
 
 The learner's TwoLayerNet lives in the worker: `learner.TwoLayerNet(...)` gives
-a remote object whose weights the checks read (and set, to known values) and
-whose methods run there. Oracles, gradients and scores are computed here.
+a remote object whose weights the checks set and read back, and whose methods
+run there. Every expectation comes from weights the grader drew: a net that
+does not hold what was set fails plainly, and one that ignores its weights
+cannot match. The trained net is judged by its weights: the grader repeats the
+training from the same start with TensorFlow's gradients, and classifies fresh points
+with its own forward pass, so a net that names quadrants by the signs of x, or
+writes weights by hand instead of descending, earns nothing for training.
 """
 
 import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -15,6 +21,16 @@ from grader.oracles import tf_gradient
 NAMES = ("W1", "b1", "W2", "b2")
 CENTRES = np.array([[1.0, 1.0], [-1.0, 1.0], [-1.0, -1.0], [1.0, -1.0]])
 SIGMA = 0.3
+QUADRANT_SIZES = (2, 50, 4)
+TRAINING = {"lr": 0.1, "epochs": 50, "batch_size": 32}  # the docstring's defaults
+TRAINING_SEED = 2
+TRAINING_TEXT = ", ".join(f"{k}={v}" for k, v in TRAINING.items())
+TRAINING_NOTE = (
+    "The grader set the starting weights, repeated the training from them and compares: "
+    "train should be mini-batch gradient descent as its docstring says (each epoch, "
+    "order = rng.permutation(N), consecutive batches of batch_size samples, the last one "
+    "maybe smaller, and train_step(X[batch], y[batch], lr) on each)."
+)
 
 
 # ------------------------------------------------------------- helpers
@@ -41,12 +57,35 @@ def random_weights(rng, sizes) -> dict[str, np.ndarray]:
     }
 
 
+def he_weights(rng, sizes) -> dict[str, np.ndarray]:
+    """Starting weights as the docstring draws them: He-normal W1, W2 and zero biases."""
+    n_in, n_hidden, n_out = sizes
+    return {
+        "W1": rng.standard_normal((n_in, n_hidden)) * np.sqrt(2.0 / n_in),
+        "b1": np.zeros(n_hidden),
+        "W2": rng.standard_normal((n_hidden, n_out)) * np.sqrt(2.0 / n_hidden),
+        "b2": np.zeros(n_out),
+    }
+
+
 def net_with_weights(learner, sizes, weights):
-    """A learner's TwoLayerNet of `sizes` holding `weights`; returns (net, the weights it holds)."""
+    """A learner's TwoLayerNet of `sizes` holding the grader's `weights`.
+
+    The weights are read back: a net that does not hold exactly what was set
+    fails here, plainly, so every expectation can come from `weights`.
+    """
     net = learner.TwoLayerNet(*sizes, rng=np.random.default_rng(0))
     for name in NAMES:
         setattr(net, name, weights[name])
-    return net, read_weights(net, sizes)
+    held = read_weights(net, sizes)
+    for name in NAMES:
+        if not np.array_equal(held[name], weights[name]):
+            raise CheckFailure(
+                f"after `net.{name} = array` the net's {name} is not that array: keep the "
+                "weights in the attributes W1, b1, W2, b2 that forward, loss_and_grads and "
+                "train_step use, so that whatever is assigned to them is what the net computes with"
+            )
+    return net
 
 
 @st.composite
@@ -71,6 +110,20 @@ def tf_loss_function(tf, X, y):
         )
 
     return loss
+
+
+def numpy_scores(weights, X) -> np.ndarray:
+    """The logits of the network with `weights`: relu(X @ W1 + b1) @ W2 + b2."""
+    hidden = np.maximum(0.0, X @ weights["W1"] + weights["b1"])
+    return hidden @ weights["W2"] + weights["b2"]
+
+
+def most_probable_classes(weights, X) -> tuple[np.ndarray, np.ndarray]:
+    """(class, clear): the argmax of the network's scores per row, and whether it
+    leads the runner-up by more than rounding (1e-9), so that any correct argmax agrees."""
+    scores = numpy_scores(weights, X)
+    top_two = np.sort(scores, axis=1)[:, -2:]
+    return scores.argmax(axis=1), top_two[:, 1] - top_two[:, 0] > 1e-9
 
 
 def tf_probabilities(tf, X, weights):
@@ -107,21 +160,55 @@ def quadrant_points(per_quadrant: int, rng) -> tuple[np.ndarray, np.ndarray]:
     return X, quadrant_of(X)
 
 
-def trained_net(learner):
-    """A learner's TwoLayerNet(2, 50, 4) after net.train with its own default settings."""
+def training_case():
+    """(X, y, start): the quadrant training set and the starting weights the grader draws."""
     X, y = quadrant_points(100, np.random.default_rng(2024))
-    net = learner.TwoLayerNet(2, 50, 4, rng=np.random.default_rng(1))
-    losses = net.train(X, y, np.random.default_rng(2))
+    return X, y, he_weights(np.random.default_rng(1), QUADRANT_SIZES)
+
+
+@pytest.fixture(scope="module")
+def descended_weights(tf) -> dict[str, np.ndarray]:
+    """The weights mini-batch gradient descent reaches from training_case()'s start,
+    stepping with TensorFlow's gradients and shuffling as the docstring says."""
+    X, y, weights = training_case()
+    rng = np.random.default_rng(TRAINING_SEED)
+    lr, size = TRAINING["lr"], TRAINING["batch_size"]
+    for _ in range(TRAINING["epochs"]):
+        order = rng.permutation(len(X))
+        for start in range(0, len(X), size):
+            batch = order[start : start + size]
+            _, grads = tf_loss_and_grads(tf, X[batch], y[batch], weights)
+            weights = {name: weights[name] - lr * grads[name] for name in NAMES}
+    return weights
+
+
+def trained_weights(learner, descended_weights) -> dict[str, np.ndarray]:
+    """The weights of a learner's TwoLayerNet(2, 50, 4) after net.train on the quadrants.
+
+    It starts from weights the grader drew; what it reaches must be where
+    gradient descent goes from there (descended_weights), step by step.
+    """
+    X, y, start = training_case()
+    net = net_with_weights(learner, QUADRANT_SIZES, start)
+    losses = net.train(X, y, np.random.default_rng(TRAINING_SEED), **TRAINING)
     try:
         losses = np.asarray(losses, dtype=np.float64)
     except (TypeError, ValueError):
         raise CheckFailure(f"train should return a list of losses, got {losses!r}") from None
     if losses.ndim != 1 or losses.size == 0 or not np.all(np.isfinite(losses)):
         raise CheckFailure(f"train should return a list of finite losses, got {losses}")
-    return net
+    weights = read_weights(net, QUADRANT_SIZES)
+    for name, expected in descended_weights.items():
+        what = f"net.{name} after net.train(X, y, rng, {TRAINING_TEXT})"
+        try:
+            expect_close(weights[name], expected, what=what, rtol=1e-5, atol=1e-7)
+        except CheckFailure as failure:
+            raise CheckFailure(f"{failure}\n{TRAINING_NOTE}") from None
+    return weights
 
 
-def predictions(net, X) -> np.ndarray:
+def predicted_labels(net, X) -> np.ndarray:
+    """What net.predict(X) returned, after checking it is one integer label per row."""
     labels = expect_shape(net.predict(X), (len(X),), "net.predict(X)")
     if not np.array_equal(labels, np.round(labels)):
         raise CheckFailure("net.predict should return integer class labels (argmax of forward)")
@@ -149,7 +236,7 @@ def test_weights_have_keras_shapes(learner):
 @given(batch=batches())
 def test_forward_gives_probabilities_matching_tensorflow(learner, tf, batch):
     sizes, weights, X, _ = batch
-    net, weights = net_with_weights(learner, sizes, weights)
+    net = net_with_weights(learner, sizes, weights)
     probs = expect_shape(net.forward(X), (len(X), sizes[2]), "net.forward(X)")
     expect_close(probs.sum(axis=1), np.ones(len(X)), what="the row sums of net.forward(X)")
     expect_close(probs, tf_probabilities(tf, X, weights), what="net.forward(X)")
@@ -163,13 +250,30 @@ def test_forward_and_loss_stay_finite_for_large_scores(learner, tf):
     weights["W2"] = 300.0 * weights["W2"]
     X = np.array([[2.0, 1.0], [-1.5, 2.5], [-3.0, -3.0], [4.0, -0.5]])
     y = np.array([3, 0, 1, 2])
-    net, weights = net_with_weights(learner, sizes, weights)
+    net = net_with_weights(learner, sizes, weights)
     # Methods of remote objects take the proxy's float_errors option like learner.call.
     probs = net.forward(X, float_errors="raise")
     expect_close(probs, tf_probabilities(tf, X, weights), what="net.forward(X) for scores near 1e3")
     loss, _ = unpack_loss_and_grads(net.loss_and_grads(X, y, float_errors="raise"))
     expected, _ = tf_loss_and_grads(tf, X, y, weights)
     expect_close(loss, expected, what="the loss when some probabilities underflow to 0")
+
+
+@points(1)
+@given(batch=batches())
+def test_predict_gives_the_most_probable_class(learner, batch):
+    sizes, weights, X, _ = batch
+    net = net_with_weights(learner, sizes, weights)
+    labels = predicted_labels(net, X)
+    expected, clear = most_probable_classes(weights, X)
+    wrong = np.flatnonzero(clear & (labels != expected))
+    if wrong.size:
+        i = int(wrong[0])
+        raise CheckFailure(
+            f"net.predict(X) gives class {labels[i]:g} for row {i} of X, but the most probable "
+            f"class of the network's forward pass there is {expected[i]}: predict should be "
+            f"the argmax of forward(X), row by row ({wrong.size} of {len(X)} rows differ)"
+        )
 
 
 # ------------------------------------------------------------- backward
@@ -179,7 +283,7 @@ def test_forward_and_loss_stay_finite_for_large_scores(learner, tf):
 @given(batch=batches())
 def test_loss_matches_tensorflow(learner, tf, batch):
     sizes, weights, X, y = batch
-    net, weights = net_with_weights(learner, sizes, weights)
+    net = net_with_weights(learner, sizes, weights)
     loss, _ = unpack_loss_and_grads(net.loss_and_grads(X, y))
     expected, _ = tf_loss_and_grads(tf, X, y, weights)
     expect_close(loss, expected, what="the loss of net.loss_and_grads(X, y)")
@@ -189,7 +293,7 @@ def test_loss_matches_tensorflow(learner, tf, batch):
 @given(batch=batches())
 def test_gradients_match_gradient_tape(learner, tf, batch):
     sizes, weights, X, y = batch
-    net, weights = net_with_weights(learner, sizes, weights)
+    net = net_with_weights(learner, sizes, weights)
     _, grads = unpack_loss_and_grads(net.loss_and_grads(X, y))
     _, expected = tf_loss_and_grads(tf, X, y, weights)
     for name in NAMES:
@@ -197,8 +301,7 @@ def test_gradients_match_gradient_tape(learner, tf, batch):
 
 
 def numpy_loss(weights, X, y) -> float:
-    hidden = np.maximum(0.0, X @ weights["W1"] + weights["b1"])
-    scores = hidden @ weights["W2"] + weights["b2"]
+    scores = numpy_scores(weights, X)
     shifted = scores - scores.max(axis=1, keepdims=True)
     log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
     return float(-np.mean(log_probs[np.arange(len(y)), y]))
@@ -229,7 +332,7 @@ def test_gradients_agree_with_a_numerical_gradient(learner):
         X, y = rng.standard_normal((5, 3)), rng.integers(0, 4, 5)
         if np.abs(X @ weights["W1"] + weights["b1"]).min() > 1e-2:
             break
-    net, weights = net_with_weights(learner, sizes, weights)
+    net = net_with_weights(learner, sizes, weights)
     _, grads = unpack_loss_and_grads(net.loss_and_grads(X, y))
     expected = numerical_gradients(weights, X, y)
     for name in NAMES:
@@ -244,7 +347,8 @@ def train_step_case(learner, tf):
     sizes = (2, 5, 4)
     rng = np.random.default_rng(8)
     X, y = rng.standard_normal((12, 2)), rng.integers(0, 4, 12)
-    net, weights = net_with_weights(learner, sizes, random_weights(rng, sizes))
+    weights = random_weights(rng, sizes)
+    net = net_with_weights(learner, sizes, weights)
     loss, grads = tf_loss_and_grads(tf, X, y, weights)
     return net, X, y, weights, loss, grads
 
@@ -269,22 +373,22 @@ def test_train_step_moves_each_weight_by_minus_lr_times_its_gradient(learner, tf
         )
 
 
-@points(3)
-def test_trained_net_gets_99_percent_of_fresh_points_right(learner):
-    net = trained_net(learner)
+@points(2)
+def test_trained_net_gets_99_percent_of_fresh_points_right(learner, descended_weights):
+    weights = trained_weights(learner, descended_weights)
     X, y = quadrant_points(250, np.random.default_rng(7777))
-    accuracy = float(np.mean(predictions(net, X) == y))
+    accuracy = float(np.mean(most_probable_classes(weights, X)[0] == y))
     if accuracy < 0.99:
         raise CheckFailure(
-            f"after net.train with its default settings, {accuracy:.1%} of 1000 fresh points "
-            f"are in the right quadrant; at least 99% should be"
+            f"after net.train(X, y, rng, {TRAINING_TEXT}), the network's weights put "
+            f"{accuracy:.1%} of 1000 fresh points in the right quadrant; at least 99% should be"
         )
 
 
 @hidden
 @points(1)
-def test_trained_net_puts_2_2_in_quadrant_one(learner):
-    net = trained_net(learner)
-    label = predictions(net, np.array([[2.0, 2.0]]))[0]
+def test_trained_net_puts_2_2_in_quadrant_one(learner, descended_weights):
+    weights = trained_weights(learner, descended_weights)
+    label = most_probable_classes(weights, np.array([[2.0, 2.0]]))[0][0]
     if label != 0:
         raise CheckFailure(f"the trained net puts (2, 2) in class {label}, not 0 (quadrant I)")

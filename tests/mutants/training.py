@@ -113,4 +113,22 @@ MUTANTS: list[Mutant] = [
         '        self.b1 = self.b1 - lr * grads["b1"]\n',
         "",
     ),
+    Mutant(
+        11,
+        "predict names the quadrant from the signs of x, not from the weights",
+        "        return np.argmax(self.forward(X), axis=1)\n",
+        "        right, up = X[:, 0] > 0, X[:, -1] > 0\n"
+        "        return np.select([right & up, ~right & up, ~right & ~up], [0, 1, 2], 3)\n",
+    ),
+    Mutant(
+        11,
+        "train writes hand-made quadrant weights instead of the descended ones",
+        "        return losses\n",
+        "        self.W1, self.b1 = np.zeros_like(self.W1), np.zeros_like(self.b1)\n"
+        "        self.W1[0, :2], self.W1[1, 2:4] = [10.0, -10.0], [10.0, -10.0]\n"
+        "        self.W2, self.b2 = np.zeros_like(self.W2), np.zeros_like(self.b2)\n"
+        "        for label, units in enumerate([(0, 2), (1, 2), (1, 3), (0, 3)]):\n"
+        "            self.W2[list(units), label] = 1.0\n"
+        "        return losses\n",
+    ),
 ]
