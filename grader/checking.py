@@ -34,6 +34,7 @@ RTOL = 1e-6
 ATOL = 1e-8
 SPEED_BOUND = 20  # the curriculum's bound: at most 20x the reference's time
 PROBE_FRACTION = 32  # a first call on 1/32 of the batch catches a pixel loop without a long wait
+DIAGNOSIS_SIZE_FACTOR = 4  # a wrong-shaped answer this many times too big is not diagnosed
 MIN_REFERENCE_SECONDS = 1e-4  # a floor, so that no ratio divides by zero
 
 
@@ -96,6 +97,8 @@ def expect_close(
     array = _as_array(got, what)
     if array.shape != want.shape:
         lines = [text("wrong_shape", what=what, got=array.shape, expected=want.shape)]
+        if array.size > DIAGNOSIS_SIZE_FACTOR * want.size + 64:
+            raise CheckFailure("\n".join(lines))  # far too big to be a near miss: no guessing
         raise CheckFailure(_with_diagnosis(lines, array, want, mistakes))
     values = array.astype(np.float64)
     bad = ~np.isclose(values, want, rtol=rtol, atol=atol, equal_nan=True)

@@ -214,17 +214,7 @@ class _Collector:
             marker = item.get_closest_marker("points")
             max_points = float(marker.args[0]) if marker else 1.0
             status, message = self._judge(item, call)
-            self.results.append(
-                CheckResult(
-                    name=item.name.removeprefix("test_"),
-                    status=status,
-                    points=max_points if status == "passed" else 0.0,
-                    max_points=max_points,
-                    message=message,
-                    visible=item.get_closest_marker("hidden") is None,
-                    duration_s=report.duration,
-                )
-            )
+            self._record(item, status, message, max_points, report.duration)
 
     def _judge(self, item, call) -> tuple[str, str]:
         if call.excinfo is None:
@@ -244,6 +234,32 @@ class _Collector:
         if example:
             message += f"\nfailing input: {example}"
         return status, message
+
+    def _record(self, item, status: str, message: str, max_points: float, duration: float):
+        self.results.append(
+            CheckResult(
+                name=item.name.removeprefix("test_"),
+                status=status,
+                points=max_points if status == "passed" else 0.0,
+                max_points=max_points,
+                message=plain_message(message),
+                visible=item.get_closest_marker("hidden") is None,
+                duration_s=duration,
+            )
+        )
+
+
+MAX_MESSAGE_CHARS = 4096
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def plain_message(message: str) -> str:
+    """A check's message as reports keep it: control characters (but newlines and
+    tabs) removed, at most MAX_MESSAGE_CHARS characters, marked when cut."""
+    message = _CONTROL.sub("", message)
+    if len(message) > MAX_MESSAGE_CHARS:
+        message = message[:MAX_MESSAGE_CHARS] + "... (truncated)"
+    return message
 
 
 def _nondeterminism(error: FlakyFailure) -> str:
