@@ -2,20 +2,27 @@
 
 A capstone module declares `LAYERS` and `TRAINING` (CURRICULUM.md, 12-15).
 Here the spec is validated and normalised (plain messages for every mistake),
-the same model is built in Keras for its parameter count and output shapes,
-the training runs in the sandbox worker (grader/sandbox/trainer.py, built
-from the learner's own functions), and the returned test predictions are
-scored against labels the worker never sees. Plots go to the report folder.
+the same model is built in Keras for its parameter count, output and weight
+shapes, and the training runs in the sandbox worker (grader/sandbox/trainer.py,
+built from the learner's own functions). The worker never sees the test set;
+it returns the trained weights. They are checked against the spec's shapes,
+set into the same model in Keras, and that model predicts the test images
+here: the score never rests on a prediction, count or curve the worker sends.
+Plots go to the report folder.
 """
 
 from __future__ import annotations
 
 import math
+import numbers
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+from grader.sandbox.client import RemoteFunction, RemoteObject
+from grader.sandbox.trainer import held_out_size
 
 ACTIVATIONS = {"relu", "sigmoid", "tanh", "linear", None}
 OPTIMIZERS = {"sgd", "momentum", "rmsprop", "adam"}
@@ -34,21 +41,45 @@ OPTIMIZER_OPTIONS = {
     "adam": {"beta_1", "beta_2", "epsilon"},
 }
 TRAINING_KEYS = {"optimizer", "learning_rate", "epochs", "batch_size", "validation_split", "decay"}
+# Below this share of held-out images on which the learner's own forward pass
+# and the kit's agree, the report points the difference out (it costs no points).
+AGREEMENT_FINDING = 0.98
+PREDICT_BATCH = 512
 
 
 class SpecError(ValueError):
     """The learner's LAYERS or TRAINING cannot be built; the message says why."""
 
 
+class TrainerOutputError(ValueError):
+    """What the trainer returned does not follow its documented layout; the message says why."""
+
+
 @dataclass
 class Spec:
-    """A validated, normalised capstone network and its training settings."""
+    """A validated, normalised capstone network and its training settings.
+
+    `layers` are the normalised layers: LAYERS, with a flatten put in front of
+    a dense first layer (`implicit_flatten`). `weight_shapes` has one dict per
+    normalised layer, the shapes of its Keras weights: dense {"w": (n_in,
+    units), "b": (units,)}, conv2d {"w": (kh, kw, c_in, filters), "b":
+    (filters,)}, {} for a layer without weights.
+    """
 
     layers: list[dict]
     training: dict
     parameter_count: int
     input_shape: tuple[int, ...]
+    weight_shapes: list[dict[str, tuple[int, ...]]]
+    implicit_flatten: bool
     summary: list[str] = field(default_factory=list)
+
+    def layer_name(self, index: int) -> str:
+        """How the learner knows normalised layer `index`, e.g. "LAYERS[2] (dense)"."""
+        declared = index - int(self.implicit_flatten)
+        if declared < 0:
+            return "the flatten put in front of LAYERS[0]"
+        return f"LAYERS[{declared}] ({self.layers[index]['layer']})"
 
 
 def _pair(value, what: str) -> list[int]:
@@ -198,6 +229,12 @@ def keras_model(layers: list[dict], input_shape: tuple, keras):
     return keras.Sequential(stack)
 
 
+def _weight_shapes(layer) -> dict[str, tuple[int, ...]]:
+    """A Keras layer's weight shapes under the trainer's names: kernel "w", bias "b"."""
+    shapes = [tuple(int(d) for d in w.shape) for w in layer.weights]
+    return dict(zip(("w", "b")[: len(shapes)], shapes, strict=True))
+
+
 def validate(layers, training, input_shape: tuple, n_classes: int, keras) -> Spec:
     """Check and normalise a capstone's LAYERS and TRAINING.
 
@@ -245,38 +282,210 @@ def validate(layers, training, input_shape: tuple, n_classes: int, keras) -> Spe
         f"{layer.name}: {tuple(layer.output.shape[1:])}, {layer.count_params()} parameters"
         for layer in model.layers
     ]
+    weight_shapes = [_weight_shapes(layer) for layer in model.layers]
     training = _normalise_training(training)
-    return Spec(normalised, training, int(model.count_params()), shape, summary)
+    count = int(model.count_params())
+    return Spec(normalised, training, count, shape, weight_shapes, implicit_flatten, summary)
 
 
 @dataclass
 class TrainingOutcome:
-    """What the worker returned, scored by the trusted side."""
+    """The learner's trained network, judged here from its weights.
+
+    Only `history` is the trainer's word (displayed, labelled as reported);
+    everything else is measured on the trusted side. `agreement` is the share
+    of the held-out images on which the trainer's own forward pass predicts
+    what the kit's does (None without a validation split).
+    """
 
     history: list[dict]
     test_accuracy: float
     val_accuracy: float | None
+    agreement: float | None
     parameter_count: int
     seconds: float
     confusion: np.ndarray
+    epochs: int
+    test_images: int
+    held_out: int
     plots: list[Path] = field(default_factory=list)
 
 
+def _kind(value) -> str:
+    """A short description of a value the worker sent, never its (unbounded) contents."""
+    if value is None:
+        return "None"
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape} and dtype {value.dtype}"
+    if isinstance(value, RemoteObject | RemoteFunction):  # never called: it runs learner code
+        return f"an object that lives in your code's process ({str(value)[:80]})"
+    return f"a value of type {type(value).__name__}"
+
+
+def _checked_layer(spec: Spec, index: int, entry, shapes: dict) -> dict[str, np.ndarray]:
+    where = spec.layer_name(index)
+    if not isinstance(entry, dict) or set(entry) != set(shapes):
+        got = f"keys {sorted(entry)}" if isinstance(entry, dict) else _kind(entry)
+        want = f"a dict with keys {sorted(shapes)}" if shapes else "{} (it has no weights)"
+        raise TrainerOutputError(f"the trainer returned {got} for {where}, expected {want}")
+    arrays = {}
+    for name, shape in shapes.items():
+        value = entry[name]
+        if not isinstance(value, np.ndarray):
+            raise TrainerOutputError(
+                f"the trainer returned {_kind(value)} as weights `{name}` of {where}, "
+                f"expected an array of shape {shape}"
+            )
+        if value.dtype.kind != "f":
+            raise TrainerOutputError(
+                f"the trainer returned weights `{name}` of dtype {value.dtype} for {where}, "
+                f"expected floating-point numbers"
+            )
+        if value.shape != shape:
+            raise TrainerOutputError(
+                f"the trainer returned weights `{name}` of shape {value.shape} for {where}, "
+                f"expected {shape}: check the shapes your initialisers (exercise 8) and "
+                f"optimizer steps (exercise 9) return"
+            )
+        with np.errstate(over="ignore"):
+            arrays[name] = value.astype(np.float32)
+        bad = int(value.size - np.count_nonzero(np.isfinite(arrays[name])))
+        if bad:
+            raise TrainerOutputError(
+                f"the trainer returned weights `{name}` for {where} holding {bad:,} NaN or "
+                f"infinite values (of {value.size:,}): the training diverged; "
+                f"a smaller learning rate may help"
+            )
+    return arrays
+
+
+def checked_weights(spec: Spec, returned) -> list[dict[str, np.ndarray]]:
+    """The trainer's weights, each array checked against the spec before it is converted.
+
+    Inputs:
+    - spec: the validated Spec (its weight_shapes).
+    - returned: what the worker sent as its weights (any decoded value).
+
+    Returns one dict of float32 arrays per normalised layer ({} for a layer
+    without weights); raises TrainerOutputError for a wrong count, key, type,
+    dtype or shape, and for NaN or infinite values.
+    """
+    expected = spec.weight_shapes
+    if not isinstance(returned, list):
+        raise TrainerOutputError(
+            f"the trainer returned {_kind(returned)} as weights, "
+            f"expected a list with one dict of arrays per layer"
+        )
+    if len(returned) != len(expected):
+        flatten = " (with the flatten put in front of LAYERS[0])" if spec.implicit_flatten else ""
+        raise TrainerOutputError(
+            f"the trainer returned weights for {len(returned)} layers, "
+            f"expected {len(expected)}: one per layer of your network{flatten}"
+        )
+    return [
+        _checked_layer(spec, index, entry, shapes)
+        for index, (entry, shapes) in enumerate(zip(returned, expected, strict=True))
+    ]
+
+
+def _checked_predictions(returned, count: int, n_classes: int) -> np.ndarray:
+    """The trainer's own held-out predictions: `count` class numbers, else TrainerOutputError."""
+    if (
+        not isinstance(returned, np.ndarray)
+        or returned.dtype.kind not in "iu"
+        or returned.shape != (count,)
+        or (count and not 0 <= int(returned.min()) <= int(returned.max()) < n_classes)
+    ):
+        raise TrainerOutputError(
+            f"the trainer returned {_kind(returned)} as val_predictions, expected "
+            f"{count:,} class numbers from 0 to {n_classes - 1}, one per held-out image"
+        )
+    return returned.astype(np.int64)
+
+
+def _epoch_record(raw: dict) -> dict:
+    record = {}
+    for key in ("epoch", "loss", "accuracy", "val_accuracy", "seconds"):
+        value = raw.get(key)
+        if key == "val_accuracy" and value is None:
+            record[key] = None
+            continue
+        if (
+            not isinstance(value, numbers.Real)
+            or isinstance(value, bool)
+            or not math.isfinite(value)
+        ):
+            raise TrainerOutputError(
+                f"the trainer's history has {_kind(value)} as `{key}`, expected a finite number"
+            )
+        record[key] = float(value)
+    record["epoch"] = int(record["epoch"])
+    return record
+
+
+def reported_history(returned, epochs: int) -> list[dict]:
+    """The trainer's history as plain records (display only); TrainerOutputError if unreadable.
+
+    Each record: epoch (int), loss, accuracy, seconds (floats), val_accuracy (float or None).
+    """
+    if (
+        not isinstance(returned, list)
+        or len(returned) > epochs
+        or not all(isinstance(record, dict) for record in returned)
+    ):
+        raise TrainerOutputError(
+            f"the trainer returned {_kind(returned)} as its history, "
+            f"expected a list of at most {epochs} epoch records"
+        )
+    return [_epoch_record(record) for record in returned]
+
+
+def scaled_images(images, input_shape: tuple) -> np.ndarray:
+    """uint8 images as the network takes them: / 255 as float32, shaped (N, *input_shape).
+
+    The same scaling as exercise 1's `scale_pixels`, which the trainer uses.
+    """
+    return (np.asarray(images).astype(np.float32) / np.float32(255.0)).reshape((-1, *input_shape))
+
+
+def trusted_model(spec: Spec, weights: list[dict[str, np.ndarray]], keras):
+    """The spec's network in Keras holding `weights` (as checked_weights returns them)."""
+    model = keras_model(spec.layers, spec.input_shape, keras)
+    for layer, arrays in zip(model.layers, weights, strict=True):
+        if arrays:
+            layer.set_weights([arrays["w"], arrays["b"]])
+    return model
+
+
+def predict_classes(model, images, input_shape: tuple) -> np.ndarray:
+    """The class `model` predicts for each uint8 image (Keras' predict: dropout is off)."""
+    if len(images) == 0:
+        return np.zeros(0, np.int64)
+    x = scaled_images(images, input_shape)
+    probabilities = model.predict(x, batch_size=PREDICT_BATCH, verbose=0)
+    return np.argmax(probabilities, axis=-1).astype(np.int64)
+
+
 def train_in_sandbox(
-    learner, spec: Spec, data, time_limit_s: float, on_progress=None
+    learner, spec: Spec, data, keras, time_limit_s: float, on_progress=None
 ) -> TrainingOutcome:
-    """Train the learner's network in its worker; score the test predictions here.
+    """Train the learner's network in its worker; judge its weights here.
 
     Inputs:
     - learner: the LearnerProxy whose worker holds ex01..ex09 and the trainer.
     - spec: the validated Spec.
-    - data: ((x_train, y_train), (x_test, y_test)) as keras.datasets give them.
+    - data: ((x_train, y_train), (x_test, y_test)) as keras.datasets give them;
+      only the training part is sent to the worker.
+    - keras: the Keras module, to run the trained network on the test images.
     - time_limit_s: wall-clock limit of the whole training.
     - on_progress: callable(dict) for the streamed progress.
 
-    Returns a TrainingOutcome (raises the learner's problems, e.g. LearnerTimeout).
+    Returns a TrainingOutcome. Raises TrainerOutputError when the trainer's
+    answer breaks its documented layout, and the learner's problems (e.g.
+    LearnerTimeout).
     """
     (x_train, y_train), (x_test, y_test) = data
+    y_train = np.asarray(y_train).ravel()
     started = time.monotonic()
     result = learner.call(
         "fit_and_predict",
@@ -284,31 +493,75 @@ def train_in_sandbox(
         spec.training,
         list(spec.input_shape),
         x_train,
-        np.asarray(y_train).ravel(),
-        x_test,
+        y_train,
         module="nnlab_trainer",
         timeout=time_limit_s,
         on_progress=on_progress,
     )
     seconds = time.monotonic() - started
+    if not isinstance(result, dict):
+        raise TrainerOutputError(f"the trainer returned {_kind(result)}, expected a dict")
+    n_classes = spec.layers[-1]["units"]
+    n_fit = len(x_train) - held_out_size(len(x_train), spec.training["validation_split"])
+    weights = checked_weights(spec, result.get("weights"))
+    own = _checked_predictions(result.get("val_predictions"), len(x_train) - n_fit, n_classes)
+    history = reported_history(result.get("history"), spec.training["epochs"])
+
+    model = trusted_model(spec, weights, keras)
+    val_predictions = predict_classes(model, x_train[n_fit:], spec.input_shape)
+    predictions = predict_classes(model, x_test, spec.input_shape)
     labels = np.asarray(y_test).ravel().astype(np.int64)
-    predictions = np.asarray(result["predictions"]).ravel()
-    if predictions.shape != labels.shape:
-        got, want = predictions.shape[0], labels.shape[0]
-        raise SpecError(f"the trainer returned {got} predictions for {want} images")
-    n_classes = int(labels.max()) + 1
-    valid = (predictions >= 0) & (predictions < n_classes)
     confusion = np.zeros((n_classes, n_classes), np.int64)
-    np.add.at(confusion, (labels[valid], predictions[valid].astype(np.int64)), 1)
-    history = list(result["history"])
+    np.add.at(confusion, (labels, predictions), 1)
+    held_out = len(own)
     return TrainingOutcome(
         history=history,
         test_accuracy=float(np.mean(predictions == labels)),
-        val_accuracy=history[-1].get("val_accuracy") if history else None,
-        parameter_count=int(result["parameter_count"]),
+        val_accuracy=float(np.mean(val_predictions == y_train[n_fit:])) if held_out else None,
+        agreement=float(np.mean(own == val_predictions)) if held_out else None,
+        parameter_count=sum(int(a.size) for arrays in weights for a in arrays.values()),
         seconds=seconds,
         confusion=confusion,
+        epochs=spec.training["epochs"],
+        test_images=len(labels),
+        held_out=held_out,
     )
+
+
+def describe_outcome(outcome: TrainingOutcome) -> str:
+    """The judgement in words: the kit's measures first, then what the trainer reported."""
+    parts = [
+        f"test accuracy {outcome.test_accuracy:.2%} after {outcome.epochs} epochs in "
+        f"{outcome.seconds:.0f} s (the kit's forward pass with your trained weights "
+        f"on the {outcome.test_images:,} test images)"
+    ]
+    if outcome.agreement is None:
+        parts.append("no validation split: your own forward pass was not compared")
+    elif outcome.agreement < AGREEMENT_FINDING:
+        parts.append(
+            f"FINDING: your own forward pass agrees with the kit's on only "
+            f"{outcome.agreement:.2%} of the {outcome.held_out:,} validation images: with "
+            f"these weights it computes something other than the network you declared "
+            f"(the score uses the kit's)"
+        )
+    else:
+        parts.append(
+            f"your own forward pass agrees with the kit's on {outcome.agreement:.2%} "
+            f"of the {outcome.held_out:,} validation images"
+        )
+    if outcome.history:
+        last = outcome.history[-1]
+        reported = (
+            f"reported by the trainer in your code's process, last epoch: "
+            f"loss {last['loss']:.4f}, training accuracy {last['accuracy']:.2%}"
+        )
+        if last["val_accuracy"] is not None and outcome.val_accuracy is not None:
+            reported += (
+                f", validation accuracy {last['val_accuracy']:.2%} "
+                f"(the kit measures {outcome.val_accuracy:.2%})"
+            )
+        parts.append(reported)
+    return "; ".join(parts)
 
 
 def save_plots(outcome: TrainingOutcome, folder: Path, title: str, class_names=None) -> list[Path]:
@@ -322,12 +575,14 @@ def save_plots(outcome: TrainingOutcome, folder: Path, title: str, class_names=N
     epochs = [h["epoch"] for h in outcome.history]
     curves, (loss_axis, accuracy_axis) = plt.subplots(1, 2, figsize=(10, 4))
     loss_axis.plot(epochs, [h["loss"] for h in outcome.history], "o-", label="training loss")
-    loss_axis.set(xlabel="epoch", ylabel="loss", title=f"{title}: loss")
+    loss_axis.set(xlabel="epoch", ylabel="loss", title=f"{title}: loss (reported)")
     accuracy_axis.plot(epochs, [h["accuracy"] for h in outcome.history], "o-", label="training")
     if outcome.history and outcome.history[-1].get("val_accuracy") is not None:
-        validation = [h["val_accuracy"] for h in outcome.history]
+        validation = [
+            math.nan if h["val_accuracy"] is None else h["val_accuracy"] for h in outcome.history
+        ]
         accuracy_axis.plot(epochs, validation, "s-", label="validation")
-    accuracy_axis.set(xlabel="epoch", ylabel="accuracy", title=f"{title}: accuracy")
+    accuracy_axis.set(xlabel="epoch", ylabel="accuracy", title=f"{title}: accuracy (reported)")
     for axis in (loss_axis, accuracy_axis):
         axis.legend()
         axis.grid(alpha=0.3)
@@ -403,9 +658,7 @@ def train_keras(spec: Spec, data, keras, seed: int = 0) -> dict:
     """
     (x_train, y_train), (x_test, y_test) = data
     keras.utils.set_random_seed(seed)
-    scale = np.float32(255.0)
-    x_fit = (x_train.astype(np.float32) / scale).reshape((-1, *spec.input_shape))
-    x_eval = (x_test.astype(np.float32) / scale).reshape((-1, *spec.input_shape))
+    x_fit = scaled_images(x_train, spec.input_shape)
     model = keras_model(spec.layers, spec.input_shape, keras)
     model.compile(
         keras_optimizer(spec.training, keras),
@@ -422,7 +675,7 @@ def train_keras(spec: Spec, data, keras, seed: int = 0) -> dict:
         verbose=0,
     )
     seconds = time.monotonic() - started
-    predictions = np.argmax(model.predict(x_eval, batch_size=512, verbose=0), axis=-1)
+    predictions = predict_classes(model, x_test, spec.input_shape)
     val = history.history.get("val_accuracy") or [None]
     return {
         "test_accuracy": float(np.mean(predictions == np.asarray(y_test).ravel())),

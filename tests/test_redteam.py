@@ -180,12 +180,14 @@ ATTACKS = [
         weakness=AS_THE_GRADER + "it finds solutions/ on disk and imports it",
     ),
     Attack("pickle_payload", "cannot be checked|garbled", breach=_unpickled),
+    # The worker gets no test images and is judged by its weights, so labels read off
+    # the disk (the rlimit wall lets it) buy nothing: both walls must hold. Its old-style
+    # answer does not even fit the call (tests/test_redteam_capstone.py has the rest).
     Attack(
         "reads_test_labels",
-        r"test accuracy 9\.80%",
+        r"missing 1 required positional argument: 'x_test'|returned None as weights",
         exercise=12,
         breach=_reached_the_bar,
-        weakness=AS_THE_GRADER + "it reads the test labels from the datasets folder",
         honest=frozenset({"network_and_training_settings_are_valid"}),
     ),
     Attack(

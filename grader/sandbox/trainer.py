@@ -2,13 +2,17 @@
 
 This module runs inside the sandbox worker, beside the learner's exercise
 modules (ex01 ... ex09), so it imports nothing from `grader` and only NumPy.
-It never sees test labels: it gets training images and labels and the test
-images, and returns its predictions; the trusted grader scores them.
+It never sees the test set, neither labels nor images: it gets the training
+images and labels and returns the trained weights (see `fit_and_predict` for
+their layout). The trusted grader builds the same network in Keras with those
+weights, predicts the test images itself and scores that.
 
 Every piece of the network is the learner's: pixel scaling, flatten and
 mini-batches (ex01), activations (ex02), softmax cross-entropy (ex03), dense
 (ex04), convolution (ex05, ex07), pooling (ex06), dropout and initialisers
-(ex08), and the optimizer step and learning-rate schedule (ex09).
+(ex08), and the optimizer step and learning-rate schedule (ex09). The
+learner's `scale_pixels` must return images / 255 as float32 (exercise 1's
+contract): that is how the trusted side scales the images it predicts.
 
 The `layers` and `training` arguments arrive already validated and
 normalised by the trusted side (grader/capstone.py).
@@ -213,8 +217,13 @@ class Network:
             grads.append(layer_grads)
         return grads[::-1]
 
-    def parameter_count(self) -> int:
-        return int(sum(p.size for layer in self.layers for p in layer.params.values()))
+
+def held_out_size(n_images: int, validation_split: float) -> int:
+    """How many of the last training images are held out for validation.
+
+    The trusted side imports this too, to predict the same held-out images.
+    """
+    return int(round(n_images * validation_split))
 
 
 def _predict(network: Network, x, batch_size: int, rng) -> np.ndarray:
@@ -222,11 +231,11 @@ def _predict(network: Network, x, batch_size: int, rng) -> np.ndarray:
     for start in range(0, len(x), batch_size):
         logits = network.forward(x[start : start + batch_size], False, rng)
         labels.append(np.argmax(logits, axis=-1))
-    return np.concatenate(labels) if labels else np.zeros(0, np.int64)
+    return np.concatenate(labels).astype(np.int64) if labels else np.zeros(0, np.int64)
 
 
-def fit_and_predict(layers, training, input_shape, x_train, y_train, x_test, seed=0) -> dict:
-    """Train the learner's network and predict the test images' classes.
+def fit_and_predict(layers, training, input_shape, x_train, y_train, *, seed=0) -> dict:
+    """Train the learner's network; return its weights and its own validation predictions.
 
     Inputs:
     - layers: normalised layer specs; the last is a dense softmax layer (its
@@ -234,11 +243,17 @@ def fit_and_predict(layers, training, input_shape, x_train, y_train, x_test, see
     - training: optimizer, learning_rate, epochs, batch_size, validation_split, ...
     - input_shape: one image's shape as the network takes it, e.g. (28, 28, 1).
     - x_train: uint8 images (N, H, W) or (N, H, W, C); y_train: int labels (N,).
-    - x_test: uint8 images; seed: the seed of every random draw.
+    - seed: the seed of every random draw.
 
-    Returns a dict: history (one dict per epoch: loss, accuracy, val_accuracy,
-    seconds), predictions (int labels for x_test), val_predictions and
-    val_labels (the held-out part of the training set), parameter_count.
+    Returns a dict:
+    - weights: one dict of float32 arrays per entry of `layers`, in order:
+      dense {"w": (n_in, units), "b": (units,)}; conv2d {"w": (kh, kw, c_in,
+      filters), Keras' kernel layout, "b": (filters,)}; flatten, pooling and
+      dropout {}.
+    - val_predictions: int labels the network predicts (dropout off) for the
+      held-out images, the last `held_out_size(N, validation_split)` of x_train.
+    - history: one dict per epoch: loss, accuracy (running means over the
+      epoch, dropout on), val_accuracy (None without a validation split), seconds.
     """
     import nnlab_channel
 
@@ -246,16 +261,16 @@ def fit_and_predict(layers, training, input_shape, x_train, y_train, x_test, see
     rng = np.random.default_rng(seed)
     shape = tuple(int(d) for d in input_shape)
     x_all = np.asarray(ex01.scale_pixels(x_train), dtype=np.float32).reshape((-1, *shape))
-    x_test = np.asarray(ex01.scale_pixels(x_test), dtype=np.float32).reshape((-1, *shape))
     y_all = np.asarray(y_train, dtype=np.int64)
-    n_val = int(round(len(x_all) * training.get("validation_split", 0.0)))
-    x_fit, y_fit = x_all[: len(x_all) - n_val], y_all[: len(x_all) - n_val]
-    x_val, y_val = x_all[len(x_all) - n_val :], y_all[len(x_all) - n_val :]
+    n_fit = len(x_all) - held_out_size(len(x_all), training.get("validation_split", 0.0))
+    x_fit, y_fit = x_all[:n_fit], y_all[:n_fit]
+    x_val, y_val = x_all[n_fit:], y_all[n_fit:]
 
     network = Network(layers, shape, rng)
     optimizer = _Optimizer(training)
     batch_size, epochs = training["batch_size"], training["epochs"]
     history = []
+    val_predictions = np.zeros(0, np.int64)
     for epoch in range(epochs):
         started = time.monotonic()
         batches = ex01.minibatches(len(x_fit), batch_size, rng)
@@ -293,15 +308,13 @@ def fit_and_predict(layers, training, input_shape, x_train, y_train, x_test, see
             "epoch": epoch + 1,
             "loss": total_loss / max(seen, 1),
             "accuracy": correct / max(seen, 1),
-            "val_accuracy": float(np.mean(val_predictions == y_val)) if n_val else None,
+            "val_accuracy": float(np.mean(val_predictions == y_val)) if len(y_val) else None,
             "seconds": time.monotonic() - started,
         }
         history.append(record)
         nnlab_channel.report(dict(record, epochs=epochs, fraction=1.0, done=True))
     return {
+        "weights": [dict(layer.params) for layer in network.layers],
+        "val_predictions": val_predictions,
         "history": history,
-        "predictions": _predict(network, x_test, 512, rng).astype(np.int64),
-        "val_predictions": _predict(network, x_val, 512, rng).astype(np.int64),
-        "val_labels": y_val,
-        "parameter_count": network.parameter_count(),
     }
