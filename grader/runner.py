@@ -177,6 +177,12 @@ class _Collector:
     def pytest_collection_finish(self, session) -> None:
         self.total = len(session.items)
 
+    def seed_for(self, check: str, default: int, hidden: bool) -> int:
+        """The seed a check draws its own inputs with: `default`, or for a hidden
+        check under an instructor's secret seed, one derived from the secret."""
+        secret = _secret_seed(self.options)
+        return _derived_seed(secret, check) if secret and hidden else default
+
     def pytest_collection_modifyitems(self, items) -> None:
         # Hypothesis takes a test function's `_hypothesis_internal_use_seed` (what
         # @hypothesis.seed sets) over `derandomize`: hidden checks draw from the

@@ -45,3 +45,14 @@ def test_selfcheck_reports_a_healthy_exercise():
     assert result.ok, result.problems
     assert result.solution_score == result.max_score == 12
     assert result.stub_score == 0
+
+
+@pytest.mark.parametrize("number", QUICK)
+def test_solutions_pass_every_check_under_a_secret_seed(number, kit_root):
+    """An instructor's secret seed re-draws hidden inputs: the reference must still pass."""
+    from grader.runner import GradingOptions, grade_exercise
+
+    report = grade_exercise(number, kit_root / "solutions", GradingOptions(seed="term 2027-1"))
+    failing = [(c.name, c.message) for c in report.checks if c.status != "passed"]
+    assert failing == []
+    assert report.seed.startswith("sha256:")

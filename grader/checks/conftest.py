@@ -59,3 +59,16 @@ def reference(exercise):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+@pytest.fixture
+def check_seed(request, collector):
+    """check_seed(default) -> the seed of a check's own random draws.
+
+    Without an instructor's secret seed (runner.GradingOptions.seed) it is
+    `default`, so checks stay reproducible; with one, a hidden check gets a seed
+    derived from the secret and its name, so its inputs change from one secret
+    to the next, like the generated inputs of hidden hypothesis checks.
+    """
+    hidden = request.node.get_closest_marker("hidden") is not None
+    return lambda default: collector.seed_for(request.node.name, default, hidden)

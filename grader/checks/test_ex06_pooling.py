@@ -280,8 +280,8 @@ def test_pooling_a_4x4_image_with_2x2_windows(learner):
 
 @hidden
 @points(1)
-def test_pooling_stride_defaults_to_the_pool_size(learner):
-    rng = np.random.default_rng(6)
+def test_pooling_stride_defaults_to_the_pool_size(learner, check_seed):
+    rng = np.random.default_rng(check_seed(6))
     for pool_size, mode in ((3, "valid"), ((3, 2), "same")):
         case = PoolCase(_distinct_values(rng, (2, 7, 6, 3)), pool_size, None, mode)
         for name, pool in (("max_pool_forward", _tf_max_pool), ("avg_pool_forward", _tf_avg_pool)):

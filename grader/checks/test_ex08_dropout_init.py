@@ -182,11 +182,11 @@ def test_glorot_uniform_stays_within_its_limit(learner):
 
 @hidden
 @points(1)
-def test_glorot_uniform_is_spread_evenly_over_its_range(learner):
+def test_glorot_uniform_is_spread_evenly_over_its_range(learner, check_seed):
     for seed, shape in enumerate(INIT_SHAPES):
         fan_in, fan_out = _fans(shape)
         limit = np.sqrt(6.0 / (fan_in + fan_out))
-        w = _draw(learner, "glorot_uniform", shape, 10 + seed)
+        w = _draw(learner, "glorot_uniform", shape, check_seed(10 + seed))
         what = f"glorot_uniform({shape}, rng)"
         counts = np.histogram(w, bins=10, range=(-limit, limit))[0] / w.size
         # Each bin holds 10% of the draws; 0.015 is over six standard errors here.
@@ -206,11 +206,11 @@ def test_glorot_uniform_is_spread_evenly_over_its_range(learner):
 
 @hidden
 @points(1)
-def test_he_normal_is_truncated_at_two_standard_deviations(learner):
+def test_he_normal_is_truncated_at_two_standard_deviations(learner, check_seed):
     for seed, shape in enumerate(INIT_SHAPES):
         fan_in, _ = _fans(shape)
         untruncated = np.sqrt(2.0 / fan_in) / TRUNCATION
-        w = _draw(learner, "he_normal", shape, seed)
+        w = _draw(learner, "he_normal", shape, check_seed(seed))
         biggest = float(np.max(np.abs(w)))
         what = f"he_normal({shape}, rng)"
         if biggest > 2 * untruncated * (1 + 1e-12):
@@ -228,12 +228,12 @@ def test_he_normal_is_truncated_at_two_standard_deviations(learner):
 
 @hidden
 @points(1)
-def test_he_normal_has_standard_deviation_sqrt_2_over_fan_in(learner):
+def test_he_normal_has_standard_deviation_sqrt_2_over_fan_in(learner, check_seed):
     # The standard error of the sample std is 0.19% and 0.31% of it: over six of them.
     for (seed, shape), tolerance in zip(enumerate(INIT_SHAPES), (0.012, 0.02), strict=True):
         fan_in, fan_out = _fans(shape)
         expected = np.sqrt(2.0 / fan_in)
-        w = _draw(learner, "he_normal", shape, 20 + seed)
+        w = _draw(learner, "he_normal", shape, check_seed(20 + seed))
         std = float(np.std(w))
         what = f"he_normal({shape}, rng)"
         if abs(std / expected - 1) > tolerance:

@@ -302,8 +302,8 @@ def keras_optimizer(keras, kind: str, hyper: dict):
 
 @hidden
 @points(1)
-def test_step_functions_do_not_change_their_inputs(learner, keras):
-    rng = np.random.default_rng(9)
+def test_step_functions_do_not_change_their_inputs(learner, keras, check_seed):
+    rng = np.random.default_rng(check_seed(9))
     w, grad = rng.standard_normal((3, 2)), rng.standard_normal((3, 2))
     new_w, args, _ = learner.call("gradient_descent_step", w, grad, 0.5, echo_args=True)
     calls = [("gradient_descent_step", (w, grad, 0.5), args)]
@@ -332,8 +332,8 @@ def test_step_functions_do_not_change_their_inputs(learner, keras):
 
 @hidden
 @points(1)
-def test_each_parameter_keeps_its_own_state(learner, keras):
-    rng = np.random.default_rng(11)
+def test_each_parameter_keeps_its_own_state(learner, keras, check_seed):
+    rng = np.random.default_rng(check_seed(11))
     weights, bias = rng.standard_normal((3, 2)), rng.standard_normal(2)
     steps = [(rng.standard_normal((3, 2)), rng.standard_normal(2)) for _ in range(4)]
     for name, kind, hyper in STATEFUL:
