@@ -15,6 +15,7 @@ import base64
 import contextlib
 import hashlib
 import json
+import os
 import time
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
@@ -25,12 +26,12 @@ from pathlib import Path, PurePosixPath
 
 import grader
 from grader.atomic import write_atomically
+from grader.batch_export import gradescope_json, student_folder, write_class_files
 from grader.batch_job import grade_task, kill_running_jobs
 from grader.registry import exercises, get_exercise
 
 MAX_MODULE_BYTES = 1 << 20
 MAX_ZIP_BYTES = 64 << 20
-CLASS_FILES = frozenset({"gradebook.csv", "junit.xml", "report.html"})
 
 
 class UnreadableSubmission(Exception):
@@ -47,6 +48,11 @@ class Submission:
 
     name: str
     path: Path
+
+    @property
+    def folder(self) -> str:
+        """The student's folder under the results (batch_export.student_folder)."""
+        return student_folder(self.name)
 
 
 @dataclass
@@ -104,21 +110,43 @@ def parse_exercises(text: str) -> list[int]:
 
 
 def discover(folder: Path) -> list[Submission]:
-    """The submissions in `folder`: each visible sub-folder and `.zip` file, sorted by name."""
+    """The submissions in `folder`: each sub-folder and `.zip` file, sorted by name.
+
+    A student is named by the folder, or the zip without `.zip` (the whole file
+    name when a folder already has that name), exactly, whatever characters it
+    holds; bytes that are not UTF-8 are shown as escapes ("\\xe9"). Hidden
+    folders (.git), macOS's "._" shadow files and symbolic links are skipped.
+    """
     found: dict[str, Submission] = {}
     for path in sorted(folder.iterdir()):
-        if path.name.startswith(".") or path.is_symlink():
+        if path.is_symlink() or path.name.startswith("._"):
             continue
-        if path.is_dir():
-            name = path.name
+        if path.is_dir() and not path.name.startswith("."):
+            candidates = [path.name]
         elif path.is_file() and path.suffix.lower() == ".zip":
-            name = path.stem if path.stem not in found else path.name
+            candidates = [path.name[: -len(path.suffix)], path.name]
         else:
             continue
-        if name in CLASS_FILES:
-            name += "_"
+        name = _unused(map(_text_name, candidates), found)
         found[name] = Submission(name, path)
     return [found[name] for name in sorted(found)]
+
+
+def _text_name(name: str) -> str:
+    """A file name as text: undecodable bytes (surrogate escapes) become "\\xNN"."""
+    return os.fsencode(name).decode("utf-8", "backslashreplace")
+
+
+def _unused(candidates: Iterable[str], taken: dict[str, Submission]) -> str:
+    """The first candidate name not taken, else the last one numbered ("x (2)")."""
+    candidates = list(candidates)
+    for name in candidates:
+        if name not in taken:
+            return name
+    number = 2
+    while f"{candidates[-1]} ({number})" in taken:
+        number += 1
+    return f"{candidates[-1]} ({number})"
 
 
 def read_submission(submission: Submission) -> dict[str, bytes]:
@@ -141,8 +169,8 @@ def read_submission(submission: Submission) -> dict[str, bytes]:
             continue
         if size > MAX_MODULE_BYTES:
             raise UnreadableSubmission(
-                f"{'/'.join(parts)} is {size:,} bytes; an exercise module may be at most "
-                f"{MAX_MODULE_BYTES:,}"
+                f"{_text_name('/'.join(parts))} is {size:,} bytes; an exercise module may be "
+                f"at most {MAX_MODULE_BYTES:,}"
             )
         depth = len(parts)
         if parts[-1] not in chosen or depth < chosen[parts[-1]][0]:
@@ -160,19 +188,23 @@ def _folder_entries(root: Path) -> Iterator[Entry]:
             continue
         if any(p.is_symlink() for p in [path, *path.relative_to(root).parents][:-1]):
             raise UnreadableSubmission(
-                f"{'/'.join(parts)} is a symbolic link: submit the file itself"
+                f"{_text_name('/'.join(parts))} is a symbolic link: submit the file itself"
             )
         yield parts, path.stat().st_size, path.read_bytes
 
 
 def _zip_entries(path: Path) -> list[Entry]:
     if path.stat().st_size > MAX_ZIP_BYTES:
-        raise UnreadableSubmission(f"{path.name} is larger than {MAX_ZIP_BYTES >> 20} MiB")
+        raise UnreadableSubmission(
+            f"{_text_name(path.name)} is larger than {MAX_ZIP_BYTES >> 20} MiB"
+        )
     try:
         archive = zipfile.ZipFile(path)
         members = archive.infolist()
     except (zipfile.BadZipFile, OSError) as problem:
-        raise UnreadableSubmission(f"{path.name} is not a readable zip file ({problem})") from None
+        raise UnreadableSubmission(
+            f"{_text_name(path.name)} is not a readable zip file ({problem})"
+        ) from None
     entries = []
     for member in members:
         parts = PurePosixPath(member.filename.replace("\\", "/")).parts
@@ -269,9 +301,10 @@ def _plan(submission: Submission, options: BatchOptions) -> _Pending | dict:
         return student_record(submission.name, numbers, {}, error=str(problem))
     digest = snapshot_hash(files)
     reused: dict[int, dict] = {}
-    old = None if options.regrade else _load_record(options.out / submission.name / "report.json")
+    old = None if options.regrade else _load_record(options.out / submission.folder / "report.json")
     if (
         old
+        and old.get("student") == submission.name
         and old.get("grader_version") == grader_version()
         and old.get("submission_hash") == digest
     ):
@@ -307,7 +340,7 @@ def _save(options: BatchOptions, pending: _Pending, result: dict) -> dict:
     )
     # Exercises graded earlier but not requested now stay in the record for later batches.
     record["exercises"] += [r for n, r in sorted(reports.items()) if n not in options.exercises]
-    folder = options.out / pending.submission.name
+    folder = options.out / pending.submission.folder
     for relative, encoded in result.get("artifacts", {}).items():
         parts = [p for p in PurePosixPath(relative).parts if p not in ("..", "/")]
         write_atomically(folder.joinpath(*parts), base64.b64decode(encoded))
@@ -316,8 +349,6 @@ def _save(options: BatchOptions, pending: _Pending, result: dict) -> dict:
 
 
 def _write_student_files(folder: Path, record: dict) -> None:
-    from grader.batch_export import gradescope_json
-
     write_atomically(folder / "report.json", json.dumps(record, indent=2, ensure_ascii=False))
     write_atomically(folder / "results.json", gradescope_json(record))
 
@@ -349,7 +380,7 @@ def _dask_results(todo: list[_Pending], options: BatchOptions) -> Iterable[tuple
     with Client(options.scheduler, timeout="20s") as client:
         futures = {
             client.submit(
-                grade_task, _request(p, options), key=f"nnlab-{p.submission.name}-{p.digest[:12]}"
+                grade_task, _request(p, options), key=f"nnlab-{p.submission.folder}-{p.digest[:12]}"
             ): p
             for p in todo
         }
@@ -380,8 +411,6 @@ def run_batch(
     - a BatchSummary; the class files (gradebook.csv, junit.xml, report.html) are
       written at the end, also when the batch is interrupted.
     """
-    from grader.batch_export import write_class_files
-
     started = time.monotonic()
     options.out.mkdir(parents=True, exist_ok=True)
     submissions = discover(submissions_dir)
@@ -407,7 +436,7 @@ def run_batch(
             todo.append(planned)
             continue
         if not planned.get("skipped"):
-            _write_student_files(options.out / submission.name, planned)
+            _write_student_files(options.out / submission.folder, planned)
         finish(planned)
     try:
         for pending, result in _results(todo, options):

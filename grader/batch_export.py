@@ -1,23 +1,90 @@
 """A graded class's files: gradebook.csv, junit.xml, report.html, each student's results.json.
 
 Everything here reads the students' records (see batch.student_record) and
-only presents them.
+only presents them. A student's name is data: it goes into each file as a
+value serialised by the library (csv, json, ElementTree, html.escape), and
+the student's own folder under the results gets a safe name derived from it
+(`student_folder`), never the name pasted into a path.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
+import re
+import unicodedata
 from pathlib import Path
 from xml.etree import ElementTree
 
 from grader.atomic import write_atomically
 from grader.report import Report, gradescope_results, junit_suite
 
+CLASS_FILES = frozenset({"gradebook.csv", "junit.xml", "report.html"})
+# A file name holds at most 255 bytes on Linux, macOS and Windows file systems.
+MAX_FOLDER_BYTES = 255
+# How much of an unsafe name stays readable in front of its fingerprint.
+_READABLE_BYTES = 64
+# Never in a folder name as given: path separators, what Windows refuses, and
+# "~", which marks a derived name, so a derived name never equals a given one.
+_UNSAFE_IN_FOLDER = frozenset('/\\:*?"<>|~')
+
 # A spreadsheet runs a cell starting with one of these as a formula; student
 # names and messages are untrusted, so such a cell gets a leading quote.
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+# Characters XML 1.0 cannot hold at all, not even as a character reference.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# Control characters: a terminal acts on them (ESC starts a colour or cursor command).
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def _visible(match: re.Match) -> str:
+    return ascii(match.group())[1:-1]
+
+
+def xml_text(text: str) -> str:
+    """`text` with each character XML 1.0 forbids (most C0 controls, lone surrogates,
+    U+FFFE/U+FFFF) written as its Python escape, e.g. "\\x01"; tab and newlines stay."""
+    return _NOT_XML.sub(_visible, text)
+
+
+def terminal_text(text: str) -> str:
+    """`text` with every control character written as its Python escape ("\\x1b", "\\n"),
+    so that printing a student's name cannot move the cursor or recolour a terminal."""
+    return _CONTROL.sub(_visible, text)
+
+
+def _safe_in_folder(char: str) -> bool:
+    return char not in _UNSAFE_IN_FOLDER and not unicodedata.category(char).startswith("C")
+
+
+def student_folder(name: str) -> str:
+    """The name of a student's folder under the results: the name itself when it is a
+    plain file name, otherwise a readable part of it plus a fingerprint of the whole.
+
+    Plain: 1-255 UTF-8 bytes, no leading dot or surrounding space, no control
+    character, path separator or character Windows refuses, and not a class file.
+    The derived form `<readable>~<12 hex digits of sha256(name)>` always holds a "~",
+    which no plain name does, so two different students never share a folder,
+    and "..", "a/b" or a 300-byte name still get a folder of their own inside it.
+    """
+    encoded = name.encode("utf-8", "surrogatepass")
+    plain = (
+        0 < len(encoded) <= MAX_FOLDER_BYTES
+        and name == name.strip()
+        and not name.startswith(".")
+        and name.casefold() not in CLASS_FILES
+        and all(_safe_in_folder(char) for char in name)
+    )
+    if plain:
+        return name
+    readable = "".join(char if _safe_in_folder(char) else "_" for char in name)
+    readable = readable.strip().lstrip(".")
+    while len(readable.encode("utf-8")) > _READABLE_BYTES:
+        readable = readable[:-1]
+    return f"{readable.rstrip() or 'student'}~{hashlib.sha256(encoded).hexdigest()[:12]}"
 
 
 def _reports(record: dict) -> list[Report]:
@@ -38,7 +105,9 @@ def gradescope_json(record: dict) -> str:
     return json.dumps(results, indent=2, ensure_ascii=False)
 
 
-def _cell(value) -> str:
+def spreadsheet_cell(value: object) -> str:
+    """`value` as a gradebook cell: text a spreadsheet would run as a formula (it starts
+    with =, +, -, @, a tab or a carriage return) gets a leading apostrophe."""
     text = str(value)
     return "'" + text if text.startswith(_FORMULA_STARTS) else text
 
@@ -48,9 +117,15 @@ def _score(value: float) -> str:
 
 
 def gradebook_csv(records: list[dict], numbers: list[int]) -> str:
-    """The gradebook: one row per student, one column per exercise, then total and status."""
+    """The gradebook: one row per student, one column per exercise, then total and status.
+
+    Written by the csv module in its standard dialect (CRLF rows; a cell with a comma,
+    quote or line break is quoted), so a name cannot add a row or a column. Names and
+    messages that start like a formula are neutralised with a leading apostrophe
+    (`spreadsheet_cell`); report.json keeps every name exactly.
+    """
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv.writer(out)
     writer.writerow(
         ["student", *(f"ex{n:02d}" for n in numbers), "total", "max_score", "status", "message"]
     )
@@ -59,22 +134,34 @@ def gradebook_csv(records: list[dict], numbers: list[int]) -> str:
         scores = [_score(by_number[n]["score"]) if n in by_number else "0" for n in numbers]
         writer.writerow(
             [
-                _cell(record["student"]),
+                spreadsheet_cell(record["student"]),
                 *scores,
                 _score(record["score"]),
                 _score(record["max_score"]),
                 record["status"],
-                _cell(record.get("error", "")),
+                spreadsheet_cell(record.get("error", "")),
             ]
         )
     return out.getvalue()
+
+
+def _xml_safe(root: ElementTree.Element) -> ElementTree.Element:
+    """`root` with every attribute value and text rewritten by `xml_text`, in place."""
+    for element in root.iter():
+        for key, value in element.attrib.items():
+            element.attrib[key] = xml_text(value)
+        if element.text:
+            element.text = xml_text(element.text)
+    return root
 
 
 def junit_xml(records: list[dict]) -> str:
     """JUnit XML for the class: one testsuite per student and exercise.
 
     A student whose submission could not be graded at all gets one suite with
-    an errored "grading" test case carrying the message.
+    an errored "grading" test case carrying the message. Characters XML 1.0
+    cannot hold are written as visible escapes (`xml_text`), so the file
+    always parses.
     """
     suites = ElementTree.Element("testsuites", name="nnlab batch")
     for record in records:
@@ -89,7 +176,7 @@ def junit_xml(records: list[dict]) -> str:
                 suite, "testcase", classname=f"{record['student']}.grading", name="grading"
             )
             ElementTree.SubElement(case, "error", message="not graded").text = record["error"]
-    return ElementTree.tostring(suites, encoding="unicode", xml_declaration=True)
+    return ElementTree.tostring(_xml_safe(suites), encoding="unicode", xml_declaration=True)
 
 
 def write_class_files(out: Path, records: list[dict], numbers: list[int], lang: str = "en") -> None:

@@ -26,6 +26,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from grader.atomic import write_atomically
@@ -138,11 +139,44 @@ def _collect_artifacts(report_dir: Path) -> dict[str, str]:
     }
 
 
+def map_strings(value: object, change: Callable[[str], str]) -> object:
+    """JSON-like data (dicts, lists, scalars) with `change` applied to every string value.
+
+    Keys are left alone: they are the grader's field names, not data.
+    """
+    if isinstance(value, str):
+        return change(value)
+    if isinstance(value, dict):
+        return {key: map_strings(item, change) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [map_strings(item, change) for item in value]
+    return value
+
+
+def valid_text(text: str) -> str:
+    """`text` as valid Unicode: a lone surrogate (which UTF-8 cannot encode) becomes "\\udc80"."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _as_student(report: dict, scratch: dict[str, str]) -> dict:
+    """A report dict with each scratch folder's path (a key of `scratch`) replaced, in every
+    string value, by what stands for it (the student's name), and only valid text left."""
+
+    def change(text: str) -> str:
+        for path, replacement in scratch.items():
+            text = text.replace(path, replacement)
+        return valid_text(text)
+
+    return map_strings(report, change)
+
+
 def run_job(request: dict, result_file: Path) -> None:
     """Grade the request's exercises in this process, rewriting result_file after each.
 
     Report paths are made relative to the student ("alice/ex01_tensors.py"), so
-    the same submission gives the same record wherever it was graded.
+    the same submission gives the same record wherever it was graded. The
+    student's name replaces the scratch folders' paths as a value inside the
+    report's strings, never inside serialised text.
     """
     from grader.runner import GradingOptions, grade_exercise
 
@@ -156,14 +190,11 @@ def run_job(request: dict, result_file: Path) -> None:
             report_dir=report_dir,
             data_dir=Path(request["data_dir"]) if request.get("data_dir") else None,
         )
+        # The scratch folders' names are random: they must not make two gradings differ.
+        scratch_paths = {str(submission): student, str(report_dir): student}
         for number in request["exercises"]:
             report = grade_exercise(number, submission, options)
-            text = json.dumps(report.to_dict(), ensure_ascii=False)
-            # The scratch folders' names are random: they must not make two gradings differ.
-            for scratch_path in (str(submission), str(report_dir)):
-                text = text.replace(json.dumps(scratch_path)[1:-1], student)
-            record = json.loads(text)
-            result["exercises"].append(record)
+            result["exercises"].append(_as_student(report.to_dict(), scratch_paths))
             if report_dir.exists():
                 result["artifacts"] = _collect_artifacts(report_dir)
             write_atomically(result_file, json.dumps(result, ensure_ascii=False))

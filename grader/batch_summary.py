@@ -5,6 +5,8 @@ from __future__ import annotations
 from rich.table import Table
 from rich.text import Text
 
+from grader.batch_export import terminal_text
+
 
 def summary_table(records: list[dict], numbers: list[int]) -> Table:
     """A rich Table: student, each exercise's score, total, and status or the error."""
@@ -23,9 +25,9 @@ def summary_table(records: list[dict], numbers: list[int]) -> Table:
         full = record["score"] == record["max_score"] and record["status"] == "graded"
         total = Text(f"{record['score']:g}/{record['max_score']:g}", style="green" if full else "")
         status = (
-            Text(record["error"], style="red")
+            Text(terminal_text(record["error"]), style="red")
             if record["status"] == "error"
             else Text("graded", style="green")
         )
-        table.add_row(Text(record["student"]), *cells, total, status)
+        table.add_row(Text(terminal_text(record["student"])), *cells, total, status)
     return table

@@ -31,6 +31,17 @@ def _data_dir_option(help_text: str):
     )
 
 
+def _seed_option():
+    """The --seed option: an instructor's secret that re-draws hidden checks' inputs."""
+    return click.option(
+        "--seed",
+        metavar="SECRET",
+        help="Instructors: a secret that re-draws every hidden check's inputs, so inputs seen "
+        "in one term's feedback do not replay in the next (or NNLAB_SEED); reports record "
+        "only its fingerprint.",
+    )
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--lang",
@@ -76,6 +87,7 @@ def main(ctx: click.Context, lang: str | None) -> None:
     default=None,
     help="Capstones: also train the same network in Keras and show both.",
 )
+@_seed_option()
 @click.pass_obj
 def exercise(
     obj: dict,
@@ -86,6 +98,7 @@ def exercise(
     data_dir: Path | None,
     report_dir: Path | None,
     compare_keras: bool | None,
+    seed: str | None,
 ) -> None:
     """Grade exercise NUMBER. Exit code 0 when every check passed, 1 otherwise.
 
@@ -133,6 +146,7 @@ def exercise(
                 on_training=training if epochs else None,
                 data_dir=data_dir,
                 compare_keras=compare_keras,
+                seed=seed,
             )
         )
         report = grade_and_record(number, submission, options, record=submission is None)
@@ -468,6 +482,7 @@ def batch(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from grader.batch import BatchOptions, ExerciseSelectionError, parse_exercises, run_batch
+    from grader.batch_export import terminal_text
     from grader.batch_summary import summary_table
 
     try:
@@ -488,14 +503,14 @@ def batch(
         TextColumn("grading"),
         BarColumn(),
         MofNCompleteColumn(),
-        TextColumn("{task.fields[last]}"),
+        TextColumn("{task.fields[last]}", markup=False),
         TimeElapsedColumn(),
         console=console,
     )
     task = progress.add_task("batch", total=None, last="")
 
     def on_record(record: dict, done: int, total: int) -> None:
-        last = f"{record['student']}: {record['score']:g}/{record['max_score']:g}"
+        last = f"{terminal_text(record['student'])}: {record['score']:g}/{record['max_score']:g}"
         progress.update(task, total=total, completed=done, last=last)
 
     try:

@@ -4,7 +4,10 @@ Both pages are self-contained (inline CSS, inline SVG charts, nothing fetched
 from the network) and every number is rendered here, so they read with
 JavaScript off; the class page's only script sorts its student table. A
 Content-Security-Policy lets that one script run and nothing else. Everything
-that comes from a submission -- student names, titles, messages -- is escaped.
+that comes from a submission -- student names, titles, messages -- is a value
+escaped once where it is placed (`escape`); a student's page lives in the
+folder batch_export.student_folder derives from the name, and links to it
+quote that folder name.
 
 The input is the per-student `report.json` record `grade batch` writes:
 {"student", "submission_hash", "grader_version", "status": "graded" | "error",
@@ -20,11 +23,12 @@ import hashlib
 import math
 import statistics
 from dataclasses import dataclass, field
-from html import escape
+from html import escape as _escape_markup
 from pathlib import Path
 from urllib.parse import quote
 
 from grader.atomic import write_atomically
+from grader.batch_export import student_folder
 from grader.registry import UnknownExercise, get_exercise
 
 TOP_FAILED_CHECKS = 15
@@ -119,7 +123,7 @@ body { margin: 0; color: var(--fg); background: var(--bg); font: 15px/1.55 syste
   -apple-system, "Segoe UI", Roboto, "Noto Sans", "Noto Sans CJK SC", "PingFang SC",
   "Microsoft YaHei", sans-serif; }
 main { max-width: 1180px; margin: 0 auto; padding: 28px 32px 64px; }
-h1 { font-size: 1.75rem; margin: 0 0 4px; }
+h1 { font-size: 1.75rem; margin: 0 0 4px; overflow-wrap: anywhere; }
 h2 { font-size: 1.2rem; margin: 36px 0 12px; }
 h3 { font-size: 1rem; margin: 0 0 6px; }
 a { color: var(--accent); text-decoration: none; } a:hover { text-decoration: underline; }
@@ -145,6 +149,7 @@ th { background: #eef1f5; font-size: .74rem; color: var(--muted); font-weight: 6
   text-transform: uppercase; letter-spacing: .04em; }
 tbody tr:hover { background: #f8fafc; }
 .num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+#students td:first-child { overflow-wrap: anywhere; }
 td.full { color: var(--passed); font-weight: 600; } td.zero { color: var(--failed); }
 .of { color: var(--muted); font-size: .85em; }
 table.js-sortable th { cursor: pointer; user-select: none; }
@@ -305,22 +310,31 @@ def write_html_reports(out_dir: Path, students: list[dict], lang: str = "en") ->
 
     Inputs:
     - out_dir: the batch's output folder; pages go to `out_dir/report.html` and
-      `out_dir/<student>/report.html`.
-    - students: the per-student `report.json` records; each name must be a plain folder name.
+      `out_dir/<folder>/report.html`, the folder being `student_folder(name)`: any
+      name, even "..", "a/b" or one with control characters, stays inside out_dir.
+    - students: the per-student `report.json` records.
     - lang: "en" or "zh", the language of the pages' own labels.
 
     Returns:
-    - the path of the class page. Raises ValueError for a name that is not a folder name.
+    - the path of the class page.
     """
-    names = [str(student.get("student", "")) for student in students]
-    for name in names:
-        if name in ("", ".", "..") or Path(name).name != name or "\\" in name:
-            raise ValueError(f"student name {name!r} is not a plain folder name")
-    for name, student in zip(names, students, strict=True):
-        write_atomically(out_dir / name / "report.html", render_student_html(student, lang))
+    for student in students:
+        folder = student_folder(str(student.get("student", "")))
+        write_atomically(out_dir / folder / "report.html", render_student_html(student, lang))
     page = out_dir / "report.html"
     write_atomically(page, render_batch_html(students, lang=lang))
     return page
+
+
+def escape(text: str) -> str:
+    """`text` safe as HTML text or a quoted attribute value; a carriage return is written
+    as a character reference, which a browser keeps (a raw one it reads as a newline)."""
+    return _escape_markup(text).replace("\r", "&#13;")
+
+
+def student_href(name: str) -> str:
+    """The class page's link to a student's page: the student's folder, URL-quoted."""
+    return f"{quote(student_folder(name), safe='')}/report.html"
 
 
 def _labels(lang: str) -> dict[str, str]:
@@ -562,10 +576,7 @@ def _student_table(
         name = str(student.get("student", ""))
         key = escape(name)
         scores = _exercise_scores(student)
-        cells = [
-            f'<td data-sort="{key}"><a href="{escape(quote(name, safe=""))}/report.html">'
-            f"{key}</a></td>"
-        ]
+        cells = [f'<td data-sort="{key}"><a href="{escape(student_href(name))}">{key}</a></td>']
         for number, max_score in maxima.items():
             if number not in scores:
                 cells.append('<td class="num" data-sort="-1">&ndash;</td>')

@@ -1,12 +1,15 @@
 """A synthetic class of submissions for `grade batch` tests, and the gradebook it must give.
 
-Thirteen students graded on exercises 1 (12 points) and 2 (14 points): right,
-partly right, untouched, broken in every way the sandbox must survive, and
-packed as folders, zips and a downloaded repository.
+Twenty students graded on exercises 1 (12 points) and 2 (14 points): right,
+partly right, untouched, broken in every way the sandbox must survive, packed
+as folders, zips and a downloaded repository, and seven whose names are hard
+to carry as data (quotes that write JSON, a backslash, control characters,
+Chinese, 255 bytes, a formula, "."): each must come back exactly, with its own score.
 """
 
 from __future__ import annotations
 
+import csv
 import os
 import zipfile
 from pathlib import Path
@@ -31,6 +34,27 @@ EXPECTED = {
     "lee": (0, 0, "error"),  # a corrupt zip
     "mia": (0, 0, "error"),  # exercise 1 is a symbolic link to the reference
 }
+
+# Names that once were pasted into JSON text or a path, each with its own score.
+JSON_WRITER = 'eve","score":12,"x":"'  # a zip of the untouched stubs
+BACKSLASH = "bob\\x"
+CONTROL = "tab\there\nnew line\x01\x1b[31mred\rend"
+CHINESE = "王小明"
+LONG = "名" * 80 + "a" * 15  # 255 bytes of UTF-8, the most a file name holds
+FORMULA = "@SUM(1+1)"
+DOT = "."  # from a zip named "..zip"
+ODD_NAMES = {
+    JSON_WRITER: (0, 0, "graded"),
+    BACKSLASH: (12, 0, "graded"),  # exercise 1 right
+    CONTROL: (0, 14, "graded"),  # exercise 2 right
+    CHINESE: (12, 14, "graded"),  # both right, as a zip
+    LONG: (9, 0, "graded"),  # one_hot wrong
+    FORMULA: (0, 14, "graded"),
+    DOT: (12, 0, "graded"),
+}
+EXPECTED.update(ODD_NAMES)
+# How gradebook.csv shows a name: one a spreadsheet would run as a formula is neutralised.
+GRADEBOOK_NAMES = {name: name for name in EXPECTED} | {FORMULA: "'" + FORMULA}
 
 FAKE_OUTPUT = """
 import json, sys
@@ -86,23 +110,34 @@ def build_class(root: Path, kit_root: Path) -> Path:
     )
     _write(subs / "gus", {EX01: fake01, EX02: fake02})
     _write(subs / "hal", {EX01: "import os\nos._exit(0)\n", EX02: ex02})
-    with zipfile.ZipFile(subs / "ivy.zip", "w") as archive:
-        archive.writestr(f"exercises/{EX01}", ex01)
-        archive.writestr(f"exercises/{EX02}", ex02)
+    _zip(subs / "ivy.zip", {f"exercises/{EX01}": ex01, f"exercises/{EX02}": ex02})
     (subs / "jon").mkdir()
     _write(subs / "kim" / "nnlab-main" / "exercises", {EX01: ex01})
     (subs / "lee.zip").write_bytes(b"PK\x03\x04 this is not really a zip")
     (subs / "mia").mkdir()
     os.symlink(kit_root / "solutions" / EX01, subs / "mia" / EX01)
+    stubs = {EX01: _stub(kit_root, EX01), EX02: _stub(kit_root, EX02)}
+    _zip(subs / f"{JSON_WRITER}.zip", stubs)
+    _write(subs / BACKSLASH, {EX01: ex01})
+    _write(subs / CONTROL, {EX02: ex02})
+    _zip(subs / f"{CHINESE}.zip", {EX01: ex01, EX02: ex02})
+    _write(subs / LONG, {EX01: wrong_one_hot})
+    _write(subs / FORMULA, {EX02: ex02})
+    _zip(subs / f"{DOT}.zip", {EX01: ex01})
     return subs
 
 
-def gradebook_rows(text: str) -> dict[str, tuple[int, int, str]]:
-    """student -> (ex01, ex02, status) read back from gradebook.csv text."""
-    import csv
-    import io
+def _zip(path: Path, files: dict[str, str]) -> None:
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, text in files.items():
+            archive.writestr(name, text)
 
-    rows = {}
-    for row in csv.DictReader(io.StringIO(text)):
-        rows[row["student"]] = (float(row["ex01"]), float(row["ex02"]), row["status"])
-    return rows
+
+def gradebook_rows(path: Path, numbers: list[int] = EXERCISES) -> dict[str, tuple]:
+    """The gradebook's student cell -> (score on each exercise of `numbers`, ..., status),
+    read back from gradebook.csv as a spreadsheet would: CSV, line breaks in cells kept."""
+    with path.open(encoding="utf-8", newline="") as handle:
+        return {
+            row["student"]: (*(float(row[f"ex{n:02d}"]) for n in numbers), row["status"])
+            for row in csv.DictReader(handle)
+        }

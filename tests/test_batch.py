@@ -6,17 +6,36 @@ import csv
 import io
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
 import zipfile
 from pathlib import Path
+from urllib.parse import unquote
 from xml.etree import ElementTree
 
 import pytest
-from batch_class import EXERCISES, EXPECTED, build_class, gradebook_rows
+from batch_class import (
+    BACKSLASH,
+    CHINESE,
+    CONTROL,
+    DOT,
+    EX01,
+    EX02,
+    EXERCISES,
+    EXPECTED,
+    FORMULA,
+    GRADEBOOK_NAMES,
+    JSON_WRITER,
+    LONG,
+    ODD_NAMES,
+    build_class,
+    gradebook_rows,
+)
 from click.testing import CliRunner
+from test_html_report import Page
 
 from grader.batch import (
     BatchOptions,
@@ -29,10 +48,16 @@ from grader.batch import (
     run_batch,
     snapshot_hash,
 )
-from grader.batch_export import gradebook_csv
+from grader.batch_export import gradebook_csv, junit_xml, student_folder, xml_text
+from grader.batch_job import _as_student
 from grader.cli import main
+from grader.html_report import student_href
+from grader.registry import get_exercise
 
-EXPECTED_ROWS = {name: (float(a), float(b), status) for name, (a, b, status) in EXPECTED.items()}
+EXPECTED_ROWS = {
+    GRADEBOOK_NAMES[name]: (float(a), float(b), status) for name, (a, b, status) in EXPECTED.items()
+}
+GRADED = sum(status == "graded" for *_, status in EXPECTED.values())
 
 
 @pytest.fixture(scope="module")
@@ -67,19 +92,24 @@ def _records(out: Path) -> dict[str, dict]:
     }
 
 
+def _record(out: Path, student: str, file: str = "report.json") -> dict:
+    return json.loads((out / student_folder(student) / file).read_text("utf-8"))
+
+
 def test_the_class_grades_to_the_expected_gradebook(graded_class):
     out, summary = graded_class
-    assert gradebook_rows((out / "gradebook.csv").read_text("utf-8")) == EXPECTED_ROWS
-    assert (summary.graded, summary.skipped, summary.failed) == (11, 0, 2)
+    assert gradebook_rows(out / "gradebook.csv") == EXPECTED_ROWS
+    assert (summary.graded, summary.skipped, summary.failed) == (GRADED, 0, 2) == (18, 0, 2)
 
 
 def test_each_student_gets_a_report_and_gradescope_results(graded_class):
     out, _ = graded_class
     for student, (ex01, ex02, status) in EXPECTED.items():
-        record = json.loads((out / student / "report.json").read_text("utf-8"))
+        record = _record(out, student)
+        assert record["student"] == student
         assert record["status"] == status
         assert record["score"] == ex01 + ex02 and record["max_score"] == 26
-        results = json.loads((out / student / "results.json").read_text("utf-8"))
+        results = _record(out, student, "results.json")
         assert results["score"] == ex01 + ex02 and results["max_score"] == 26
         if status == "graded":
             assert len(results["tests"]) == 17  # exercise 1 has 8 checks, exercise 2 has 9
@@ -90,8 +120,7 @@ def test_broken_submissions_get_plain_messages(graded_class):
     out, _ = graded_class
 
     def first_message(student: str) -> str:
-        record = json.loads((out / student / "report.json").read_text("utf-8"))
-        return record["exercises"][0]["checks"][0]["message"]
+        return _record(out, student)["exercises"][0]["checks"][0]["message"]
 
     assert "did not finish within" in first_message("eve")
     assert "os._exit" in first_message("hal")
@@ -104,7 +133,7 @@ def test_broken_submissions_get_plain_messages(graded_class):
 
 def test_printed_fake_results_are_inert(graded_class):
     out, _ = graded_class
-    record = json.loads((out / "gus" / "report.json").read_text("utf-8"))
+    record = _record(out, "gus")
     assert record["score"] == 0
     assert all(c["points"] == 0 for r in record["exercises"] for c in r["checks"])
 
@@ -121,10 +150,105 @@ def test_junit_has_a_suite_per_student_and_exercise(graded_class):
 
 def test_report_html_links_every_student(graded_class):
     out, _ = graded_class
-    page = (out / "report.html").read_text("utf-8")
+    page = Page((out / "report.html").read_text("utf-8"))
     for student in EXPECTED:
-        assert f"{student}/report.html" in page
-        assert (out / student / "report.html").is_file()
+        row = page.one("tr", data_student=student)
+        href = page.one("a", within=row).attrs["href"]
+        assert href == student_href(student)
+        assert (out / unquote(href)).is_file()
+        assert (out / unquote(href)).parent.name == student_folder(student)
+
+
+def test_every_name_comes_back_exactly_with_its_own_score(graded_class):
+    out, _ = graded_class
+    rows = gradebook_rows(out / "gradebook.csv")
+    class_page = Page((out / "report.html").read_text("utf-8"))
+    for name, (ex01, ex02, status) in ODD_NAMES.items():
+        assert rows[GRADEBOOK_NAMES[name]] == (ex01, ex02, status), name
+        record = _record(out, name)
+        assert (record["student"], record["score"]) == (name, ex01 + ex02)
+        assert [r["score"] for r in record["exercises"]] == [ex01, ex02]
+        for report in record["exercises"]:  # the module, or the folder when it is missing
+            module = {1: EX01, 2: EX02}[report["exercise"]]
+            assert report["submission"] in (f"{name}/{module}", name), report["submission"]
+        assert _record(out, name, "results.json")["score"] == ex01 + ex02
+        row = class_page.one("tr", data_student=name)
+        assert class_page.number(within=row, data_field="total") == ex01 + ex02
+        assert class_page.one("a", within=row).raw == name
+        own = Page((out / student_folder(name) / "report.html").read_text("utf-8"))
+        assert own.one("h1", id="student-name").raw == name
+        assert own.number(id="total-score") == ex01 + ex02
+    assert rows[GRADEBOOK_NAMES[JSON_WRITER]][:2] == (0, 0), "the JSON-writing name got points"
+
+
+def test_junit_parses_and_carries_every_name(graded_class):
+    out, _ = graded_class
+    suites = {suite.get("name"): suite for suite in ElementTree.parse(out / "junit.xml").getroot()}
+    for name, (ex01, ex02, status) in EXPECTED.items():
+        if status == "error":
+            assert f"{xml_text(name)}: grading" in suites
+            continue
+        for number, score, points in ((1, ex01, 12), (2, ex02, 14)):
+            title = get_exercise(number).title
+            suite = suites[f"{xml_text(name)}: exercise {number}: {title}"]
+            not_passed = int(suite.get("failures")) + int(suite.get("errors"))
+            assert (not_passed == 0) == (score == points), (name, number)
+    assert xml_text(CONTROL) == "tab\there\nnew line\\x01\\x1b[31mred\rend"
+
+
+def test_every_student_has_a_folder_of_its_own_inside_the_results(graded_class):
+    out, _ = graded_class
+    folders = {student_folder(name) for name in EXPECTED}
+    assert len(folders) == len(EXPECTED)
+    assert {p.name for p in out.iterdir() if p.is_dir()} == folders
+    assert len(LONG.encode()) == 255
+    assert [student_folder(name) for name in (LONG, CHINESE, FORMULA)] == [LONG, CHINESE, FORMULA]
+    for name in (DOT, JSON_WRITER, CONTROL, BACKSLASH):
+        assert student_folder(name) != name and (out / student_folder(name)).parent == out
+
+
+def test_grade_batch_grades_the_odd_names_and_exits_0(submissions, tmp_path):
+    """`grade batch` itself, as a process, on the odd names (exercise 1): exit 0, no
+    traceback, each name's own score, and names printed without raw control characters."""
+    odd, results = tmp_path / "odd", tmp_path / "results"
+    odd.mkdir()
+    for submission in discover(submissions):
+        if submission.name in ODD_NAMES:
+            copy = shutil.copytree if submission.path.is_dir() else shutil.copy2
+            copy(submission.path, odd / submission.path.name)
+    grade = Path(sys.executable).with_name("grade")
+    command = [str(grade), "batch", str(odd), "--exercises", "1", "--out", str(results)]
+    # Wide enough that the summary table prints each name on one line.
+    env = os.environ | {"COLUMNS": "1000"}
+    result = subprocess.run(
+        [*command, "--jobs", "2"], capture_output=True, text=True, timeout=900, env=env
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "Traceback" not in output
+    assert f"{len(ODD_NAMES)} students: {len(ODD_NAMES)} graded" in output, output
+    assert "\x1b" not in output and "\\x1b[31mred" in output
+    expected = {GRADEBOOK_NAMES[n]: (float(a), s) for n, (a, _, s) in ODD_NAMES.items()}
+    assert gradebook_rows(results / "gradebook.csv", [1]) == expected
+    ElementTree.parse(results / "junit.xml")
+    for name, (ex01, _, _) in ODD_NAMES.items():
+        assert _record(results, name)["score"] == ex01
+        assert (results / student_folder(name) / "report.html").is_file()
+
+
+def test_the_name_replaces_scratch_paths_as_a_value():
+    scratch = "/tmp/nnlab-submission-x1/submission"
+    report = {
+        "score": 0.0,
+        "submission": f"{scratch}/ex01_tensors.py",
+        "checks": [{"message": f'File "{scratch}/ex01_tensors.py" \ud800', "points": 0.0}],
+    }
+    record = _as_student(report, {scratch: JSON_WRITER})
+    assert record["score"] == 0.0 and set(record) == set(report)
+    assert record["submission"] == f"{JSON_WRITER}/ex01_tensors.py"
+    message = record["checks"][0]["message"]
+    assert message == f'File "{JSON_WRITER}/ex01_tensors.py" \\ud800'
+    json.dumps(record, ensure_ascii=False).encode("utf-8")
 
 
 def test_running_again_skips_everyone_already_graded(graded_class, submissions):
@@ -133,10 +257,10 @@ def test_running_again_skips_everyone_already_graded(graded_class, submissions):
     result = CliRunner().invoke(
         main, ["batch", str(submissions), "--exercises", "1-2", "--out", str(out)]
     )
-    assert "11 already graded (skipped)" in result.output, result.output
+    assert f"{GRADED} already graded (skipped)" in result.output, result.output
     assert result.exit_code == 1  # two submissions could not be graded
     assert _records(out) == before
-    assert gradebook_rows((out / "gradebook.csv").read_text("utf-8")) == EXPECTED_ROWS
+    assert gradebook_rows(out / "gradebook.csv") == EXPECTED_ROWS
 
 
 def test_a_changed_submission_is_graded_again(graded_class, submissions, tmp_path, kit_root):
@@ -180,12 +304,36 @@ def test_an_oversized_module_is_refused(tmp_path):
 
 
 def test_discover_takes_folders_and_zips_only(tmp_path):
-    for name in ("b", ".git", "gradebook.csv"):
+    for name in ("b", ".git", "gradebook.csv", "c"):
         (tmp_path / name).mkdir()
-    (tmp_path / "a.zip").write_bytes(b"")
+    for name in ("a.zip", "..zip", "...zip", "._a.zip", "c.zip"):
+        (tmp_path / name).write_bytes(b"")
     (tmp_path / "notes.txt").write_text("")
-    names = [s.name for s in discover(tmp_path)]
-    assert names == ["a", "b", "gradebook.csv_"]
+    (tmp_path / "link").symlink_to(tmp_path / "b")
+    found = discover(tmp_path)
+    assert [s.name for s in found] == [".", "..", "a", "b", "c", "c.zip", "gradebook.csv"]
+    assert found[-1].folder != "gradebook.csv"  # the class's own file keeps its name
+
+
+def test_a_name_that_is_not_utf8_is_shown_with_escapes(tmp_path):
+    os.mkdir(os.path.join(os.fsencode(tmp_path), b"Jos\xe9"))
+    (found,) = discover(tmp_path)
+    assert found.name == "Jos\\xe9" and found.path.is_dir()
+    assert student_folder(found.name).encode("utf-8")
+
+
+def test_any_name_gets_a_folder_of_its_own():
+    names = ["", ".", "..", "...", "a/b", "../../etc", "/abs", "a\\b", " alice", "alice "]
+    names += ["alice", "Alice", "gradebook.csv", "REPORT.HTML", "a~b", "a_b", "x\x00y"]
+    names += ["x\ud800", LONG, LONG + "b", "名" * 200, JSON_WRITER, CONTROL, "<script>", "C:"]
+    folders = [student_folder(name) for name in names]
+    assert len(set(folders)) == len(names)
+    for name, folder in zip(names, folders, strict=True):
+        assert folder not in ("", ".", "..") and not folder.startswith("."), name
+        assert not set(folder) & set('/\\\x00:"<>|*?') and len(folder.encode()) <= 255, name
+        assert folder.lower() not in ("gradebook.csv", "junit.xml", "report.html"), name
+    plain = ["alice", "Alice", "a_b", "王小明", LONG]
+    assert [student_folder(name) for name in plain] == plain
 
 
 def test_exercise_selections():
@@ -205,8 +353,26 @@ def test_gradebook_cells_cannot_become_spreadsheet_formulas():
         "status": "error",
         "error": "-bad",
     }
-    row = next(csv.DictReader(io.StringIO(gradebook_csv([record], [1]))))
+    row = next(csv.DictReader(io.StringIO(gradebook_csv([record], [1]), newline="")))
     assert row["student"] == "'=HYPERLINK(1)" and row["message"] == "'-bad"
+
+
+def test_junit_holds_what_xml_cannot_as_visible_escapes():
+    check = {"name": "one_hot", "status": "failed", "points": 0.0, "max_points": 2.0}
+    check["message"] = "raised ValueError: \x00\x1b[31m \udc80\nsecond line"
+    report = {"exercise": 1, "title": "Tensors", "score": 0.0, "max_score": 2.0}
+    record = {"student": "a\x01b", "exercises": [report | {"checks": [check]}], "error": ""}
+    suite = ElementTree.fromstring(junit_xml([record]))[0]
+    assert suite.get("name") == "a\\x01b: exercise 1: Tensors"
+    failure = suite.find("testcase/failure")
+    assert failure.text == "raised ValueError: \\x00\\x1b[31m \\udc80\nsecond line"
+
+
+def test_a_line_break_in_a_name_cannot_add_a_gradebook_row():
+    record = {"student": "x\rmallory,12", "exercises": [], "score": 0.0, "max_score": 12.0}
+    record |= {"status": "graded", "error": ""}
+    rows = list(csv.reader(io.StringIO(gradebook_csv([record], [1]), newline="")))
+    assert len(rows) == 2 and rows[1][0] == "x\rmallory,12"
 
 
 @pytest.mark.slow
@@ -223,8 +389,8 @@ def test_a_dask_cluster_gives_the_same_results(graded_class, submissions, tmp_pa
         target = tmp_path / "dask"
         options = BatchOptions(out=target, exercises=EXERCISES, scheduler=cluster.scheduler_address)
         summary = run_batch(submissions, options)
-    assert (summary.graded, summary.failed) == (11, 2)
-    assert gradebook_rows((target / "gradebook.csv").read_text("utf-8")) == EXPECTED_ROWS
+    assert (summary.graded, summary.failed) == (GRADED, 2)
+    assert gradebook_rows(target / "gradebook.csv") == EXPECTED_ROWS
     assert _records(target) == _records(out)
 
 
@@ -256,7 +422,10 @@ def test_a_batch_killed_half_way_resumes_where_it_stopped(submissions, tmp_path)
         time.sleep(0.5)
     os.killpg(batch.pid, signal.SIGKILL)
     batch.wait()
-    done_before = {p.parent.name: p.stat().st_mtime_ns for p in out.glob("*/report.json")}
+    done_before = {
+        json.loads(p.read_text("utf-8"))["student"]: p.stat().st_mtime_ns
+        for p in out.glob("*/report.json")
+    }
     assert 5 <= len(done_before) < len(EXPECTED)
     deadline = time.monotonic() + 10
     while _batch_processes() and time.monotonic() < deadline:
@@ -264,11 +433,12 @@ def test_a_batch_killed_half_way_resumes_where_it_stopped(submissions, tmp_path)
     assert _batch_processes() == [], "a grading job outlived the killed batch"
 
     summary = run_batch(submissions, BatchOptions(out=out, exercises=EXERCISES, jobs=2))
-    assert gradebook_rows((out / "gradebook.csv").read_text("utf-8")) == EXPECTED_ROWS
+    assert gradebook_rows(out / "gradebook.csv") == EXPECTED_ROWS
     graded_before = {s for s in done_before if EXPECTED[s][2] == "graded"}
     assert summary.skipped == len(graded_before)
     for student in graded_before:
-        assert (out / student / "report.json").stat().st_mtime_ns == done_before[student]
+        path = out / student_folder(student) / "report.json"
+        assert path.stat().st_mtime_ns == done_before[student]
 
 
 def test_batch_refuses_an_unknown_exercise_selection(tmp_path):

@@ -12,11 +12,18 @@ import statistics
 import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import unquote
 
 import pytest
+from batch_class import BACKSLASH, CHINESE, CONTROL, DOT, FORMULA, JSON_WRITER, LONG
 
-from grader.html_report import render_batch_html, render_student_html, write_html_reports
+from grader.batch_export import student_folder
+from grader.html_report import (
+    render_batch_html,
+    render_student_html,
+    student_href,
+    write_html_reports,
+)
 from grader.registry import get_exercise
 
 SCRIPT_NAME = "<script>alert(1)</script>"
@@ -145,7 +152,12 @@ class Element:
     @property
     def text(self) -> str:
         """The element's text content, whitespace collapsed."""
-        return " ".join("".join(self.parts).split())
+        return " ".join(self.raw.split())
+
+    @property
+    def raw(self) -> str:
+        """The element's text content exactly as parsed."""
+        return "".join(self.parts)
 
 
 class DomReader(HTMLParser):
@@ -239,9 +251,11 @@ def rendered_dom(path: Path, profile: Path) -> str:
         "--dump-dom",
         path.as_uri(),
     ]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=120, check=True)
-    assert "<body" in result.stdout, result.stderr[-2000:]
-    return result.stdout
+    # Bytes, decoded here: text mode would turn a carriage return in the DOM into "\n".
+    result = subprocess.run(command, capture_output=True, timeout=120, check=True)
+    dom = result.stdout.decode("utf-8")
+    assert "<body" in dom, result.stderr.decode("utf-8", "replace")[-2000:]
+    return dom
 
 
 @pytest.fixture(scope="module")
@@ -252,20 +266,13 @@ def students() -> list[dict]:
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory, students) -> Path:
-    """The class page (English and Chinese) and each student's page, in a folder per student.
-
-    The script-named student's name has a slash, so it cannot be a folder name and
-    write_html_reports refuses it: the folders here are named by the URL-quoted name.
-    """
+    """The class page (English and Chinese) and each student's page, in a folder per student
+    (the script-named student's name has a slash: its folder is derived from it)."""
     root = tmp_path_factory.mktemp("site")
-    (root / "report.html").write_text(render_batch_html(students), encoding="utf-8")
+    write_html_reports(root, students)
     (root / "report-zh.html").write_text(
         render_batch_html(students, title="全班报告", lang="zh"), encoding="utf-8"
     )
-    for student in students:
-        folder = root / quote(student["student"], safe="")
-        folder.mkdir()
-        (folder / "report.html").write_text(render_student_html(student), encoding="utf-8")
     return root
 
 
@@ -280,7 +287,7 @@ def class_page(request, site, tmp_path_factory) -> Page:
 
 def student_page(site: Path, name: str, profile: Path) -> Page:
     """One student's page as Chromium renders it."""
-    return Page(rendered_dom(site / quote(name, safe="") / "report.html", profile))
+    return Page(rendered_dom(site / student_folder(name) / "report.html", profile))
 
 
 # ---------------------------------------------------------------------------- the class page
@@ -347,7 +354,7 @@ def test_student_table_has_each_score_total_status_and_link(class_page, students
         for number in student["exercises_requested"]:
             cell = class_page.number(data_student=name, data_exercise=str(number))
             assert cell == score_of(student, number)
-        link = class_page.one("a", href=f"{quote(name, safe='')}/report.html")
+        link = class_page.one("a", href=student_href(name))
         assert link.text == name
     message = class_page.one("td", data_student="dave", data_field="message").text
     assert message == "the archive dave.zip could not be opened: <bad zip>"
@@ -448,21 +455,53 @@ def test_an_empty_class_renders():
 
 
 def test_write_html_reports_writes_both_pages_atomically(tmp_path, students):
-    folder_safe = [s for s in students if s["student"] != SCRIPT_NAME]
-    page = write_html_reports(tmp_path, folder_safe)
+    page = write_html_reports(tmp_path, students)
     assert page == tmp_path / "report.html"
-    assert page.read_text("utf-8") == render_batch_html(folder_safe)
-    for student in folder_safe:
-        written = tmp_path / student["student"] / "report.html"
+    assert page.read_text("utf-8") == render_batch_html(students)
+    for student in students:
+        written = tmp_path / student_folder(student["student"]) / "report.html"
         assert written.read_text("utf-8") == render_student_html(student)
     leftovers = [p.name for p in tmp_path.rglob("*") if p.is_file() and p.name != "report.html"]
     assert leftovers == []
 
 
-def test_write_html_reports_refuses_a_name_that_is_not_a_folder(tmp_path, students):
-    with pytest.raises(ValueError, match="not a plain folder name"):
-        write_html_reports(tmp_path, students)
-    assert list(tmp_path.iterdir()) == []
+# ---------------------------------------------------------------------------- names as data
+
+ODD_NAMES = [JSON_WRITER, BACKSLASH, CONTROL, CHINESE, LONG, FORMULA, DOT, "..", "a/../b"]
+
+
+@pytest.fixture(scope="module")
+def odd_site(tmp_path_factory) -> Path:
+    """A class whose names are hard to carry, each with its own score, written as
+    `grade batch` writes it; the folder itself sits one level down, with nothing beside."""
+    students = [
+        make_student(name, [ex1({"one_hot": "failed"} if index % 2 else {})])
+        for index, name in enumerate(ODD_NAMES)
+    ]
+    root = tmp_path_factory.mktemp("odd") / "results"
+    write_html_reports(root, students)
+    return root
+
+
+def test_every_name_gets_its_page_inside_the_results(odd_site):
+    assert [p.name for p in odd_site.parent.iterdir()] == ["results"]
+    folders = sorted(p.name for p in odd_site.iterdir() if p.is_dir())
+    assert folders == sorted(student_folder(name) for name in ODD_NAMES)
+    assert len(folders) == len(ODD_NAMES)
+
+
+def test_odd_names_come_back_exactly_from_chromium(odd_site, tmp_path):
+    page = Page(rendered_dom(odd_site / "report.html", tmp_path / "class"))
+    assert page.number(id="students-count") == len(ODD_NAMES)
+    for index, name in enumerate(ODD_NAMES):
+        row = page.one("tr", data_student=name)
+        link = page.one("a", within=row)
+        assert link.raw == name
+        assert (odd_site / unquote(link.attrs["href"])).is_file()
+        assert page.number(within=row, data_field="total") == (10 if index % 2 else 12)
+        own = Page(rendered_dom(odd_site / unquote(link.attrs["href"]), tmp_path / str(index)))
+        assert own.one("h1", id="student-name").raw == name
+        assert own.number(id="total-score") == (10 if index % 2 else 12)
 
 
 def test_a_student_stopped_part_way_keeps_the_exercises_graded_before():
