@@ -29,6 +29,7 @@ from grader.atomic import write_atomically
 from grader.batch_export import gradescope_json, student_folder, write_class_files
 from grader.batch_job import grade_task, kill_running_jobs
 from grader.registry import exercises, get_exercise
+from grader.seeds import seed_fingerprint
 
 MAX_MODULE_BYTES = 1 << 20
 MAX_ZIP_BYTES = 64 << 20
@@ -64,6 +65,8 @@ class BatchOptions:
     - scheduler: a Dask scheduler address ("tcp://host:8786"); None grades locally.
     - regrade: grade again even when an identical record exists.
     - lang, data_dir: as for one exercise (see runner.GradingOptions).
+    - seed: the instructor's secret seed for hidden checks ("" none; see
+      runner.GradingOptions.seed); a record graded under another seed is graded again.
     """
 
     out: Path
@@ -73,6 +76,7 @@ class BatchOptions:
     regrade: bool = False
     lang: str = "en"
     data_dir: Path | None = None
+    seed: str = ""
 
 
 @dataclass
@@ -308,7 +312,12 @@ def _plan(submission: Submission, options: BatchOptions) -> _Pending | dict:
         and old.get("grader_version") == grader_version()
         and old.get("submission_hash") == digest
     ):
-        reused = {r["exercise"]: r for r in old.get("exercises", []) if "exercise" in r}
+        seed = seed_fingerprint(options.seed)
+        reused = {
+            r["exercise"]: r
+            for r in old.get("exercises", [])
+            if "exercise" in r and r.get("seed", "") == seed
+        }
     missing = [n for n in numbers if n not in reused]
     if not missing:
         return student_record(
@@ -324,6 +333,7 @@ def _request(pending: _Pending, options: BatchOptions) -> dict:
         "exercises": pending.missing,
         "lang": options.lang,
         "data_dir": str(options.data_dir) if options.data_dir else "",
+        "seed": options.seed,
     }
 
 

@@ -9,7 +9,7 @@ The process writes its result as JSON after every exercise, so a job killed
 part-way still returns the exercises it finished.
 
 A request is plain data: {"student", "files": {filename: base64}, "exercises":
-[numbers], "lang", "data_dir"}. A result is the student's record without the
+[numbers], "lang", "data_dir", "seed"}. A result is the student's record without the
 batch's bookkeeping: {"student", "exercises": [Report.to_dict()],
 "artifacts": {relative path: base64}, "error": ""}.
 """
@@ -52,7 +52,7 @@ def grade_task(request: dict) -> dict:
     """Grade one student's submission in a fresh grader process; returns the result dict.
 
     Inputs:
-    - request: {"student", "files", "exercises", "lang", "data_dir"} (module docstring).
+    - request: {"student", "files", "exercises", "lang", "data_dir", "seed"} (module docstring).
 
     Returns:
     - {"student", "exercises": [report dicts], "artifacts": {...}, "error": str}; error is
@@ -189,6 +189,7 @@ def run_job(request: dict, result_file: Path) -> None:
             lang=request.get("lang", "en"),
             report_dir=report_dir,
             data_dir=Path(request["data_dir"]) if request.get("data_dir") else None,
+            seed=str(request.get("seed", "")),
         )
         # The scratch folders' names are random: they must not make two gradings differ.
         scratch_paths = {str(submission): student, str(report_dir): student}

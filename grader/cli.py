@@ -460,6 +460,7 @@ def selfcheck(numbers: tuple[int, ...]) -> None:
 @click.option("--scheduler", help="Dask scheduler address (tcp://host:8786) to grade on a cluster.")
 @click.option("--regrade", is_flag=True, help="Grade again students already graded.")
 @_data_dir_option("Folder searched first for datasets (capstones).")
+@_seed_option()
 @click.pass_obj
 def batch(
     obj: dict,
@@ -470,6 +471,7 @@ def batch(
     scheduler: str | None,
     regrade: bool,
     data_dir: Path | None,
+    seed: str | None,
 ) -> None:
     """Grade every student in SUBMISSIONS_DIR (one sub-folder or .zip each).
 
@@ -484,6 +486,7 @@ def batch(
     from grader.batch import BatchOptions, ExerciseSelectionError, parse_exercises, run_batch
     from grader.batch_export import terminal_text
     from grader.batch_summary import summary_table
+    from grader.seeds import secret_seed
 
     try:
         numbers = parse_exercises(selection)
@@ -497,6 +500,7 @@ def batch(
         regrade=regrade,
         lang=obj["lang"],
         data_dir=data_dir,
+        seed=secret_seed(seed),
     )
     console = Console(stderr=True)
     progress = Progress(

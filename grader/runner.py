@@ -9,7 +9,6 @@ outcome into a Report.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import io
 import os
 import re
@@ -30,6 +29,7 @@ from grader.messages import resolve_lang
 from grader.registry import Exercise, exercises, get_exercise
 from grader.report import CheckResult, Report
 from grader.sandbox import LearnerProblem, LearnerProxy, LearnerTimeout, Limits
+from grader.seeds import derived_seed, secret_seed, seed_fingerprint
 from grader.submission import (
     AbsentModule,
     MissingSubmission,
@@ -86,9 +86,6 @@ class GradingOptions:
     data_dir: Path | None = None
     compare_keras: bool = False
     seed: str | None = None
-
-
-SEED_ENV = "NNLAB_SEED"
 
 
 class NotAvailable(LookupError):
@@ -180,20 +177,20 @@ class _Collector:
     def seed_for(self, check: str, default: int, hidden: bool) -> int:
         """The seed a check draws its own inputs with: `default`, or for a hidden
         check under an instructor's secret seed, one derived from the secret."""
-        secret = _secret_seed(self.options)
-        return _derived_seed(secret, check) if secret and hidden else default
+        secret = secret_seed(self.options.seed)
+        return derived_seed(secret, check) if secret and hidden else default
 
     def pytest_collection_modifyitems(self, items) -> None:
         # Hypothesis takes a test function's `_hypothesis_internal_use_seed` (what
         # @hypothesis.seed sets) over `derandomize`: hidden checks draw from the
         # secret seed, every other check stays derandomised.
-        secret = _secret_seed(self.options)
+        secret = secret_seed(self.options.seed)
         for item in items:
             function = getattr(item, "obj", None)
             if not getattr(function, "is_hypothesis_test", False):
                 continue
             hidden = item.get_closest_marker("hidden") is not None
-            derived = _derived_seed(secret, item.name) if secret and hidden else None
+            derived = derived_seed(secret, item.name) if secret and hidden else None
             function._hypothesis_internal_use_seed = derived
 
     def pytest_configure(self, config) -> None:
@@ -280,23 +277,6 @@ def _nondeterminism(error: FlakyFailure) -> str:
         message += f"\nthe first time: {first}"
     example = _failing_example(error)
     return message + (f"\nfailing input: {example}" if example else "")
-
-
-def _secret_seed(options: GradingOptions) -> str:
-    """The instructor's secret seed from the options or $NNLAB_SEED ("" when none)."""
-    return options.seed if options.seed is not None else os.environ.get(SEED_ENV, "")
-
-
-def _derived_seed(secret: str, check: str) -> int:
-    """A seed for one check: stable for one secret, unrelated between secrets."""
-    digest = hashlib.sha256(f"{secret}\0{check}".encode()).digest()
-    return int.from_bytes(digest[:8], "big")
-
-
-def seed_fingerprint(secret: str) -> str:
-    """What a report records of a secret seed: enough to tell two seeds apart, not to
-    recover it ("" for no seed)."""
-    return "sha256:" + hashlib.sha256(secret.encode()).hexdigest()[:12] if secret else ""
 
 
 FIXTURE_NAMES = frozenset({"learner", "tf", "keras", "reference", "exercise"})
@@ -455,7 +435,7 @@ def grade_exercise(
     limits = _limits_for(exercise)
     report = Report(exercise=number, title=title, limits=limits.as_dict())
     report.hint = exercise.hint_text(lang)
-    report.seed = seed_fingerprint(_secret_seed(options))
+    report.seed = seed_fingerprint(secret_seed(options.seed))
     try:
         modules = _read_submission(submission, exercise)
     except MissingSubmission as missing:

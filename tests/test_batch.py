@@ -445,3 +445,21 @@ def test_batch_refuses_an_unknown_exercise_selection(tmp_path):
     result = CliRunner().invoke(main, ["batch", str(tmp_path), "--exercises", "1-99"])
     assert result.exit_code == 2
     assert "no gradable exercise" in result.output
+
+
+def test_a_secret_seed_is_recorded_and_another_seed_grades_again(tmp_path, kit_root):
+    """The class's records keep the seed's fingerprint (never the seed); resuming under
+    the same seed skips, under another seed grades again."""
+    submissions = tmp_path / "class"
+    (submissions / "ada").mkdir(parents=True)
+    shutil.copy(kit_root / "solutions" / "ex02_activations.py", submissions / "ada")
+    out = tmp_path / "out"
+    first = run_batch(submissions, BatchOptions(out=out, exercises=[2], seed="term one"))
+    assert (first.graded, first.records[0]["score"]) == (1, 14)
+    saved = (out / "ada" / "report.json").read_text("utf-8")
+    assert "term one" not in saved
+    assert json.loads(saved)["exercises"][0]["seed"].startswith("sha256:")
+    again = run_batch(submissions, BatchOptions(out=out, exercises=[2], seed="term one"))
+    assert (again.graded, again.skipped) == (0, 1)
+    other = run_batch(submissions, BatchOptions(out=out, exercises=[2], seed="term two"))
+    assert (other.graded, other.skipped) == (1, 0)
