@@ -496,7 +496,7 @@ def train_in_sandbox(
         y_train,
         module="nnlab_trainer",
         timeout=time_limit_s,
-        on_progress=on_progress,
+        on_progress=_trusted_progress(on_progress, spec.training["epochs"]),
     )
     seconds = time.monotonic() - started
     if not isinstance(result, dict):
@@ -621,6 +621,45 @@ def save_plots(outcome: TrainingOutcome, folder: Path, title: str, class_names=N
     figure.savefig(confusion_path, dpi=100)
     plt.close(figure)
     return [curves_path, confusion_path]
+
+
+def progress_record(raw, epochs: int) -> dict | None:
+    """A progress message from the worker as plain, bounded numbers, or None to drop it.
+
+    Inputs: raw, the decoded message (any value); epochs, the spec's epoch count.
+    Returns {"epoch": 1..epochs, "epochs": epochs, "fraction": 0..1, "loss",
+    "accuracy", "val_accuracy": floats (NaN when absent; val_accuracy None)}.
+    """
+    if not isinstance(raw, dict):
+        return None
+    epoch = raw.get("epoch")
+    if not isinstance(epoch, int) or isinstance(epoch, bool) or not 1 <= epoch <= epochs:
+        return None
+
+    def number(key: str) -> float:
+        value = raw.get(key)
+        real = isinstance(value, numbers.Real) and not isinstance(value, bool)
+        return float(value) if real and math.isfinite(value) else math.nan
+
+    record = {"epoch": epoch, "epochs": epochs, "fraction": min(max(number("fraction"), 0.0), 1.0)}
+    if math.isnan(record["fraction"]):
+        record["fraction"] = 0.0
+    record.update(loss=number("loss"), accuracy=number("accuracy"))
+    record["val_accuracy"] = None if raw.get("val_accuracy") is None else number("val_accuracy")
+    return record
+
+
+def _trusted_progress(on_progress, epochs: int):
+    """Wrap a progress callback so that it only ever sees progress_record's output."""
+    if on_progress is None:
+        return None
+
+    def forward(raw) -> None:
+        record = progress_record(raw, epochs)
+        if record is not None:
+            on_progress(record)
+
+    return forward
 
 
 def describe_epoch(progress: dict) -> str:

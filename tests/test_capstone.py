@@ -374,3 +374,23 @@ def test_keras_trains_the_same_network_for_comparison(keras):
     theirs = train_keras(spec, _small_data(), keras)
     assert 0.0 <= theirs["test_accuracy"] <= 1.0 and theirs["val_accuracy"] is not None
     assert theirs["epochs"] == 1 and theirs["seconds"] > 0
+
+
+def test_progress_from_the_worker_reaches_the_display_only_as_bounded_numbers():
+    from grader.capstone import describe_epoch, progress_record
+
+    hostile = [
+        "not a dict",
+        {"epoch": "1"},
+        {"epoch": True},
+        {"epoch": 0},
+        {"epoch": 10**9},
+        {"epoch": 1, "fraction": "all", "loss": [1], "accuracy": float("inf")},
+        {"epoch": 2, "fraction": -5, "loss": 0.5, "val_accuracy": "x" * 10**6},
+    ]
+    kept = [progress_record(raw, epochs=3) for raw in hostile]
+    assert kept[:5] == [None] * 5
+    assert kept[5]["fraction"] == 0.0 and kept[5]["epochs"] == 3
+    assert kept[6]["fraction"] == 0.0 and kept[6]["loss"] == 0.5
+    for record in kept[5:]:
+        assert len(describe_epoch(record)) < 200
