@@ -115,25 +115,61 @@ def read_beside(folder: Path, place: tuple[str, ...], filename: str) -> ModuleSo
     except OSError as error:
         raise MissingSubmission(_refusal(path, error)) from None
     try:
-        fd = os.open(filename, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=directory)
-    except FileNotFoundError:
-        raise AbsentModule(f"{path} was not found") from None
-    except OSError as error:
-        raise MissingSubmission(_refusal(path, error, directory)) from None
+        return read_regular(directory, filename, path)
     finally:
         os.close(directory)
-    info = os.fstat(fd)
-    if not stat.S_ISREG(info.st_mode):
-        os.close(fd)
-        raise MissingSubmission(f"{path} is {_kind(info.st_mode)}, not a file: submit the file")
-    with os.fdopen(fd, "rb") as handle:
+
+
+def read_regular(directory: int, filename: str, shown: Path) -> ModuleSource:
+    """Read `filename` in the open folder `directory` once, if it is a regular file.
+
+    Inputs: the folder's file descriptor, the file's name in it, and the path that
+    stands for it in messages (and in the ModuleSource). Returns a ModuleSource of at
+    most MAX_MODULE_BYTES; raises AbsentModule when nothing is there and
+    MissingSubmission (plain message) for a link, a folder, a FIFO, a device, a
+    socket (see open_regular) or a larger file.
+    """
+    with os.fdopen(open_regular(directory, filename, shown), "rb") as handle:
         source = handle.read(MAX_MODULE_BYTES + 1)
     if len(source) > MAX_MODULE_BYTES:
         raise MissingSubmission(
-            f"{path} is larger than {MAX_MODULE_BYTES // 1024} KiB: an exercise module is "
+            f"{shown} is larger than {MAX_MODULE_BYTES // 1024} KiB: an exercise module is "
             f"a few KiB of Python"
         )
-    return ModuleSource(path, source)
+    return ModuleSource(shown, source)
+
+
+def open_regular(directory: int, filename: str, shown: Path) -> int:
+    """Open `filename` in the open folder `directory` for reading, if it is a regular file.
+
+    Never follows a link, never blocks and never opens anything but a regular
+    file: the entry is first opened with O_PATH (which opens nothing: a FIFO,
+    a device such as /dev/watchdog or a link is only looked at), and only a
+    regular file is then opened for reading, through that same handle. Returns
+    the new file descriptor (the caller closes it); raises AbsentModule when
+    nothing is there and MissingSubmission with a plain message naming `shown`
+    for a link, a folder, a FIFO, a device or a socket.
+    """
+    try:
+        handle = os.open(filename, os.O_PATH | os.O_NOFOLLOW, dir_fd=directory)
+    except FileNotFoundError:
+        raise AbsentModule(f"{shown} was not found") from None
+    except OSError as error:
+        raise MissingSubmission(_refusal(shown, error, directory)) from None
+    try:
+        mode = os.fstat(handle).st_mode
+        if stat.S_ISLNK(mode):
+            raise MissingSubmission(
+                f"{shown} is a symbolic link: links are not graded, submit the file itself"
+            )
+        if not stat.S_ISREG(mode):
+            raise MissingSubmission(f"{shown} is {_kind(mode)}, not a file: submit the file")
+        try:
+            return os.open(f"/proc/self/fd/{handle}", os.O_RDONLY | os.O_NONBLOCK)
+        except OSError as error:
+            raise MissingSubmission(f"{shown} could not be read: {error.strerror}") from None
+    finally:
+        os.close(handle)
 
 
 def _place(folder: Path, filename: str) -> tuple[str, ...]:
@@ -164,6 +200,19 @@ def _place(folder: Path, filename: str) -> tuple[str, ...]:
 def _open_folder(folder: Path, place: tuple[str, ...]) -> int:
     """An fd of `folder`/`place`, each step below `folder` opened without following a link."""
     fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        return open_below(fd, place)
+    finally:
+        os.close(fd)
+
+
+def open_below(directory: int, place: tuple[str, ...]) -> int:
+    """A new fd of the folder `place` below the open folder `directory` (which stays open).
+
+    Each step is opened without following a link; raises OSError (ELOOP or ENOTDIR
+    for a link or a file, ENOENT when absent).
+    """
+    fd = os.open(".", os.O_RDONLY | os.O_DIRECTORY, dir_fd=directory)
     for part in place:
         try:
             step = os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 import json
 import os
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -37,11 +39,14 @@ from batch_class import (
 from click.testing import CliRunner
 from test_html_report import Page
 
+import grader.batch
+import grader.runner
 from grader.batch import (
     BatchOptions,
     ExerciseSelectionError,
     Submission,
     UnreadableSubmission,
+    _plan,
     discover,
     parse_exercises,
     read_submission,
@@ -49,10 +54,11 @@ from grader.batch import (
     snapshot_hash,
 )
 from grader.batch_export import gradebook_csv, junit_xml, student_folder, xml_text
-from grader.batch_job import _as_student
+from grader.batch_job import _as_student, run_job
 from grader.cli import main
 from grader.html_report import student_href
 from grader.registry import get_exercise
+from grader.submission import MAX_MODULE_BYTES
 
 EXPECTED_ROWS = {
     GRADEBOOK_NAMES[name]: (float(a), float(b), status) for name, (a, b, status) in EXPECTED.items()
@@ -289,7 +295,7 @@ def test_snapshot_is_the_same_from_a_folder_or_a_zip(tmp_path, kit_root):
     (folder / "notes.txt").write_text("not an exercise")
     with zipfile.ZipFile(tmp_path / "bob.zip", "w") as archive:
         archive.writestr("bob/exercises/ex01_tensors.py", source)
-        archive.writestr("../../etc/ex02_activations.py", "escape")
+        archive.writestr("bob/too/deep/ex02_activations.py", "not in a module's place")
     from_folder = read_submission(Submission("ann", folder))
     from_zip = read_submission(Submission("bob", tmp_path / "bob.zip"))
     assert from_folder == from_zip == {"ex01_tensors.py": source}
@@ -463,3 +469,173 @@ def test_a_secret_seed_is_recorded_and_another_seed_grades_again(tmp_path, kit_r
     assert (again.graded, again.skipped) == (0, 1)
     other = run_batch(submissions, BatchOptions(out=out, exercises=[2], seed="term two"))
     assert (other.graded, other.skipped) == (1, 0)
+
+
+def _refusal(submission: Path) -> str:
+    """The message read_submission refuses `submission` with."""
+    with pytest.raises(UnreadableSubmission) as refused:
+        read_submission(Submission(submission.name, submission))
+    return str(refused.value)
+
+
+def test_only_regular_files_are_read_from_a_folder(tmp_path):
+    """A module that is a link (to /dev/zero), a device or a folder is refused with a plain
+    message, without being read (the FIFO is in test_redteam_batch_walk, behind a watchdog)."""
+    for name in ("link", "device", "folder"):
+        (tmp_path / name).mkdir()
+    os.symlink("/dev/zero", tmp_path / "link" / EX02)
+    os.mknod(tmp_path / "device" / EX02, stat.S_IFCHR | 0o644, os.makedev(1, 5))
+    (tmp_path / "folder" / EX02).mkdir()
+    assert _refusal(tmp_path / "link") == (
+        f"{EX02} is a symbolic link: links are not graded, submit the file itself"
+    )
+    assert _refusal(tmp_path / "device") == f"{EX02} is a device, not a file: submit the file"
+    assert _refusal(tmp_path / "folder") == f"{EX02} is a folder, not a file: submit the file"
+
+
+def test_the_walk_looks_only_where_a_module_may_be(tmp_path, kit_root):
+    """The top, a folder in it, that folder's exercises/: the shallowest wins; deeper
+    folders (here a chain deeper than Python's recursion limit), hidden folders and
+    linked folders are never looked into."""
+    root = tmp_path / "ann"
+    (root / "repo-main" / "exercises").mkdir(parents=True)
+    (root / "repo-main" / "exercises" / EX01).write_bytes(b"# ex01 in a repository\n")
+    (root / "exercises").mkdir()
+    (root / "exercises" / EX02).write_bytes(b"# ex02 in exercises\n")
+    (root / "repo-main" / EX02).write_bytes(b"# ex02, a second copy as deep\n")
+    (root / ".git").mkdir()
+    (root / ".git" / "ex03_softmax_losses.py").write_bytes(b"# hidden\n")
+    os.symlink(kit_root / "solutions", root / "linked")
+    fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+    for _ in range(1_200):  # Path.mkdir(parents=True) recurses once per level
+        os.mkdir("d", dir_fd=fd)
+        fd, above = os.open("d", os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd), fd
+        os.close(above)
+    os.close(os.open("ex04_dense.py", os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd))
+    os.close(fd)
+    try:
+        files = read_submission(Submission("ann", root))
+    finally:
+        subprocess.run(["rm", "-rf", "--", str(root / "d")], check=True)  # rmtree recurses
+    assert files == {
+        EX01: b"# ex01 in a repository\n",
+        EX02: b"# ex02 in exercises\n",  # "exercises" sorts before "repo-main"
+    }
+
+
+def test_a_folder_or_zip_with_too_many_entries_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setattr(grader.batch, "MAX_ENTRIES", 10)
+    (tmp_path / "many" / "exercises").mkdir(parents=True)
+    for number in range(10):
+        (tmp_path / "many" / "exercises" / f"notes{number}.txt").write_text("")
+    assert "more than 10 files and folders" in _refusal(tmp_path / "many")
+    with zipfile.ZipFile(tmp_path / "many.zip", "w") as archive:
+        for number in range(11):
+            archive.writestr(f"notes{number}.txt", "")
+    assert "more than 10 files and folders" in _refusal(tmp_path / "many.zip")
+
+
+def test_a_zip_table_of_contents_is_measured_before_it_is_parsed(tmp_path, monkeypatch):
+    """zipfile keeps ~600 bytes per member of the table of contents it parses whole: a
+    65 MB zip of empty members cost the batch 465 MB. Its size is checked first."""
+    monkeypatch.setattr(grader.batch, "MAX_ZIP_DIRECTORY_BYTES", 1_000)
+    parsed = []
+    monkeypatch.setattr(zipfile.ZipFile, "_RealGetContents", lambda self: parsed.append(self))
+    with zipfile.ZipFile(tmp_path / "wide.zip", "w") as archive:
+        for number in range(30):  # 30 entries of 46 + 12 bytes
+            archive.writestr(f"note{number:04d}.txt", "")
+    assert "more than" in _refusal(tmp_path / "wide.zip")
+    assert parsed == []
+
+
+def test_zip_members_that_leave_the_archive_or_are_links_are_refused(tmp_path, kit_root):
+    source = (kit_root / "solutions" / EX02).read_bytes()
+    for number, outside in enumerate(("../x.py", "a/../../x.py", "/etc/x.py", "C:/x.py", "\\x.py")):
+        path = tmp_path / f"escape{number}.zip"
+        with zipfile.ZipFile(path, "w") as archive:
+            archive.writestr(EX02, source)
+            archive.writestr(outside, "")
+        assert "a path outside the archive" in _refusal(path), outside
+
+    def link(name: str) -> zipfile.ZipInfo:
+        member = zipfile.ZipInfo(name)
+        member.create_system, member.external_attr = 3, (stat.S_IFLNK | 0o777) << 16
+        return member
+
+    with zipfile.ZipFile(tmp_path / "link.zip", "w") as archive:
+        archive.writestr(link(f"exercises/{EX02}"), "/etc/passwd")
+    assert _refusal(tmp_path / "link.zip") == (
+        f"exercises/{EX02} in link.zip is a symbolic link: links are not graded, "
+        f"submit the file itself"
+    )
+    # A link where no module is taken from is never read, as in a folder.
+    with zipfile.ZipFile(tmp_path / "elsewhere.zip", "w") as archive:
+        archive.writestr(EX02, source)
+        archive.writestr(link("docs/README.md"), "../README.md")
+    assert read_submission(Submission("e", tmp_path / "elsewhere.zip")) == {EX02: source}
+
+
+def test_a_zip_member_is_streamed_never_inflated_whole(tmp_path, monkeypatch):
+    """A member declaring more than the cap is refused unread; one whose table of contents
+    lies is inflated at most the cap at a time and refused by its checksum; bzip2 and
+    LZMA (which zipfile inflates a whole read at a time) are refused."""
+    asked = []
+    read = zipfile.ZipExtFile.read
+    monkeypatch.setattr(
+        zipfile.ZipExtFile, "read", lambda self, n=-1: asked.append(n) or read(self, n)
+    )
+    zeros = bytes(4 << 20)
+    with zipfile.ZipFile(tmp_path / "big.zip", "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(EX02, zeros)
+    assert _refusal(tmp_path / "big.zip") == (
+        f"{EX02} is 4,194,304 bytes; an exercise module may be at most 1,048,576"
+    )
+    assert asked == []
+    with zipfile.ZipFile(tmp_path / "lies.zip", "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(EX02, zeros)
+        archive.filelist[-1].file_size = 1_000
+    assert "cannot be read: the zip is damaged (Bad CRC-32" in _refusal(tmp_path / "lies.zip")
+    assert asked and all(0 <= n <= MAX_MODULE_BYTES for n in asked), asked
+    with zipfile.ZipFile(tmp_path / "bz.zip", "w", zipfile.ZIP_BZIP2) as archive:
+        archive.writestr(EX02, b"x = 1\n")
+    assert f"{EX02} in bz.zip is compressed with method 12" in _refusal(tmp_path / "bz.zip")
+
+
+def test_a_student_whose_reading_fails_unexpectedly_gets_a_row(tmp_path, monkeypatch):
+    def broken(submission):
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr(grader.batch, "read_submission", broken)
+    record = _plan(Submission("ann", tmp_path), BatchOptions(out=tmp_path, exercises=[2]))
+    assert record["status"] == "error" and record["score"] == 0
+    assert record["error"] == (
+        "unreadable submission: RecursionError('maximum recursion depth exceeded')"
+    )
+
+
+class _Stop(Exception):
+    pass
+
+
+def test_the_job_unpacks_a_submission_into_a_private_folder(tmp_path, monkeypatch, kit_root):
+    """run_job's scratch folder is made by mkdtemp: mode 0700, owned by the grader, a new
+    unpredictable name each time, removed afterwards (a daemon left by one student once
+    rewrote the next one's modules at a predictable /tmp path)."""
+    seen = []
+
+    def capture(number, submission, options):
+        info = os.stat(submission.parent)
+        seen.append((submission, info, {p.name: p.read_bytes() for p in submission.iterdir()}))
+        raise _Stop
+
+    monkeypatch.setattr(grader.runner, "grade_exercise", capture)
+    source = (kit_root / "solutions" / EX02).read_bytes()
+    request = {"student": "ann", "files": {EX02: base64.b64encode(source).decode()}}
+    for _ in range(2):
+        with pytest.raises(_Stop):
+            run_job(request | {"exercises": [2]}, tmp_path / "result.json")
+    (first, info, files), (second, _, _) = seen
+    assert stat.S_IMODE(info.st_mode) == 0o700 and info.st_uid == os.geteuid()
+    assert first.parent.name.startswith("nnlab-submission-") and first.parent != second.parent
+    assert files == {EX02: source}
+    assert not first.parent.exists() and not second.parent.exists()
