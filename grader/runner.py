@@ -120,9 +120,17 @@ class _Lanes:
         return self._proxies[lane]
 
     def begin_check(self, hidden: bool) -> None:
-        """Switch to the lane of the check about to run, and prepare its worker."""
-        self._lane = "hidden" if hidden else "visible"
-        self.proxy(self._lane).begin_check()
+        """Switch to the lane of the check about to run, and prepare its worker.
+
+        The other lane's worker is stopped first: one worker at a time, so a
+        submission never holds twice its limits (the collector runs every
+        visible check before the hidden ones, so this happens once).
+        """
+        lane = "hidden" if hidden else "visible"
+        if lane != self._lane and self._lane in self._proxies:
+            self._proxies[self._lane].close()
+        self._lane = lane
+        self.proxy(lane).begin_check()
 
     def start(self) -> None:
         """Start the visible lane's worker now (its start overlaps TensorFlow's warm-up)."""
@@ -169,10 +177,16 @@ class _Collector:
         self.artifacts: list[Path] = []
         self.total = 0
         self.results: list[CheckResult] = []
+        self.order: dict[str, int] = {}
         self.started = time.monotonic()
 
     def pytest_collection_finish(self, session) -> None:
         self.total = len(session.items)
+
+    def ordered_results(self) -> list[CheckResult]:
+        """The checks' results in the check file's order."""
+        position = {name.removeprefix("test_"): i for name, i in self.order.items()}
+        return sorted(self.results, key=lambda r: position.get(r.name, len(position)))
 
     def seed_for(self, check: str, default: int, hidden: bool) -> int:
         """The seed a check draws its own inputs with: `default`, or for a hidden
@@ -185,6 +199,10 @@ class _Collector:
         # @hypothesis.seed sets) over `derandomize`: hidden checks draw from the
         # secret seed, every other check stays derandomised.
         secret = secret_seed(self.options.seed)
+        # Visible checks first, then hidden ones (each in file order): the report
+        # is put back in file order afterwards (`ordered_results`).
+        self.order = {item.name: index for index, item in enumerate(items)}
+        items.sort(key=lambda item: item.get_closest_marker("hidden") is not None)
         for item in items:
             function = getattr(item, "obj", None)
             if not getattr(function, "is_hypothesis_test", False):
@@ -455,7 +473,7 @@ def grade_exercise(
             _run_checks(exercise.check_file, collector)
         finally:
             learner.close()
-    report.checks = collector.results
+    report.checks = collector.ordered_results()
     report.artifacts = [str(p) for p in collector.artifacts]
     report.isolation = learner.isolation
     report.forbidden_libraries_reachable = learner.forbidden_libraries_reachable
