@@ -8,9 +8,17 @@ LearnerProblem exceptions below, with a plain message, and the next check
 gets a fresh worker. Whatever the worker sends is parsed as data (worker.py's
 decoder, and the header checks here): a malformed message is the learner's
 failure, never the grader's. Workers run behind the wall that isolation.py
-chooses (bubblewrap or rlimits alone); closing one kills everything it started,
-and the time a call takes is measured here, never reported by the worker
-(reaping.py).
+chooses (bubblewrap or rlimits alone), each in control groups of its own where
+the host allows (cgroups.py: memory, processes and CPU share of all it starts,
+together); closing one kills everything it started, and the time a call takes
+is measured here, never reported by the worker (reaping.py).
+
+Timeouts do not depend on what runs beside the worker: a call (or the import)
+is over its limit when the worker's CPU time passes it, or, where the kernel
+reports how long the worker waited for a CPU (cgroup v2's cpu.pressure), when
+the wall-clock time without that wait passes it (a worker that sleeps); a
+wall-clock cap of WALL_CAP_FACTOR times the limit plus WALL_CAP_GRACE_S ends
+any wait, and a starved but honest worker stays far below it.
 """
 
 from __future__ import annotations
@@ -18,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import select
 import shutil
 import signal
 import subprocess
@@ -26,8 +35,10 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from grader.sandbox import cgroups
 from grader.sandbox import worker as wire
 from grader.sandbox.isolation import (
+    SandboxUnavailable,
     Wall,
     choose_wall,
     fresh_uid,
@@ -38,18 +49,26 @@ from grader.sandbox.reaping import kill_tree, tree_cpu_seconds
 
 WORKER_SCRIPT = Path(wire.__file__)
 STARTUP_GRACE_S = 5.0  # Python and NumPy's own start, on top of the learner's import
+WALL_CAP_FACTOR = 4.0  # a wait ends after this many times its limit of wall-clock time ...
+WALL_CAP_GRACE_S = 5.0  # ... plus this, whatever the worker's CPU time says
+POLL_S = 0.1  # how often a wait looks at the worker's CPU time
 OUTPUT_TAIL_BYTES = 2000
 MAX_MESSAGE_CHARS = 2000  # of an error message the worker sends (the worker cuts it there too)
 
 
 @dataclass(frozen=True)
 class Limits:
-    """Resource limits applied to a worker process (and its wall clock).
+    """Resource limits applied to a worker (its processes, its control group, its waits).
 
-    `processes` (RLIMIT_NPROC, threads included) is counted per uid: it holds
-    for a worker under a uid of its own (bubblewrap; an unprivileged grader's
-    user namespace) and not for a worker that runs as root (the rlimit wall
-    under a root grader).
+    - call_timeout_s: a call's limit, in CPU seconds per core (and wall-clock time
+      without the waits for a CPU); the import gets STARTUP_GRACE_S more.
+    - cpu_seconds, address_space_bytes, file_size_bytes, open_files: rlimits of each process.
+    - processes: RLIMIT_NPROC (threads included), counted per uid: it holds for a
+      worker under a uid of its own, not for one that runs as root; and `pids.max`
+      of the worker's group, which holds for all.
+    - memory_bytes: `memory.max` of the worker's group: all its processes together,
+      shared memory and memfd included, no swap.
+    - blas_threads: NumPy's BLAS threads, and the CPU cores the group may use (`cpu.max`).
     """
 
     call_timeout_s: float = 10.0
@@ -57,12 +76,22 @@ class Limits:
     address_space_bytes: int = 8 * 2**30
     file_size_bytes: int = 64 * 2**20
     open_files: int = 256
-    processes: int = 512
+    processes: int = 64
+    memory_bytes: int = 8 * 2**30
     blas_threads: int = 1
 
     def as_dict(self) -> dict:
-        """The limits as a JSON-able dict (for the worker and for reports)."""
-        return asdict(self)
+        """The limits as a JSON-able dict (for the worker and for reports).
+
+        "cgroup" says what each worker's control group applies here (cgroups.Plan.describe),
+        or is None with the reason in "cgroup_unavailable"; then only the rlimits hold.
+        """
+        plan = cgroups.plan()
+        described = plan.describe(self.memory_bytes, self.processes, self.blas_threads)
+        extra = {"cgroup": described}
+        if described is None:
+            extra["cgroup_unavailable"] = plan.unavailable
+        return {**asdict(self), **extra}
 
 
 class LearnerProblem(BaseException):
@@ -113,35 +142,42 @@ class ForbiddenImport(LearnerProblem):
 
 
 class _Worker:
-    """One worker process behind its wall: its pipes, temp directory and output files."""
+    """One worker process behind its wall: its pipes, control group, temp folder and output files.
+
+    The temp folder (mkdtemp: unpredictable, mode 0700) belongs to the grader; a
+    worker under a uid of its own gets read access to what it needs through its
+    group (its gid is its uid) and a home folder of its own (isolation.py).
+    """
 
     def __init__(self, modules: dict[str, Path], limits: Limits, wall: Wall):
         self.wall = wall
+        self.limits = limits
         self.tempdir = Path(tempfile.mkdtemp(prefix="nnlab-worker-"))
         self.stdout_path = self.tempdir / "stdout.txt"
         self.stderr_path = self.tempdir / "stderr.txt"
+        uid = fresh_uid() if wall.switches_uid else None
         try:
-            staged = stage_modules(self.tempdir / "submission", modules)
+            staged = stage_modules(self.tempdir / "submission", modules, uid)
         except OSError as error:
             shutil.rmtree(self.tempdir, ignore_errors=True)
             name = Path(error.filename or "").name or "your module"
             raise LearnerError(f"{name} could not be read: {error.strerror}") from None
-        uid = fresh_uid() if wall.switches_uid else None
-        if uid is not None and wall.name == "rlimits":
-            # Its working directory, should the worker give up root (see worker._drop_privileges).
-            os.chown(self.tempdir, uid, uid)
+        self.group = _make_group(limits)
         request_read, self.request_fd = os.pipe()
         self.response_fd, response_write = os.pipe()
-        identity = {"uid": uid, "required": wall.name == "bwrap"}
+        identity = {"uid": uid, "required": wall.name == "bwrap" or wall.namespaces}
         arguments = [str(request_read), str(response_write), json.dumps(limits.as_dict())]
         try:
-            command, environment = worker_command(
+            command, environment, cwd = worker_command(
                 wall,
                 WORKER_SCRIPT,
                 self.tempdir,
                 staged,
                 [*arguments, json.dumps(identity)],
                 limits.blas_threads,
+                uid=uid,
+                cgroup_procs=tuple(self.group.procs_files) if self.group else (),
+                keep_fds=(request_read, response_write),
             )
             # Output goes to files (never parsed): RLIMIT_FSIZE caps each one.
             with open(self.stdout_path, "wb") as out, open(self.stderr_path, "wb") as err:
@@ -150,7 +186,7 @@ class _Worker:
                     stdin=subprocess.DEVNULL,
                     stdout=out,
                     stderr=err,
-                    cwd=self.tempdir,
+                    cwd=cwd,
                     env=environment,
                     pass_fds=(request_read, response_write),
                     start_new_session=True,
@@ -158,6 +194,8 @@ class _Worker:
         except BaseException:
             for fd in (self.request_fd, self.response_fd):
                 os.close(fd)
+            if self.group is not None:
+                self.group.remove()
             shutil.rmtree(self.tempdir, ignore_errors=True)
             raise
         finally:
@@ -165,6 +203,21 @@ class _Worker:
             os.close(response_write)
         self.ready: dict | None = None
         self.started = self.last_request = time.monotonic()
+        # A new group has counted nothing yet; the stall is read (0 when the group is new).
+        self.usage_at_start = (0.0, self.group.stall_seconds() if self.group else None)
+
+    def usage(self) -> tuple[float, float | None]:
+        """(CPU seconds, seconds spent waiting for a CPU or None) of the worker so far.
+
+        CPU time is the group's (every process ever in it) where a control group
+        counts it, else that of the worker's process tree (reaping.py); the wait
+        is known only from a cgroup v2 group's CPU pressure.
+        """
+        cpu = self.group.cpu_seconds() if self.group is not None else None
+        if cpu is None:
+            cpu = tree_cpu_seconds(self.process.pid)
+        stall = self.group.stall_seconds() if self.group is not None else None
+        return cpu, stall
 
     def output_tail(self) -> str:
         """The last lines the learner's code printed (stdout and stderr)."""
@@ -179,6 +232,7 @@ class _Worker:
         return "\n".join(t.strip() for t in texts if t.strip())
 
     def exit_description(self) -> str:
+        """How the worker ended, in a learner's words (waits up to 2 s for it to end)."""
         try:
             code = self.process.wait(timeout=2)
         except subprocess.TimeoutExpired:
@@ -190,6 +244,9 @@ class _Worker:
                 name = signal.Signals(-code).name
             except ValueError:  # a real-time signal has no name
                 name = f"signal {-code}"
+            if name == "SIGKILL" and self.group is not None and self.group.memory_kills():
+                mib = self.limits.memory_bytes / 2**20
+                return f"it went over its memory limit of {mib:g} MiB (all its processes together)"
             reasons = {
                 "SIGKILL": "it was killed (likely over its memory or CPU limit)",
                 "SIGXCPU": "it used up its CPU time limit",
@@ -200,14 +257,56 @@ class _Worker:
         return f"it exited with code {code} (does your code call exit or os._exit?)"
 
     def close(self) -> None:
-        """Kill the worker and everything it started; remove its files."""
+        """Kill the worker and everything it started; remove its group and files."""
         for fd in (self.request_fd, self.response_fd):
             with contextlib.suppress(OSError):
                 os.close(fd)
+        if self.group is not None:
+            self.group.kill()
         kill_tree(self.process.pid)
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.process.wait(timeout=5)
+        if self.group is not None:
+            self.group.remove()
         shutil.rmtree(self.tempdir, ignore_errors=True)
+
+
+def _make_group(limits: Limits) -> cgroups.WorkerGroup | None:
+    """A control group for one worker where this host has them (None where it has none)."""
+    plan = cgroups.plan()
+    if not plan.parents:
+        return None
+    try:
+        return cgroups.WorkerGroup(plan, limits.memory_bytes, limits.processes, limits.blas_threads)
+    except OSError as error:
+        raise SandboxUnavailable(f"cannot make the worker's control group: {error}") from None
+
+
+class _Stopwatch:
+    """Whether a worker has had `limit` seconds for a wait, whatever runs beside it.
+
+    Over when, since the start, its CPU time passes `limit` per core, or its
+    wall-clock time without the time it waited for a CPU passes `limit` (where
+    that wait is known), or its wall-clock time passes the cap. `over()` returns
+    the limit that was passed, in seconds (None while none is).
+    """
+
+    def __init__(self, worker: _Worker, limit: float, started: float, usage) -> None:
+        self.worker, self.limit, self.started = worker, limit, started
+        self.cpu, self.stall = usage
+        self.cap = started + WALL_CAP_FACTOR * limit + WALL_CAP_GRACE_S
+
+    def over(self) -> float | None:
+        now = time.monotonic()
+        if now >= self.cap:
+            return round(self.cap - self.started, 1)
+        cpu, stall = self.worker.usage()
+        if cpu - self.cpu > self.limit * max(1, self.worker.limits.blas_threads):
+            return self.limit
+        known = stall is not None and self.stall is not None
+        if known and (now - self.started) - (stall - self.stall) > self.limit:
+            return self.limit
+        return None
 
 
 class LearnerProxy:
@@ -307,8 +406,10 @@ class LearnerProxy:
         worker = self._worker
         if worker.ready is None:
             try:
-                deadline = worker.started + self._startup_timeout()
-                header, _ = self._receive(worker, deadline, phase="starting")
+                watch = _Stopwatch(
+                    worker, self._startup_timeout(), worker.started, worker.usage_at_start
+                )
+                header, _ = self._receive(worker, watch, phase="starting")
             except LearnerProblem:
                 self._import_failed = True
                 raise
@@ -403,15 +504,16 @@ class LearnerProxy:
         payload = dict(payload)
         payload["args"] = wire.encode_value(tuple(args), blobs)
         payload["kwargs"] = wire.encode_value(dict(kwargs or {}), blobs)
-        cpu_before = tree_cpu_seconds(worker.process.pid) if timed else 0.0
+        usage = worker.usage()
         worker.last_request = time.monotonic()
         try:
             wire.send_message(worker.request_fd, payload, blobs)
         except OSError:
             raise self._fail(self._crash(worker, "while receiving its inputs")) from None
-        deadline = time.monotonic() + (timeout or self._limits.call_timeout_s)
+        limit = timeout or self._limits.call_timeout_s
+        watch = _Stopwatch(worker, limit, worker.last_request, usage)
         while True:
-            header, out = self._receive(worker, deadline, phase=payload["name"])
+            header, out = self._receive(worker, watch, phase=payload["name"])
             if "progress" not in header:
                 break
             if on_progress is not None and isinstance(header["progress"], dict):
@@ -419,8 +521,7 @@ class LearnerProxy:
         self.last_call_seconds = time.monotonic() - worker.last_request
         if timed:
             # Clock ticks (a reaped child's time) may round the difference just below 0.
-            spent = tree_cpu_seconds(worker.process.pid) - cpu_before
-            self.last_call_cpu_seconds = max(spent, 0.0)
+            self.last_call_cpu_seconds = max(worker.usage()[0] - usage[0], 0.0)
         if not header.get("ok"):
             raise _error_problem(header.get("error"), payload["name"])
         try:
@@ -430,20 +531,26 @@ class LearnerProxy:
                 LearnerError(f"`{payload['name']}` sent back garbled data: {problem}")
             ) from None
 
-    def _receive(self, worker: _Worker, deadline: float, phase: str):
+    def _receive(self, worker: _Worker, watch: _Stopwatch, phase: str):
+        """The worker's next message, once one starts to arrive before `watch` is over."""
         try:
-            header, blobs = wire.receive_message(worker.response_fd, deadline)
+            passed = _await_message(worker.response_fd, watch)
+            if passed is None:
+                # The rest of a message that has begun: within the cap, and a moment.
+                deadline = max(watch.cap, time.monotonic() + WALL_CAP_GRACE_S)
+                header, blobs = wire.receive_message(worker.response_fd, deadline)
         except wire.ChannelTimeout:
-            what = "importing your module" if phase == "starting" else f"`{phase}`"
-            limit = round(deadline - worker.last_request, 1)
-            message = f"{what} did not finish within {limit:g} s (an endless loop?)"
-            raise self._fail(LearnerTimeout(message)) from None
+            passed = round(time.monotonic() - watch.started, 1)
         except wire.ChannelClosed:
             raise self._fail(self._crash(worker, f"during `{phase}`")) from None
         except wire.WireError as problem:
             raise self._fail(
                 LearnerError(f"the worker sent a malformed answer: {problem}")
             ) from None
+        if passed is not None:
+            what = "importing your module" if phase == "starting" else f"`{phase}`"
+            message = f"{what} did not finish within {passed:g} s (an endless loop?)"
+            raise self._fail(LearnerTimeout(message))
         forbidden = header.get("forbidden", [])
         if not isinstance(forbidden, list):
             raise self._fail(LearnerError("the worker sent a malformed answer: bad `forbidden`"))
@@ -463,6 +570,18 @@ class LearnerProxy:
         if tail:
             message += f"\nlast output:\n{tail[-600:]}"
         return LearnerCrashed(message)
+
+
+def _await_message(fd: int, watch: _Stopwatch) -> float | None:
+    """Wait until `fd` has data to read; None then, or the limit `watch` says was passed."""
+    while True:
+        left = max(0.0, watch.cap - time.monotonic())
+        if select.select([fd], [], [], min(POLL_S, left))[0]:
+            return None
+        passed = watch.over()
+        if passed is not None:
+            # An answer that came while the clocks were read still counts.
+            return None if select.select([fd], [], [], 0)[0] else passed
 
 
 class RemoteFunction:

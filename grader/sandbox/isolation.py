@@ -9,9 +9,17 @@ signal the grader. The runtime is the standard library without its
 inside it): learner code that takes the import blocker off `sys.meta_path`
 still finds no SciPy, TensorFlow or any other installed package. Without
 bubblewrap the wall is the rlimits the worker sets on itself: learner code then
-runs with the grader's own rights (as root it can read and write anything the
-grader can), and every library installed on the machine is importable once
-the blocker is removed (`Wall.forbidden_libraries_reachable`).
+runs with the grader's own rights, or, when the grader is root, under a uid of
+its own; every library installed on the machine is importable once the blocker
+is removed (`Wall.forbidden_libraries_reachable`).
+
+Both walls start the worker through launcher.py, which first puts it into its
+control groups (cgroups.py). Under the rlimit wall the launcher also starts an
+init that outlives the worker just long enough to end whatever it left behind;
+as root that init is pid 1 of a pid namespace of its own, and the worker sees
+the folders others may not enter (e.g. /root, where pyenv keeps the runtime)
+replaced by views holding only the runtime it needs (`Wall.namespaces`), so
+that it can give up root for a uid of its own.
 
 `NNLAB_ISOLATION` chooses: `bwrap` (a missing or broken bwrap is an error),
 `rlimits` (force the weak wall, e.g. for tests and CI's second pass), or unset
@@ -48,6 +56,7 @@ SANDBOX_ROOT = Path("/nnlab")
 SANDBOX_SUBMISSION = Path("/submission")
 SANDBOX_TMP_BYTES = 256 * 2**20
 PROBE_TIMEOUT_S = 10
+LAUNCHER_SCRIPT = Path(__file__).resolve().with_name("launcher.py")
 # Workers that start as root switch to a uid of their own: RLIMIT_NPROC counts
 # processes per uid, so a fork bomb then exhausts only its own worker's quota.
 # The range is far above real accounts and the subordinate-uid ranges that user
@@ -81,11 +90,14 @@ class Wall:
     - name: "bwrap" or "rlimits" (what the report records).
     - flags: bwrap's namespace and identity flags that the probe found working.
     - switches_uid: each worker starts as root and switches to a fresh uid (fresh_uid).
+    - namespaces: (rlimit wall, root) each worker gets pid and mount namespaces of its
+      own from its launcher, with views that let a fresh uid reach the runtime.
     """
 
     name: str
     flags: tuple[str, ...] = ()
     switches_uid: bool = False
+    namespaces: bool = False
 
     @property
     def forbidden_libraries_reachable(self) -> bool:
@@ -104,8 +116,9 @@ def choose_wall() -> Wall:
     if wanted not in ("auto", "bwrap", "rlimits"):
         raise SandboxUnavailable(f"{ISOLATION_ENV} must be bwrap, rlimits or auto, not {wanted!r}")
     root = os.getuid() == 0
+    rlimits = Wall("rlimits", switches_uid=root, namespaces=root and _launcher_namespaces_work())
     if wanted == "rlimits":
-        return Wall("rlimits", switches_uid=root)
+        return rlimits
     flags = _working_bwrap_flags()
     if flags is None:
         if wanted == "bwrap":
@@ -113,7 +126,7 @@ def choose_wall() -> Wall:
                 f"{ISOLATION_ENV}=bwrap but bubblewrap does not work here "
                 "(install it: apt-get install bubblewrap; it needs user or mount namespaces)"
             )
-        return Wall("rlimits", switches_uid=root)
+        return rlimits
     return Wall("bwrap", flags, switches_uid=root and flags == _ROOT_FLAGS)
 
 
@@ -148,6 +161,25 @@ def _working_bwrap_flags() -> tuple[str, ...] | None:
         if done.returncode == 0:
             return flags
     return None
+
+
+@functools.cache
+def _launcher_namespaces_work() -> bool:
+    """Whether the launcher can give a worker pid and mount namespaces here (probed
+    once per process: a root grader in a container may lack CAP_SYS_ADMIN)."""
+    config = {"reaper": True, "namespaces": True, "views": []}
+    command = [_runtime().executable, "-I", "-S", str(LAUNCHER_SCRIPT), json.dumps(config)]
+    try:
+        done = subprocess.run(
+            [*command, shutil.which("true") or "/bin/true"],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            timeout=PROBE_TIMEOUT_S,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return done.returncode == 0
 
 
 # ---------------------------------------------------------------- the runtime
@@ -242,20 +274,32 @@ def refuse_kit_on_path(entries: list[str], kit_root: Path = KIT_ROOT) -> None:
 # ---------------------------------------------------------------- the command
 
 
-def stage_modules(folder: Path, modules: dict[str, Path]) -> dict[str, Path]:
-    """Copy each module to `folder`/<name>.py, read-only for everyone; return name -> copy.
+def stage_modules(
+    folder: Path, modules: dict[str, Path], gid: int | None = None
+) -> dict[str, Path]:
+    """Copy each module to `folder`/<name>.py, read-only; return name -> copy.
 
-    The worker imports the copies: it never learns where the submission lives
-    nor sees the files beside it.
+    With `gid` (a worker under a uid of its own), the folder and copies belong to
+    the grader and group `gid`, readable by that group alone; without, by the
+    grader's own user alone. The worker imports the copies: it never learns
+    where the submission lives nor sees the files beside it.
     """
-    folder.mkdir()
+    folder.mkdir(mode=0o700)
     staged = {}
     for name, source in modules.items():
         target = folder / f"{name}.py"
         shutil.copyfile(source, target)
-        target.chmod(0o444)
+        _share(target, gid, 0o440 if gid is not None else 0o400)
         staged[name] = target
+    _share(folder, gid, 0o750 if gid is not None else 0o700)
     return staged
+
+
+def _share(path: Path, gid: int | None, mode: int) -> None:
+    """Give `path` to group `gid` (if any), then set its mode."""
+    if gid is not None:
+        os.chown(path, -1, gid, follow_symlinks=False)
+    path.chmod(mode)
 
 
 def worker_command(
@@ -265,31 +309,44 @@ def worker_command(
     staged: dict[str, Path],
     arguments: list[str],
     blas_threads: int,
-) -> tuple[list[str], dict[str, str]]:
-    """The command line that starts the worker behind `wall`, and the environment to start it in.
+    uid: int | None = None,
+    cgroup_procs: tuple[str, ...] = (),
+    keep_fds: tuple[int, ...] = (),
+) -> tuple[list[str], dict[str, str], Path]:
+    """The command line that starts the worker behind `wall`, its environment and folder.
 
     Inputs:
     - wall: the chosen Wall.
     - worker_script: the host path of worker.py.
-    - tempdir: the worker's private host folder (its working directory under rlimits).
+    - tempdir: the worker's private host folder (mkdtemp: the grader's, mode 0700).
     - staged: module name -> host path of its staged copy (see stage_modules).
     - arguments: the worker's arguments after the module list (fds, limits, ...).
     - blas_threads: how many threads NumPy's BLAS may start.
+    - uid: the uid the worker switches to (None: it keeps the grader's); under the
+      rlimit wall its folders in `tempdir` are then shared with that uid's group
+      (the worker's gid is its uid), and its home folder is its own.
+    - cgroup_procs: cgroup.procs files of the worker's control groups (the launcher joins them).
+    - keep_fds: the worker's pipe ends, which the launcher's own processes close.
 
-    Returns (command, environment); the command must run with cwd=tempdir.
+    Returns (command, environment, cwd): run the command in `cwd` with that environment.
     """
     runtime = _runtime()
     if wall.name == "bwrap":
         site = SANDBOX_ROOT / "site"
         script = SANDBOX_ROOT / "worker.py"
         modules = {name: SANDBOX_SUBMISSION / path.name for name, path in staged.items()}
-        home = "/tmp"
+        home, cwd = "/tmp", tempdir
     else:
-        site = tempdir / "site"
-        site.mkdir()
+        site, cwd = tempdir / "site", tempdir / "home"
+        site.mkdir(mode=0o700)
         for entry in runtime.numpy:
             (site / entry.name).symlink_to(entry, target_is_directory=True)
-        script, modules, home = worker_script, staged, str(tempdir)
+        _share(site, uid, 0o750 if uid is not None else 0o700)
+        cwd.mkdir(mode=0o700)  # the worker's home: its own, the only folder it may write
+        if uid is not None:
+            os.chown(cwd, uid, uid)
+            _share(tempdir, uid, 0o750)
+        script, modules, home = worker_script, staged, str(cwd)
     refuse_kit_on_path([*runtime.import_path, str(site)])
     environment = {
         "HOME": home,
@@ -309,13 +366,53 @@ def worker_command(
         json.dumps([[name, str(path)] for name, path in modules.items()]),
         *arguments,
     ]
+    config = {"cgroups": list(cgroup_procs), "reaper": wall.name != "bwrap"}
     if wall.name != "bwrap":
-        return python, environment
+        config.update(keep_fds=list(keep_fds), namespaces=wall.namespaces)
+        if wall.namespaces:
+            needed = [runtime.executable, *runtime.import_path, *runtime.files]
+            needed += [*map(str, runtime.numpy), str(worker_script), str(tempdir)]
+            config["views"] = private_views(needed)
+        return _launched(runtime, config, python), environment, cwd
     staged_dir = next(iter(staged.values())).parent
     prefix = _bwrap_prefix(wall, runtime, worker_script, staged_dir)
     for name, value in environment.items():
         prefix.extend(["--setenv", name, value])
-    return [*prefix, "--", *python], {"PATH": os.defpath}
+    return _launched(runtime, config, [*prefix, "--", *python]), {"PATH": os.defpath}, cwd
+
+
+def _launched(runtime: _Runtime, config: dict, command: list[str]) -> list[str]:
+    """`command`, started through the launcher with `config` (see launcher.py)."""
+    return [runtime.executable, "-I", "-S", str(LAUNCHER_SCRIPT), json.dumps(config), *command]
+
+
+def private_views(paths: list[str]) -> list[list]:
+    """The views the launcher builds so that another uid can reach `paths`.
+
+    Inputs: host paths the worker needs. Returns [[folder, [paths under it]], ...]:
+    each folder is the outermost one on the way to some of `paths` that others may
+    not enter (no x bit for others), e.g. /root for a runtime under /root/.pyenv.
+    """
+    views: dict[str, list[str]] = {}
+    for path in paths:
+        real = os.path.realpath(path)
+        folder = _closed_folder(real)
+        if folder is not None:
+            views.setdefault(folder, []).append(real)
+    return [[folder, sorted(set(inside))] for folder, inside in sorted(views.items())]
+
+
+def _closed_folder(path: str) -> str | None:
+    """The outermost folder above `path` that others may not enter (None: none is)."""
+    parts = Path(path).parts
+    for depth in range(2, len(parts)):
+        folder = os.path.join(*parts[:depth])
+        try:
+            if not os.stat(folder).st_mode & 0o001:
+                return folder
+        except OSError:
+            return None
+    return None
 
 
 def _bwrap_prefix(

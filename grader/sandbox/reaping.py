@@ -3,12 +3,14 @@
 A worker's children may call setsid() and so escape a process-group kill.
 They cannot escape their parent: every descendant is found through the
 parent links in /proc, stopped (so that nothing forks while we look), and
-then killed. Under bubblewrap the worker's orphans are re-parented to the
-sandbox's init, itself a descendant, and its death ends the pid namespace.
+then killed. A worker's orphans are re-parented to an init that is itself a
+descendant: bubblewrap's, or under the rlimit wall the launcher's (launcher.py:
+pid 1 of a pid namespace as root, a child subreaper otherwise); where the
+worker has a control group, cgroup.kill ends them all anyway (cgroups.py).
 
 The same parent links give the tree's CPU time, read from the kernel (learner
-code can stop its own clocks, not the kernel's accounting). Under the rlimit
-wall an orphan is re-parented outside the tree, and its time is not counted.
+code can stop its own clocks, not the kernel's accounting); the client reads
+it where no control group counts the worker's CPU time.
 """
 
 from __future__ import annotations

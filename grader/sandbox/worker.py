@@ -440,9 +440,11 @@ def _drop_privileges(identity: dict) -> None:
 
     `identity` is {"uid": int or None, "required": bool}. Running as root
     would let learner code raise its limits back, ignore RLIMIT_NPROC and
-    signal the grader. Behind bubblewrap the switch is required (the sandbox
-    is built readable for it); under the rlimit wall it happens only when the
-    Python runtime and NumPy stay readable by another uid.
+    signal the grader. The switch is required where the grader built a view of
+    the runtime readable by that uid: behind bubblewrap, and under the rlimit
+    wall when the launcher gave the worker a mount namespace (launcher.py);
+    otherwise it happens only when the Python runtime and NumPy are readable by
+    another uid as they are.
     """
     uid = identity.get("uid")
     if os.getuid() != 0 or uid is None:
