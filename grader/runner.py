@@ -28,7 +28,7 @@ from grader import oracles
 from grader.messages import resolve_lang
 from grader.registry import Exercise, exercises, get_exercise
 from grader.report import CheckResult, Report
-from grader.sandbox import LearnerProblem, LearnerProxy, LearnerTimeout, Limits
+from grader.sandbox import Budget, LearnerProblem, LearnerProxy, LearnerTimeout, Limits
 from grader.seeds import derived_seed, secret_seed, seed_fingerprint
 from grader.submission import (
     AbsentModule,
@@ -55,6 +55,9 @@ settings.register_profile(
 
 
 TRAINER_SCRIPT = Path(__file__).resolve().parent / "sandbox" / "trainer.py"
+# A check (with hypothesis' shrinking) may use at most this share of its exercise's
+# time limit: a slow wrong answer cannot spend the whole budget on one check.
+CHECK_SHARE = 0.25
 LAST_LAYER_EXERCISE = 9  # a capstone assembles the learner's exercises 1..9
 CAPSTONE_BLAS_THREADS = 2
 
@@ -119,7 +122,7 @@ class _Lanes:
             self._proxies[lane] = self._make()
         return self._proxies[lane]
 
-    def begin_check(self, hidden: bool) -> None:
+    def begin_check(self, hidden: bool, budget: Budget | None = None) -> None:
         """Switch to the lane of the check about to run, and prepare its worker.
 
         The other lane's worker is stopped first: one worker at a time, so a
@@ -130,6 +133,7 @@ class _Lanes:
         if lane != self._lane and self._lane in self._proxies:
             self._proxies[self._lane].close()
         self._lane = lane
+        self.proxy(lane).budget = budget
         self.proxy(lane).begin_check()
 
     def start(self) -> None:
@@ -183,6 +187,28 @@ class _Collector:
     def pytest_collection_finish(self, session) -> None:
         self.total = len(session.items)
 
+    def _budget(self) -> Budget:
+        """When the check about to run must stop: at the exercise's time limit, and for
+        an exercise (not a capstone, whose training is one long call) after its share."""
+        limit = self.exercise.time_limit_s
+        exercise_end = self.started + limit
+        budget = Budget(
+            exercise_end,
+            f"the exercise's time limit of {limit:g} s was reached during this check, "
+            "so it was stopped (the checks after it are not run)",
+        )
+        if self.exercise.is_capstone:
+            return budget
+        share = CHECK_SHARE * limit
+        check_end = time.monotonic() + share
+        if check_end >= exercise_end:
+            return budget
+        return Budget(
+            check_end,
+            f"this check used its share of the exercise's time ({share:g} s of {limit:g} s) "
+            "and was stopped: your code is slow here (a loop over elements, or a sleep?)",
+        )
+
     def ordered_results(self) -> list[CheckResult]:
         """The checks' results in the check file's order."""
         position = {name.removeprefix("test_"): i for name, i in self.order.items()}
@@ -219,7 +245,8 @@ class _Collector:
     def pytest_runtest_setup(self, item) -> None:
         if self.options.progress is not None:
             self.options.progress(len(self.results), self.total, item.name.removeprefix("test_"))
-        self.learner.begin_check(hidden=item.get_closest_marker("hidden") is not None)
+        hidden = item.get_closest_marker("hidden") is not None
+        self.learner.begin_check(hidden=hidden, budget=self._budget())
         used = time.monotonic() - self.started
         if used > self.exercise.time_limit_s:
             raise _ExerciseOverTime(

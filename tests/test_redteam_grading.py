@@ -12,16 +12,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
+from grader import runner
 from grader.registry import get_exercise
 from grader.runner import LAST_LAYER_EXERCISE, GradingOptions, grade_exercise
 
@@ -197,3 +200,26 @@ def test_an_answer_that_changes_on_replay_is_the_learners_non_determinism(tmp_pa
     assert relu_checks and relu_checks[0].points == 0
     assert "internal error" not in _messages(report)
     assert "different result when the same input was tried again" in relu_checks[0].message
+
+
+def test_the_exercise_time_limit_holds_during_a_check(tmp_path, monkeypatch):
+    """Calls that sleep just under the call timeout and answer wrong: each check stops
+    at its share of the exercise's time, and the exercise at its limit, mid-check."""
+    limit, sleep = 16.0, 2.5
+    record = dataclasses.replace(get_exercise(2), time_limit_s=limit, call_timeout_s=3.0)
+    monkeypatch.setattr(runner, "get_exercise", lambda number: record)
+    source = (REDTEAM / "slow_wrong.py").read_text("utf-8").replace("__SLEEP__", str(sleep))
+    (tmp_path / record.filename).write_text(source, "utf-8")
+    started = time.monotonic()
+    report = grade_exercise(2, tmp_path)
+    took = time.monotonic() - started
+    assert report.score == 0
+    shares = [c for c in report.checks if "used its share of the exercise's time" in c.message]
+    assert shares, _messages(report)
+    stopped = [c for c in report.checks if "time limit of 16 s was reached" in c.message]
+    not_run = [c for c in report.checks if c.message.startswith("not run")]
+    assert stopped or not_run, _messages(report)
+    assert "internal error" not in _messages(report)
+    # Without the watchdog, shrinking alone took minutes; the limit plus worker start-ups
+    # and a generous margin for a loaded machine:
+    assert took < limit + 60, f"grading took {took:.0f} s for a {limit:g} s exercise"

@@ -1,6 +1,8 @@
 """The sandbox: learner code runs in a worker process and only computes."""
 
 from grader.sandbox.client import (
+    Budget,
+    BudgetSpent,
     ForbiddenImport,
     LearnerCrashed,
     LearnerError,
@@ -13,6 +15,8 @@ from grader.sandbox.client import (
 from grader.sandbox.isolation import SandboxUnavailable
 
 __all__ = [
+    "Budget",
+    "BudgetSpent",
     "ForbiddenImport",
     "LearnerCrashed",
     "LearnerError",

@@ -131,6 +131,18 @@ class LearnerTimeout(LearnerProblem):
     status = "timeout"
 
 
+class BudgetSpent(LearnerTimeout):
+    """The time set aside for the current check (or the whole exercise) ran out mid-call."""
+
+
+@dataclass(frozen=True)
+class Budget:
+    """When the current check must stop (time.monotonic()), and the plain sentence why."""
+
+    end: float
+    message: str
+
+
 class LearnerCrashed(LearnerProblem):
     """The worker process died (os._exit, a signal, a memory or CPU limit)."""
 
@@ -353,6 +365,7 @@ class LearnerProxy:
         self.isolation = self._wall.name
         self.forbidden_libraries_reachable = self._wall.forbidden_libraries_reachable
         self._import_failed = False
+        self.budget: Budget | None = None  # set by the runner before each check
 
     def __repr__(self) -> str:
         return "learner"
@@ -406,10 +419,12 @@ class LearnerProxy:
         worker = self._worker
         if worker.ready is None:
             try:
-                watch = _Stopwatch(
+                watch = self._stopwatch(
                     worker, self._startup_timeout(), worker.started, worker.usage_at_start
                 )
                 header, _ = self._receive(worker, watch, phase="starting")
+            except BudgetSpent:
+                raise  # the check's time ran out, not the import's: the next check may import
             except LearnerProblem:
                 self._import_failed = True
                 raise
@@ -511,7 +526,7 @@ class LearnerProxy:
         except OSError:
             raise self._fail(self._crash(worker, "while receiving its inputs")) from None
         limit = timeout or self._limits.call_timeout_s
-        watch = _Stopwatch(worker, limit, worker.last_request, usage)
+        watch = self._stopwatch(worker, limit, worker.last_request, usage)
         while True:
             header, out = self._receive(worker, watch, phase=payload["name"])
             if "progress" not in header:
@@ -531,6 +546,13 @@ class LearnerProxy:
                 LearnerError(f"`{payload['name']}` sent back garbled data: {problem}")
             ) from None
 
+    def _stopwatch(self, worker: _Worker, limit: float, started: float, usage) -> _Stopwatch:
+        """A _Stopwatch for one wait, its wall-clock cap no later than the budget's end."""
+        watch = _Stopwatch(worker, limit, started, usage)
+        if self.budget is not None:
+            watch.cap = min(watch.cap, self.budget.end)
+        return watch
+
     def _receive(self, worker: _Worker, watch: _Stopwatch, phase: str):
         """The worker's next message, once one starts to arrive before `watch` is over."""
         try:
@@ -548,6 +570,8 @@ class LearnerProxy:
                 LearnerError(f"the worker sent a malformed answer: {problem}")
             ) from None
         if passed is not None:
+            if self.budget is not None and time.monotonic() >= self.budget.end:
+                raise self._fail(BudgetSpent(self.budget.message))
             what = "importing your module" if phase == "starting" else f"`{phase}`"
             message = f"{what} did not finish within {passed:g} s (an endless loop?)"
             raise self._fail(LearnerTimeout(message))
