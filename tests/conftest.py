@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import secrets
+import socket
 from pathlib import Path
 
 import pytest
@@ -42,3 +44,16 @@ def write_module(folder: Path, name: str, source: str) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / f"{name}.py").write_text(source, encoding="utf-8")
     return folder
+
+
+@pytest.fixture
+def scene(tmp_path):
+    """A red-team attack's surroundings (test_redteam.Scene): its submission folder, a
+    folder and a listening port of the test's outside the sandbox, a process name."""
+    from test_redteam import Scene
+
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        listener.setblocking(False)
+        yield Scene(tmp_path / "submission", outside, "rt" + secrets.token_hex(6), listener)

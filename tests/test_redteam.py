@@ -16,7 +16,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-import secrets
 import shutil
 import socket
 import time
@@ -214,16 +213,6 @@ def quick_limits(monkeypatch):
             limits_for(exercise), call_timeout_s=CALL_TIMEOUT_S, processes=PROCESSES
         ),
     )
-
-
-@pytest.fixture
-def scene(tmp_path):
-    outside = tmp_path / "outside"
-    outside.mkdir()
-    listener = socket.create_server(("127.0.0.1", 0))
-    listener.setblocking(False)
-    yield Scene(tmp_path / "submission", outside, "rt" + secrets.token_hex(6), listener)
-    listener.close()
 
 
 def _text(report: Report) -> str:

@@ -5,7 +5,7 @@ network's shapes, sets them into the same network in Keras and predicts the test
 images itself. So a module that swaps the kit's trainer for a lookup table of
 MNIST's public test labels, or for forged weights, is judged by what its weights
 compute -- behind both walls, with a plain message and no grader traceback.
-Scene and fixtures come from test_redteam.py.
+Scene comes from test_redteam.py, its fixture from conftest.py.
 """
 
 from __future__ import annotations
@@ -14,16 +14,13 @@ import re
 from dataclasses import dataclass
 
 import pytest
-import test_redteam
 from test_redteam import WALLS
 
 from grader import data
 from grader.runner import GradingOptions, grade_exercise
 
-# The red team's fixture: the attack's surroundings. Calls keep the capstone's own
-# limits (not the red team's short ones): these attacks do not hang, and a loaded
-# machine must not fail them.
-scene = test_redteam.scene
+# Calls keep the capstone's own limits (not the red team's short ones): these
+# attacks do not hang, and a loaded machine must not fail them.
 
 VALID = "network_and_training_settings_are_valid"
 SHAPES = "parameter_count_matches_the_same_model_in_keras"

@@ -15,8 +15,6 @@ import dataclasses
 import json
 import os
 import re
-import secrets
-import socket
 import subprocess
 import sys
 import tempfile
@@ -37,15 +35,6 @@ GROUP_MEMORY_BYTES = 512 * 2**20  # the attack tries 2 GiB
 HOG_CALL_TIMEOUT_S = 6.0  # the hog's 11 checks then keep it busy for a minute at least
 HOG_CHILDREN_SEEN = 40
 WAIT_S = 600
-
-
-@pytest.fixture
-def scene(tmp_path):
-    outside = tmp_path / "outside"
-    outside.mkdir()
-    with socket.create_server(("127.0.0.1", 0)) as listener:
-        listener.setblocking(False)
-        yield Scene(tmp_path / "submission", outside, "rt" + secrets.token_hex(6), listener)
 
 
 @pytest.fixture

@@ -13,9 +13,7 @@ import importlib.util
 import json
 import os
 import re
-import secrets
 import site
-import socket
 import sysconfig
 
 import numpy as np
@@ -28,15 +26,6 @@ from grader.runner import grade_exercise
 
 LIBRARIES = ("scipy", "tensorflow", "sklearn", "torch")
 GENEROUS_CALL_TIMEOUT_S = 120.0  # importing a big library under the rlimit wall takes a while
-
-
-@pytest.fixture
-def scene(tmp_path):
-    outside = tmp_path / "outside"
-    outside.mkdir()
-    with socket.create_server(("127.0.0.1", 0)) as listener:
-        listener.setblocking(False)
-        yield Scene(tmp_path / "submission", outside, "rt" + secrets.token_hex(6), listener)
 
 
 def _messages(report: Report) -> str:
