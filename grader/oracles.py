@@ -91,6 +91,12 @@ def warm_up() -> None:
             _thread.start()
 
 
+def wait_for_import() -> None:
+    """Start TensorFlow's import if needed and wait until it has ended (well or not)."""
+    warm_up()
+    _thread.join()
+
+
 def tensorflow():
     """Return the TensorFlow module, importing it if needed."""
     warm_up()

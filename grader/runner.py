@@ -496,6 +496,11 @@ def grade_exercise(
         if primary is not None:
             learner.start()
         collector = _Collector(exercise, learner, options)
+        # Python 3.11's AST constructor keeps one recursion count per interpreter, not
+        # per thread: pytest's assertion rewriting beside TensorFlow's import in the
+        # warm-up thread can corrupt it ("AST constructor recursion depth mismatch")
+        # and fail TensorFlow's import for every check. Let the import finish first.
+        oracles.wait_for_import()
         try:
             _run_checks(exercise.check_file, collector)
         finally:

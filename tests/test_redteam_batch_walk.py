@@ -20,7 +20,6 @@ import stat
 import subprocess
 import sys
 import tempfile
-import threading
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from xml.etree import ElementTree
 
 import pytest
 from batch_class import gradebook_rows
+from peak import run_measured
 from test_html_report import Page
 
 from grader.batch_export import student_folder
@@ -66,23 +66,16 @@ class Run:
 
 def grade_batch(submissions: Path, out: Path) -> Run:
     """Run `grade batch SUBMISSIONS --exercises 2 --jobs 2` behind bwrap and measure the
-    batch process's peak memory with wait4 (it includes the job processes it waited for);
+    batch process's peak memory (it includes the job processes it waited for; tests/peak.py);
     a batch still running after BATCH_TIMEOUT_S is killed (exit -9)."""
     command = [sys.executable, "-m", "grader.cli", "batch", str(submissions)]
     command += ["--exercises", "2", "--jobs", "2", "--out", str(out)]
     env = os.environ | {"NNLAB_ISOLATION": "bwrap", "COLUMNS": "200"}
     with tempfile.TemporaryFile() as output:
-        process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, env=env)
-        watchdog = threading.Timer(BATCH_TIMEOUT_S, process.kill)
-        watchdog.start()
-        try:
-            _, status, usage = os.wait4(process.pid, 0)
-        finally:
-            watchdog.cancel()
-        process.returncode = os.waitstatus_to_exitcode(status)
+        code, peak = run_measured(command, env, output, subprocess.STDOUT, BATCH_TIMEOUT_S)
         output.seek(0)
         text = output.read().decode("utf-8", "replace")
-    return Run(process.returncode, text, usage.ru_maxrss * 1024)
+    return Run(code, text, peak)
 
 
 def _honest(submissions: Path) -> None:

@@ -3,7 +3,7 @@ grader reads a bounded amount, keeps a bounded, clean message per check, and
 survives sources that break Python's parser.
 
 Each case runs `grade exercise 2` as a real process (the CLI a student and
-Gradescope run) and measures that process's own peak memory with wait4.
+Gradescope run) and measures that process's own peak memory (tests/peak.py).
 """
 
 from __future__ import annotations
@@ -12,13 +12,12 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
-import threading
 from pathlib import Path
 
 import pytest
+from peak import run_measured
 
 from grader.registry import get_exercise
 from grader.runner import MAX_MESSAGE_CHARS
@@ -38,18 +37,11 @@ def grade(folder: Path, wall: str) -> tuple[int, dict, int, str]:
     env = dict(os.environ, NNLAB_ISOLATION=wall)
     command = [sys.executable, "-m", "grader.cli", "exercise", "2", "--submission", str(folder)]
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        process = subprocess.Popen([*command, "--format", "json"], stdout=out, stderr=err, env=env)
-        watchdog = threading.Timer(GRADE_TIMEOUT_S, process.kill)
-        watchdog.start()
-        try:
-            _, status, usage = os.wait4(process.pid, 0)  # this child's own rusage
-        finally:
-            watchdog.cancel()
-        process.returncode = os.waitstatus_to_exitcode(status)
+        code, peak = run_measured([*command, "--format", "json"], env, out, err, GRADE_TIMEOUT_S)
         out.seek(0)
         err.seek(0)
         text = err.read().decode("utf-8", "replace")
-        return process.returncode, json.loads(out.read()), usage.ru_maxrss * 1024, text
+        return code, json.loads(out.read()), peak, text
 
 
 def _submit(tmp_path: Path, module: str) -> Path:
