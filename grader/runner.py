@@ -214,7 +214,7 @@ class _Collector:
         position = {name.removeprefix("test_"): i for name, i in self.order.items()}
         return sorted(self.results, key=lambda r: position.get(r.name, len(position)))
 
-    def seed_for(self, check: str, default: int, hidden: bool) -> int:
+    def seed_for(self, check: str, default: int | None, hidden: bool) -> int | None:
         """The seed a check draws its own inputs with: `default`, or for a hidden
         check under an instructor's secret seed, one derived from the secret."""
         secret = secret_seed(self.options.seed)
@@ -224,18 +224,16 @@ class _Collector:
         # Hypothesis takes a test function's `_hypothesis_internal_use_seed` (what
         # @hypothesis.seed sets) over `derandomize`: hidden checks draw from the
         # secret seed, every other check stays derandomised.
-        secret = secret_seed(self.options.seed)
         # Visible checks first, then hidden ones (each in file order): the report
         # is put back in file order afterwards (`ordered_results`).
         self.order = {item.name: index for index, item in enumerate(items)}
-        items.sort(key=lambda item: item.get_closest_marker("hidden") is not None)
+        items.sort(key=_is_hidden)
         for item in items:
             function = getattr(item, "obj", None)
-            if not getattr(function, "is_hypothesis_test", False):
-                continue
-            hidden = item.get_closest_marker("hidden") is not None
-            derived = derived_seed(secret, item.name) if secret and hidden else None
-            function._hypothesis_internal_use_seed = derived
+            if getattr(function, "is_hypothesis_test", False):
+                function._hypothesis_internal_use_seed = self.seed_for(
+                    item.name, None, _is_hidden(item)
+                )
 
     def pytest_configure(self, config) -> None:
         config.stash[COLLECTOR] = self
@@ -245,8 +243,7 @@ class _Collector:
     def pytest_runtest_setup(self, item) -> None:
         if self.options.progress is not None:
             self.options.progress(len(self.results), self.total, item.name.removeprefix("test_"))
-        hidden = item.get_closest_marker("hidden") is not None
-        self.learner.begin_check(hidden=hidden, budget=self._budget())
+        self.learner.begin_check(hidden=_is_hidden(item), budget=self._budget())
         used = time.monotonic() - self.started
         if used > self.exercise.time_limit_s:
             raise _ExerciseOverTime(
@@ -291,10 +288,15 @@ class _Collector:
                 points=max_points if status == "passed" else 0.0,
                 max_points=max_points,
                 message=plain_message(message),
-                visible=item.get_closest_marker("hidden") is None,
+                visible=not _is_hidden(item),
                 duration_s=duration,
             )
         )
+
+
+def _is_hidden(item) -> bool:
+    """Whether a collected check is marked @hidden."""
+    return item.get_closest_marker("hidden") is not None
 
 
 MAX_MESSAGE_CHARS = 4096
