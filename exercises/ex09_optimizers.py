@@ -16,7 +16,8 @@ caller may still need the old ones).
 The formulas are exactly Keras 3's (`keras.optimizers.SGD`, `RMSprop`,
 `Adam`), which differ in small but visible details from the textbook (CS231n)
 forms; each docstring says which form is meant. Keras' defaults are the
-defaults here.
+defaults here, except that momentum_step's momentum is 0.9 (Keras' SGD has
+no momentum unless it is given one).
 
 Learning-rate schedules make `lr` a function of the step number:
 `keras.optimizers.schedules.ExponentialDecay` shrinks it geometrically.

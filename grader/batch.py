@@ -33,6 +33,7 @@ import grader
 from grader.atomic import write_atomically
 from grader.batch_export import gradescope_json, student_folder, write_class_files
 from grader.batch_job import grade_task, kill_running_jobs
+from grader.messages import text
 from grader.registry import exercises, get_exercise
 from grader.seeds import seed_fingerprint
 from grader.submission import (
@@ -84,6 +85,8 @@ class BatchOptions:
     - lang, data_dir: as for one exercise (see runner.GradingOptions).
     - seed: the instructor's secret seed for hidden checks ("" none; see
       runner.GradingOptions.seed); a record graded under another seed is graded again.
+    - student_view: also write the pages to hand back to students
+      (batch_export.STUDENT_VIEW: hidden checks as name and pass/fail only).
     """
 
     out: Path
@@ -94,6 +97,7 @@ class BatchOptions:
     lang: str = "en"
     data_dir: Path | None = None
     seed: str = ""
+    student_view: bool = False
 
 
 @dataclass
@@ -107,27 +111,71 @@ class BatchSummary:
     duration_s: float = 0.0
 
 
-def parse_exercises(text: str) -> list[int]:
-    """Exercise numbers from "all", "3", "1-11" or "1,3,5-7"; raises ExerciseSelectionError."""
+def parse_exercises(selection: str) -> list[int]:
+    """Exercise numbers from "all", "3", "1-11" or "1,3,5-7"; raises ExerciseSelectionError.
+
+    Numbers the course does not have are named as ranges ("exercises 16-99 do not
+    exist; there are 1-15"), from the registry.
+    """
     available = [e.number for e in exercises() if e.available]
-    if text.strip().lower() == "all":
+    if selection.strip().lower() == "all":
         return available
-    numbers: list[int] = []
+    spans: list[tuple[int, int]] = []
     try:
-        for part in text.split(","):
+        for part in selection.split(","):
             low, dash, high = part.strip().partition("-")
-            numbers.extend(range(int(low), int(high if dash else low) + 1))
+            spans.append((int(low), int(high if dash else low)))
+            if spans[-1][0] > spans[-1][1]:
+                raise ValueError
     except ValueError:
         raise ExerciseSelectionError(
-            f"--exercises {text!r}: use 'all', a number, a range like 1-11, or a list like 1,3,5-7"
+            f"--exercises {selection!r}: use 'all', a number, a range like 1-11, or a list "
+            "like 1,3,5-7"
         ) from None
-    unknown = [n for n in numbers if n not in available]
-    if unknown or not numbers:
-        raise ExerciseSelectionError(
-            f"--exercises {text!r}: no gradable exercise {unknown or text} "
-            f"(available: {available[0]}-{available[-1]})"
-        )
-    return sorted(set(numbers))
+    known = [e.number for e in exercises()]
+    absent = _uncovered(spans, known)
+    if absent:
+        count = sum(high - low + 1 for low, high in absent)
+        key = "exercise_absent" if count == 1 else "exercises_absent"
+        there = _ranges(_runs([(n, n) for n in known]))
+        sentence = text(key, numbers=_ranges(absent), known=there)
+        raise ExerciseSelectionError(f"--exercises {selection!r}: {sentence}")
+    chosen = [n for n in known if any(low <= n <= high for low, high in spans)]
+    closed = [get_exercise(n) for n in chosen if n not in available]
+    if closed:
+        sentences = [text("exercise_not_available", number=e.number, title=e.title) for e in closed]
+        raise ExerciseSelectionError(f"--exercises {selection!r}: {'; '.join(sentences)}")
+    return chosen
+
+
+def _uncovered(spans: list[tuple[int, int]], known: list[int]) -> list[tuple[int, int]]:
+    """The parts of the (low, high) `spans` that hold no number of `known`, sorted."""
+    gaps: list[tuple[int, int]] = []
+    for low, high in _runs(spans):
+        start = low  # the first number of this span not yet placed
+        for n in sorted(k for k in known if low <= k <= high):
+            if n > start:
+                gaps.append((start, n - 1))
+            start = n + 1
+        if start <= high:
+            gaps.append((start, high))
+    return gaps
+
+
+def _runs(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The (low, high) `spans` merged where they overlap or touch, sorted."""
+    merged: list[tuple[int, int]] = []
+    for low, high in sorted(spans):
+        if merged and low <= merged[-1][1] + 1:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], high))
+        else:
+            merged.append((low, high))
+    return merged
+
+
+def _ranges(spans: list[tuple[int, int]]) -> str:
+    """(low, high) ranges as text: "1-15", "3", "1-3, 7"."""
+    return ", ".join(str(low) if low == high else f"{low}-{high}" for low, high in spans)
 
 
 def discover(folder: Path) -> list[Submission]:
@@ -393,11 +441,13 @@ def student_record(
     *,
     submission_hash: str = "",
     error: str = "",
+    notice: str = "",
     duration_s: float = 0.0,
 ) -> dict:
     """A student's record (report.json): the requested exercises' reports, scores and status.
 
-    An exercise with no report counts 0 of its registry points.
+    An exercise with no report counts 0 of its registry points. `notice` is a plain
+    remark that does not make the record an error (modules_notice).
     """
     graded = [reports[n] for n in numbers if n in reports]
     missing = [n for n in numbers if n not in reports]
@@ -409,6 +459,7 @@ def student_record(
         "grader_version": grader_version(),
         "status": "error" if error else "graded",
         "error": error,
+        "notice": notice,
         "score": sum(r["score"] for r in graded),
         "max_score": sum(r["max_score"] for r in graded)
         + sum(get_exercise(n).points for n in missing),
@@ -416,6 +467,15 @@ def student_record(
         "exercises_requested": numbers,
         "exercises": graded,
     }
+
+
+def modules_notice(files: dict[str, bytes], numbers: list[int]) -> str:
+    """The gradebook's remark on a snapshot `files` for exercises `numbers`: "no exercise
+    modules found", the requested modules not found, or "" when each is there."""
+    if not files:
+        return text("no_modules")
+    absent = [get_exercise(n).filename for n in numbers if get_exercise(n).filename not in files]
+    return text("modules_missing", files=", ".join(absent)) if absent else ""
 
 
 def _load_record(path: Path) -> dict | None:
@@ -426,6 +486,12 @@ def _load_record(path: Path) -> dict | None:
     return record if isinstance(record, dict) else None
 
 
+def _previous_record(out: Path, submission: Submission) -> dict | None:
+    """The student's record on disk from an earlier batch, if it is theirs."""
+    record = _load_record(out / submission.folder / "report.json")
+    return record if record and record.get("student") == submission.name else None
+
+
 @dataclass
 class _Pending:
     submission: Submission
@@ -433,6 +499,7 @@ class _Pending:
     digest: str
     reused: dict[int, dict]
     missing: list[int]
+    notice: str
 
 
 def _plan(submission: Submission, options: BatchOptions) -> _Pending | dict:
@@ -446,11 +513,11 @@ def _plan(submission: Submission, options: BatchOptions) -> _Pending | dict:
             submission.name, numbers, {}, error=f"unreadable submission: {reason}"
         )
     digest = snapshot_hash(files)
+    notice = modules_notice(files, numbers)
     reused: dict[int, dict] = {}
-    old = None if options.regrade else _load_record(options.out / submission.folder / "report.json")
+    old = None if options.regrade else _previous_record(options.out, submission)
     if (
         old
-        and old.get("student") == submission.name
         and old.get("grader_version") == grader_version()
         and old.get("submission_hash") == digest
     ):
@@ -462,10 +529,18 @@ def _plan(submission: Submission, options: BatchOptions) -> _Pending | dict:
         }
     missing = [n for n in numbers if n not in reused]
     if not missing:
-        return student_record(
-            submission.name, numbers, reused, submission_hash=digest, duration_s=0.0
-        ) | {"skipped": True}
-    return _Pending(submission, files, digest, reused, missing)
+        # Resumed: the time is the one the record was graded in, as its report.json says.
+        duration_s = float(old.get("duration_s", 0.0)) if old else 0.0
+        record = student_record(
+            submission.name,
+            numbers,
+            reused,
+            submission_hash=digest,
+            notice=notice,
+            duration_s=duration_s,
+        )
+        return record | {"skipped": True}
+    return _Pending(submission, files, digest, reused, missing, notice)
 
 
 def _request(pending: _Pending, options: BatchOptions) -> dict:
@@ -482,13 +557,16 @@ def _request(pending: _Pending, options: BatchOptions) -> dict:
 def _save(options: BatchOptions, pending: _Pending, result: dict) -> dict:
     reports = dict(pending.reused)
     reports.update({r["exercise"]: r for r in result.get("exercises", [])})
+    # The job's time plus the grading time of the exercises kept from an earlier batch.
+    reused_s = sum(float(r.get("duration_s", 0.0)) for r in pending.reused.values())
     record = student_record(
         pending.submission.name,
         options.exercises,
         reports,
         submission_hash=pending.digest,
         error=result.get("error", ""),
-        duration_s=float(result.get("duration_s", 0.0)),
+        notice=pending.notice,
+        duration_s=float(result.get("duration_s", 0.0)) + reused_s,
     )
     # Exercises graded earlier but not requested now stay in the record for later batches.
     record["exercises"] += [r for n, r in sorted(reports.items()) if n not in options.exercises]
@@ -547,6 +625,19 @@ def _dask_results(todo: list[_Pending], options: BatchOptions) -> Iterable[tuple
             client.cancel(list(futures))
 
 
+def _class_records(
+    submissions: list[Submission], records: dict[str, dict], out: Path
+) -> list[dict]:
+    """Every student's record for the class files: this run's, else the one on disk
+    (a --regrade stopped half-way); students with neither are left out."""
+    chosen = []
+    for submission in submissions:
+        record = records.get(submission.name) or _previous_record(out, submission)
+        if record:
+            chosen.append(record)
+    return chosen
+
+
 def run_batch(
     submissions_dir: Path,
     options: BatchOptions,
@@ -560,8 +651,9 @@ def run_batch(
     - on_record: callable(record, done, total) called as each student is finished or skipped.
 
     Returns:
-    - a BatchSummary; the class files (gradebook.csv, junit.xml, report.html) are
-      written at the end, also when the batch is interrupted.
+    - a BatchSummary of this run's records; the class files (gradebook.csv, junit.xml,
+      report.html) are written at the end, also when the batch is interrupted, and cover
+      every student: one not finished in this run keeps the record of an earlier batch.
     """
     started = time.monotonic()
     options.out.mkdir(parents=True, exist_ok=True)
@@ -596,6 +688,12 @@ def run_batch(
     finally:
         summary.records = [records[s.name] for s in submissions if s.name in records]
         with contextlib.suppress(OSError):
-            write_class_files(options.out, summary.records, options.exercises, options.lang)
+            write_class_files(
+                options.out,
+                _class_records(submissions, records, options.out),
+                options.exercises,
+                options.lang,
+                student_view=options.student_view,
+            )
         summary.duration_s = time.monotonic() - started
     return summary

@@ -22,6 +22,10 @@ from grader.atomic import write_atomically
 from grader.report import Report, gradescope_results, junit_suite
 
 CLASS_FILES = frozenset({"gradebook.csv", "junit.xml", "report.html"})
+# The folder of the pages to hand back to students (`grade batch --student-view`).
+STUDENT_VIEW = "student-view"
+# Names a student's folder never has: the class's own files and folders.
+_RESERVED = CLASS_FILES | {STUDENT_VIEW}
 # A file name holds at most 255 bytes on Linux, macOS and Windows file systems.
 MAX_FOLDER_BYTES = 255
 # How much of an unsafe name stays readable in front of its fingerprint.
@@ -65,7 +69,8 @@ def student_folder(name: str) -> str:
     plain file name, otherwise a readable part of it plus a fingerprint of the whole.
 
     Plain: 1-255 UTF-8 bytes, no leading dot or surrounding space, no control
-    character, path separator or character Windows refuses, and not a class file.
+    character, path separator or character Windows refuses, and not a class file or
+    folder (CLASS_FILES, STUDENT_VIEW).
     The derived form `<readable>~<12 hex digits of sha256(name)>` always holds a "~",
     which no plain name does, so two different students never share a folder,
     and "..", "a/b" or a 300-byte name still get a folder of their own inside it.
@@ -75,7 +80,7 @@ def student_folder(name: str) -> str:
         0 < len(encoded) <= MAX_FOLDER_BYTES
         and name == name.strip()
         and not name.startswith(".")
-        and name.casefold() not in CLASS_FILES
+        and name.casefold() not in _RESERVED
         and all(_safe_in_folder(char) for char in name)
     )
     if plain:
@@ -97,11 +102,11 @@ def _reports(record: dict) -> list[Report]:
 
 
 def gradescope_json(record: dict) -> str:
-    """A student's Gradescope results.json text: every requested exercise's checks."""
+    """A student's Gradescope results.json text: every requested exercise's checks, and
+    the record's error and notice first in its output."""
     results = gradescope_results(_reports(record))
     results["max_score"] = record["max_score"]
-    if record.get("error"):
-        results["output"] = "\n".join(filter(None, [record["error"], results["output"]]))
+    results["output"] = "\n".join(filter(None, [record_message(record), results["output"]]))
     return json.dumps(results, indent=2, ensure_ascii=False)
 
 
@@ -114,6 +119,12 @@ def spreadsheet_cell(value: object) -> str:
 
 def _score(value: float) -> str:
     return f"{value:g}"
+
+
+def record_message(record: dict) -> str:
+    """What the gradebook says about a record: its error and its notice (e.g. "no
+    exercise modules found", see batch.modules_notice), "" when there is neither."""
+    return "; ".join(filter(None, [record.get("error", ""), record.get("notice", "")]))
 
 
 def gradebook_csv(records: list[dict], numbers: list[int]) -> str:
@@ -139,7 +150,7 @@ def gradebook_csv(records: list[dict], numbers: list[int]) -> str:
                 _score(record["score"]),
                 _score(record["max_score"]),
                 record["status"],
-                spreadsheet_cell(record.get("error", "")),
+                spreadsheet_cell(record_message(record)),
             ]
         )
     return out.getvalue()
@@ -179,10 +190,15 @@ def junit_xml(records: list[dict]) -> str:
     return ElementTree.tostring(_xml_safe(suites), encoding="unicode", xml_declaration=True)
 
 
-def write_class_files(out: Path, records: list[dict], numbers: list[int], lang: str = "en") -> None:
-    """Write gradebook.csv, junit.xml and the HTML reports (in `lang`) for the class into `out`."""
-    from grader.html_report import write_html_reports
+def write_class_files(
+    out: Path, records: list[dict], numbers: list[int], lang: str = "en", student_view: bool = False
+) -> None:
+    """Write gradebook.csv, junit.xml and the HTML reports (in `lang`) for the class into `out`,
+    and with `student_view` each student's page to hand back, under `out/STUDENT_VIEW`."""
+    from grader.html_report import write_html_reports, write_student_views
 
     write_atomically(out / "gradebook.csv", gradebook_csv(records, numbers))
     write_atomically(out / "junit.xml", junit_xml(records))
     write_html_reports(out, records, lang=lang)
+    if student_view:
+        write_student_views(out / STUDENT_VIEW, records, lang=lang)

@@ -9,7 +9,8 @@ from grader.batch_export import terminal_text
 
 
 def summary_table(records: list[dict], numbers: list[int]) -> Table:
-    """A rich Table: student, each exercise's score, total, and status or the error."""
+    """A rich Table: student, each exercise's score, total, and status or the error (with
+    the record's notice, such as "no exercise modules found")."""
     table = Table(title=f"nnlab batch: {len(records)} students")
     table.add_column("student", overflow="fold")
     for number in numbers:
@@ -29,5 +30,7 @@ def summary_table(records: list[dict], numbers: list[int]) -> Table:
             if record["status"] == "error"
             else Text("graded", style="green")
         )
+        if record.get("notice"):
+            status.append(f": {terminal_text(record['notice'])}", style="yellow")
         table.add_row(Text(terminal_text(record["student"])), *cells, total, status)
     return table

@@ -9,6 +9,11 @@ it returns the trained weights. They are checked against the spec's shapes,
 set into the same model in Keras, and that model predicts the test images
 here: the score never rests on a prediction, count or curve the worker sends.
 Plots go to the report folder.
+
+Before training, the functions the network needs (computed here from the spec,
+with the trainer's own `needed_functions`) are each tried once in the worker;
+its fixed-form verdicts name the ones not written yet, and the checks that
+need the trained network are then not run (NotRun) instead of failing.
 """
 
 from __future__ import annotations
@@ -21,8 +26,17 @@ from pathlib import Path
 
 import numpy as np
 
-from grader.sandbox.client import RemoteFunction, RemoteObject
-from grader.sandbox.trainer import held_out_size
+from grader.messages import text
+from grader.registry import exercises
+from grader.sandbox.client import LearnerProblem, NotImplementedYet, RemoteFunction, RemoteObject
+from grader.sandbox.trainer import (
+    NO_MODULE,
+    NOT_DEFINED,
+    NOT_IMPLEMENTED,
+    READY,
+    held_out_size,
+    needed_functions,
+)
 
 ACTIVATIONS = {"relu", "sigmoid", "tanh", "linear", None}
 OPTIMIZERS = {"sgd", "momentum", "rmsprop", "adam"}
@@ -45,6 +59,8 @@ TRAINING_KEYS = {"optimizer", "learning_rate", "epochs", "batch_size", "validati
 # and the kit's agree, the report points the difference out (it costs no points).
 AGREEMENT_FINDING = 0.98
 PREDICT_BATCH = 512
+TRAINER_MODULE, TRAINER_CALL, PROBE_CALL = "nnlab_trainer", "fit_and_predict", "probe_functions"
+PROBE_TIMEOUT_S = 60.0  # tiny inputs: far more than any honest function needs
 
 
 class SpecError(ValueError):
@@ -53,6 +69,35 @@ class SpecError(ValueError):
 
 class TrainerOutputError(ValueError):
     """What the trainer returned does not follow its documented layout; the message says why."""
+
+
+class NotRun(LearnerProblem, Exception):
+    """A check that could not run (status "skipped", no points); the message says why.
+
+    Also an Exception: pytest keeps a module-scoped fixture's Exception and
+    gives it to each check that needs the fixture.
+    """
+
+    status = "skipped"
+
+
+class CapstoneProblem(LearnerProblem, Exception):
+    """A learner problem met while probing or training (a timeout, a crash, an error),
+    with the status it had. pytest keeps a fixture's Exception for every check that
+    needs the fixture, but not a BaseException (most LearnerProblems): without this,
+    the next check would fail with pytest's own error instead."""
+
+    def __init__(self, message: str, status: str):
+        super().__init__(message)
+        self.status = status
+
+
+def kept_problem(problem: LearnerProblem, call: str, words: str) -> CapstoneProblem:
+    """`problem`, met in the trainer's function `call`, as a CapstoneProblem whose
+    message says `words` (e.g. "the training of your network") where it named `call`."""
+    if isinstance(problem, NotImplementedYet):
+        return CapstoneProblem(text("training_not_implemented"), problem.status)
+    return CapstoneProblem(str(problem).replace(f"`{call}`", words), problem.status)
 
 
 @dataclass
@@ -466,6 +511,101 @@ def predict_classes(model, images, input_shape: tuple) -> np.ndarray:
     return np.argmax(probabilities, axis=-1).astype(np.int64)
 
 
+@dataclass(frozen=True)
+class MissingFunction:
+    """A function the network needs that cannot run yet: `reason` is "not_implemented"
+    (it raises NotImplementedError), "not_defined" (its module lacks it) or "no_module"."""
+
+    module: str
+    name: str
+    reason: str
+
+
+def read_probe(answer, needed: list[tuple[str, str]]) -> list[MissingFunction]:
+    """The missing functions, read from the worker's answer to `probe_functions`.
+
+    Inputs:
+    - answer: the decoded answer (any value): one verdict per needed function.
+    - needed: `needed_functions` of the spec, computed on this side.
+
+    Returns the MissingFunctions in `needed`'s order, each once. A verdict naming
+    where NotImplementedError was raised is believed only for a function of the
+    course's modules (a helper the learner was asked to write, e.g. `fans`);
+    otherwise the needed function itself is named. Raises TrainerOutputError for
+    an answer out of its fixed form.
+    """
+    if not isinstance(answer, list) or len(answer) != len(needed):
+        raise TrainerOutputError(
+            f"the trial run of your functions returned {_kind(answer)}, "
+            f"expected a list of {len(needed)} verdicts"
+        )
+    modules = {module for module, _ in needed}
+    known = {(r.module, f) for r in exercises() if r.module in modules for f in r.functions}
+    missing = []
+    for (module, name), verdict in zip(needed, answer, strict=True):
+        if isinstance(verdict, str) and verdict in (READY, NOT_DEFINED, NO_MODULE):
+            if verdict != READY:
+                missing.append(MissingFunction(module, name, verdict))
+        elif (
+            isinstance(verdict, list)
+            and len(verdict) == 3
+            and verdict[0] == NOT_IMPLEMENTED
+            and all(isinstance(part, str) for part in verdict)
+        ):
+            where = tuple(verdict[1:]) if tuple(verdict[1:]) in known else (module, name)
+            missing.append(MissingFunction(*where, NOT_IMPLEMENTED))
+        else:
+            raise TrainerOutputError(
+                f"the trial run of your functions returned {_kind(verdict)} for `{name}`, "
+                f"expected one of its fixed verdicts"
+            )
+    return list(dict.fromkeys(missing))
+
+
+def missing_functions(learner, spec: Spec, timeout: float = PROBE_TIMEOUT_S):
+    """The functions `spec`'s network needs that are not written yet (list of MissingFunction).
+
+    Each is tried once, on tiny inputs, in the learner's worker (`learner`, a
+    LearnerProxy holding the trainer). Raises CapstoneProblem when that goes
+    wrong (e.g. a function hangs) and TrainerOutputError for an answer out of form.
+    """
+    needed = needed_functions(spec.layers, spec.training)
+    try:
+        answer = learner.call(
+            PROBE_CALL, spec.layers, spec.training, module=TRAINER_MODULE, timeout=timeout
+        )
+    except LearnerProblem as problem:
+        raise kept_problem(
+            problem, PROBE_CALL, "the trial run of your functions on tiny inputs"
+        ) from None
+    return read_probe(answer, needed)
+
+
+def describe_missing(missing: list[MissingFunction]) -> str:
+    """What the network needs and is not written yet, by exercise, in the catalogue's words.
+
+    One line when every missing function is one exercise's and not implemented
+    yet; else a first line naming the exercises, then one line per exercise and reason.
+    """
+    records = {record.module: record for record in exercises()}
+    groups: dict[tuple[int, str], list[str]] = {}
+    for item in missing:
+        key = (records[item.module].number, item.reason)
+        groups.setdefault(key, []).append(f"`{item.name}`")
+    if len(groups) == 1 and missing[0].reason == NOT_IMPLEMENTED:
+        ((number, _), names), *_ = groups.items()
+        key = "needs_one" if len(names) == 1 else "needs_several"
+        return text(key, names=", ".join(names), number=number)
+    numbers = sorted({number for number, _ in groups})
+    lines = [text("needs_header", numbers=", ".join(str(n) for n in numbers))]
+    by_number = {record.number: record for record in records.values()}
+    for number, reason in sorted(groups, key=lambda key: key[0]):  # stable: need order
+        names = ", ".join(groups[number, reason])
+        file = by_number[number].filename
+        lines.append(text(f"needs_{reason}", names=names, number=number, file=file))
+    return "\n".join(lines)
+
+
 def train_in_sandbox(
     learner, spec: Spec, data, keras, time_limit_s: float, on_progress=None
 ) -> TrainingOutcome:
@@ -481,23 +621,26 @@ def train_in_sandbox(
     - on_progress: callable(dict) for the streamed progress.
 
     Returns a TrainingOutcome. Raises TrainerOutputError when the trainer's
-    answer breaks its documented layout, and the learner's problems (e.g.
-    LearnerTimeout).
+    answer breaks its documented layout, and CapstoneProblem for the learner's
+    problems (e.g. a timeout), with the status the problem has.
     """
     (x_train, y_train), (x_test, y_test) = data
     y_train = np.asarray(y_train).ravel()
     started = time.monotonic()
-    result = learner.call(
-        "fit_and_predict",
-        spec.layers,
-        spec.training,
-        list(spec.input_shape),
-        x_train,
-        y_train,
-        module="nnlab_trainer",
-        timeout=time_limit_s,
-        on_progress=_trusted_progress(on_progress, spec.training["epochs"]),
-    )
+    try:
+        result = learner.call(
+            TRAINER_CALL,
+            spec.layers,
+            spec.training,
+            list(spec.input_shape),
+            x_train,
+            y_train,
+            module=TRAINER_MODULE,
+            timeout=time_limit_s,
+            on_progress=_trusted_progress(on_progress, spec.training["epochs"]),
+        )
+    except LearnerProblem as problem:
+        raise kept_problem(problem, TRAINER_CALL, "the training of your network") from None
     seconds = time.monotonic() - started
     if not isinstance(result, dict):
         raise TrainerOutputError(f"the trainer returned {_kind(result)}, expected a dict")
@@ -628,7 +771,8 @@ def progress_record(raw, epochs: int) -> dict | None:
 
     Inputs: raw, the decoded message (any value); epochs, the spec's epoch count.
     Returns {"epoch": 1..epochs, "epochs": epochs, "fraction": 0..1, "loss",
-    "accuracy", "val_accuracy": floats (NaN when absent; val_accuracy None)}.
+    "accuracy", "val_accuracy", "seconds": floats (NaN when absent; val_accuracy
+    None), "done": True only for the message that ends the epoch}.
     """
     if not isinstance(raw, dict):
         return None
@@ -644,8 +788,9 @@ def progress_record(raw, epochs: int) -> dict | None:
     record = {"epoch": epoch, "epochs": epochs, "fraction": min(max(number("fraction"), 0.0), 1.0)}
     if math.isnan(record["fraction"]):
         record["fraction"] = 0.0
-    record.update(loss=number("loss"), accuracy=number("accuracy"))
+    record.update(loss=number("loss"), accuracy=number("accuracy"), seconds=number("seconds"))
     record["val_accuracy"] = None if raw.get("val_accuracy") is None else number("val_accuracy")
+    record["done"] = raw.get("done") is True
     return record
 
 
@@ -672,6 +817,18 @@ def describe_epoch(progress: dict) -> str:
     if progress.get("val_accuracy") is not None:
         line += f"  val_accuracy {progress['val_accuracy']:.4f}"
     return line
+
+
+def describe_finished_epoch(progress: dict) -> str:
+    """One plain line for an epoch's last progress message (progress_record's form), e.g.
+    "epoch 1/3  loss 0.4100  accuracy 88.20%  val_accuracy 90.10%  12.3 s"."""
+    line = (
+        f"epoch {progress['epoch']}/{progress['epochs']}  loss {progress['loss']:.4f}  "
+        f"accuracy {progress['accuracy']:.2%}"
+    )
+    if progress.get("val_accuracy") is not None:
+        line += f"  val_accuracy {progress['val_accuracy']:.2%}"
+    return line + f"  {progress['seconds']:.1f} s"
 
 
 def keras_optimizer(training: dict, keras):

@@ -12,7 +12,8 @@ needs: the shape and dtype verdict first, then the largest errors, where the
 worst one is and its neighbourhood side by side, and the name of a common
 mistake when one fits (grader.mistakes; a check passes its own candidates
 with `mistakes=`). The fixed words come from grader.messages' catalogue. The
-runner adds the failing input and the hint.
+runner adds the failing call as Python to paste (grader.reproduction) and the
+report the hint that belongs to the check (or to the mistake it names).
 """
 
 from __future__ import annotations
@@ -244,8 +245,9 @@ def naming_overflow(mistake: str = "overflow"):
 def reproducible_reprs():
     """While grading, NumPy reprs keep every digit (shortest round-trip form).
 
-    Hypothesis prints the failing input with repr(); with NumPy's default 8
-    digits a learner who pastes it would not reproduce the failure exactly.
+    Hypothesis prints the failing input with repr() (the report shows it when
+    the failing call cannot be written as Python to paste); with NumPy's
+    default 8 digits it would not be the input that failed.
     """
     with np.printoptions(floatmode="unique"):
         yield

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import contextlib
+import functools
+import io
 import os
 import sys
 from pathlib import Path
 
 import click
 
+from grader.messages import LANGS, resolve_lang, text
 from grader.registry import UnknownExercise, exercises
 from grader.watch import DEBOUNCE_S
 
@@ -20,8 +23,31 @@ FORMATS = ("text", "json", "junit", "gradescope", "classroom")
 
 
 def _submission_option(help_text: str):
-    """The --submission option: a folder of exercise modules, or a checkout."""
-    return click.option("--submission", type=click.Path(path_type=Path), help=help_text)
+    """The --submission option: a folder of exercise modules, or a checkout.
+
+    A path that does not exist, or a file, is a usage error before anything starts.
+    """
+    folder = click.Path(path_type=Path, exists=True, file_okay=False)
+    return click.option("--submission", type=folder, help=help_text)
+
+
+class _WritableFolder(click.Path):
+    """A folder to write into: it may not exist yet, but no file may stand on its path."""
+
+    def convert(self, value, param, ctx):
+        path = super().convert(value, param, ctx)
+        blocker = _nearest_existing(Path(path))
+        if not blocker.is_dir():
+            self.fail(f"{blocker} is a file, so {path} cannot be a folder", param, ctx)
+        return path
+
+
+def _nearest_existing(path: Path) -> Path:
+    """`path` if it exists, else its nearest ancestor that does (absolute)."""
+    path = Path(os.path.abspath(path))
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return path
 
 
 def _data_dir_option(help_text: str):
@@ -29,6 +55,25 @@ def _data_dir_option(help_text: str):
     return click.option(
         "--data-dir", type=click.Path(path_type=Path, file_okay=False), help=help_text
     )
+
+
+def _interruptible(command):
+    """`command`, where Ctrl-C ends as in `grade batch`: the line "interrupted", exit code 130.
+
+    (Click would print "Aborted!" and exit with 1.) By then the grading's worker is
+    stopped, and no score was recorded and no report written.
+    """
+
+    @functools.wraps(command)
+    def run_command(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except KeyboardInterrupt:
+            lang = (click.get_current_context().obj or {}).get("lang", "en")
+            click.echo(text("interrupted", lang), err=True)
+            sys.exit(130)
+
+    return run_command
 
 
 def _seed_option():
@@ -42,19 +87,51 @@ def _seed_option():
     )
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option(
-    "--lang",
-    type=click.Choice(["en", "zh"]),
-    envvar="NNLAB_LANG",
-    help="Language of titles, messages and hints (or NNLAB_LANG) [default: from the locale].",
-)
+LANG_HELP = "Language of titles, messages and hints (or NNLAB_LANG) [default: from the locale]."
+
+
+class _Commands(click.Group):
+    """The `grade` group: each of its commands takes --lang too, as the group does."""
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        """Register `cmd`, with a --lang option of its own."""
+        cmd.params.append(
+            click.Option(
+                ["--lang"],
+                type=click.Choice(LANGS),
+                expose_value=False,
+                callback=_choose_lang,
+                help=LANG_HELP,
+            )
+        )
+        super().add_command(cmd, name)
+
+
+def _choose_lang(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    """Settle obj["lang"]: the command's --lang, else the group's, else NNLAB_LANG or the locale."""
+    obj = ctx.ensure_object(dict)
+    obj["lang"] = _language(value or obj.get("lang_option"))
+
+
+def _language(chosen: str | None) -> str:
+    """`chosen`, else NNLAB_LANG, else the locale's language.
+
+    An NNLAB_LANG that nnlab does not speak is a warning on stderr, not an error
+    (the user never typed an option): English is used.
+    """
+    wanted = os.environ.get("NNLAB_LANG", "")
+    if not chosen and wanted and wanted not in LANGS:
+        click.echo(text("unknown_lang", value=wanted, langs=", ".join(LANGS)), err=True)
+    return resolve_lang(chosen)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--lang", type=click.Choice(LANGS), help=LANG_HELP)
 @click.pass_context
 def main(ctx: click.Context, lang: str | None) -> None:
     """nnlab: build a neural network in NumPy, graded against TensorFlow."""
-    from grader.messages import resolve_lang
-
-    ctx.obj = {"lang": resolve_lang(lang)}
+    # The command's own --lang callback settles "lang" (and says once if NNLAB_LANG is bad).
+    ctx.obj = {"lang_option": lang, "lang": resolve_lang(lang)}
 
 
 @main.command()
@@ -78,7 +155,7 @@ def main(ctx: click.Context, lang: str | None) -> None:
 @_data_dir_option("Folder searched first for datasets (or set NNLAB_DATA_DIR).")
 @click.option(
     "--report-dir",
-    type=click.Path(path_type=Path, file_okay=False),
+    type=_WritableFolder(path_type=Path, file_okay=False),
     help="Where capstones write their plots [default: ./nnlab-report].",
 )
 @click.option(
@@ -89,6 +166,7 @@ def main(ctx: click.Context, lang: str | None) -> None:
 )
 @_seed_option()
 @click.pass_obj
+@_interruptible
 def exercise(
     obj: dict,
     number: int,
@@ -103,14 +181,21 @@ def exercise(
     """Grade exercise NUMBER. Exit code 0 when every check passed, 1 otherwise.
 
     Grading your own folder (no --submission) keeps your best score in its
-    progress file (see `grade list`).
+    progress file (see `grade list`). Ctrl-C stops it: exit code 130, nothing recorded.
     """
-    from grader import oracles
+    # What can be refused is refused before TensorFlow's import starts.
+    gradable = _gradable(number)
+    if output_format == "gradescope" and submission is None and output is None:
+        from grader.gradescope import autograder_paths
 
-    oracles.warm_up()
+        submission, output = autograder_paths(number) or (None, None)
+    _check_writable(output)
+    if _compiles(gradable, submission):  # a syntax error is reported without TensorFlow
+        from grader import oracles
+
+        oracles.warm_up()
     from rich.console import Console
 
-    from grader import report as reports
     from grader.runner import GradingOptions, NotAvailable
     from grader.sandbox import SandboxUnavailable
     from grader.state import grade_and_record
@@ -125,7 +210,8 @@ def exercise(
             f"grading exercise {number}: check {done + 1}/{total}, {check.replace('_', ' ')}"
         )
 
-    epochs = _EpochBars(console) if show else None
+    # Where no bars are drawn (a CI log, a file), a capstone prints one line per epoch.
+    epochs = _EpochBars(console) if show else _EpochLines(sys.stderr)
 
     def training(message: dict) -> None:
         status.update(f"grading exercise {number}: training your network (your own functions)")
@@ -134,16 +220,12 @@ def exercise(
     try:
         if show:
             status.start()
-        if output_format == "gradescope" and submission is None and output is None:
-            from grader.gradescope import autograder_paths
-
-            submission, output = autograder_paths(number) or (None, None)
         options = GradingOptions(
             **_given(
                 lang=obj["lang"],
                 progress=progress,
                 report_dir=report_dir,
-                on_training=training if epochs else None,
+                on_training=training,
                 data_dir=data_dir,
                 compare_keras=compare_keras,
                 seed=seed,
@@ -156,18 +238,78 @@ def exercise(
         raise click.ClickException(str(problem)) from None
     finally:
         status.stop()
-        if epochs:
-            epochs.stop()
-    if output_format == "text":
-        console = Console(file=output.open("w", encoding="utf-8")) if output else Console()
-        reports.print_text(report, console, obj["lang"])
-    else:
-        text = reports.RENDERERS[output_format](report)
-        if output:
-            output.write_text(text + "\n", encoding="utf-8")
-        else:
-            click.echo(text)
+        epochs.stop()
+    _deliver(report, output_format, output, obj["lang"])
     sys.exit(0 if report.passed else 1)
+
+
+def _gradable(number: int):
+    """The registry record of exercise `number` if it can be graded, else a usage error."""
+    record = _known_exercise(number)
+    if not record.available:
+        raise click.UsageError(text("exercise_not_available", number=number, title=record.title))
+    return record
+
+
+def _compiles(exercise, submission: Path | None) -> bool:
+    """Whether the modules to grade compile (one that cannot be read: grading says why)."""
+    from grader.submission import MissingSubmission, read_submission, syntax_problem
+
+    try:
+        return not syntax_problem(read_submission(submission, exercise))
+    except MissingSubmission:
+        return True
+
+
+class _Unwritable(click.ClickException):
+    """The report cannot be written where --output says: one plain line, exit code 2."""
+
+    exit_code = 2
+
+
+def _check_writable(path: Path | None) -> None:
+    """Refuse now, before grading, an --output the report could not be written to.
+
+    The file may not exist yet, nor its folders (they are made, as pytest's
+    --junitxml does), but the nearest folder that exists must take a new file.
+    """
+    if path is None:
+        return
+    folder = _nearest_existing(Path(path).parent)
+    if not folder.is_dir():
+        reason = f"{folder} is a file, not a folder"
+    elif not os.access(folder, os.W_OK | os.X_OK):
+        reason = f"{folder} is not writable (permission denied)"
+    else:
+        return
+    raise _Unwritable(text("output_unwritable", path=path, reason=reason))
+
+
+def _deliver(report, output_format: str, output: Path | None, lang: str) -> None:
+    """Show the report in `output_format` on the terminal, or write it to `output`
+    (atomically, its missing folders made); a write that fails is an _Unwritable."""
+    from rich.console import Console
+
+    from grader import report as reports
+    from grader.atomic import write_atomically
+
+    if output_format == "text":
+        if output is None:
+            reports.print_text(report, Console(), lang)
+            return
+        buffer = io.StringIO()
+        reports.print_text(report, Console(file=buffer), lang)
+        rendered = buffer.getvalue()
+    else:
+        rendered = reports.RENDERERS[output_format](report) + "\n"
+        if output is None:
+            click.echo(rendered, nl=False)
+            return
+    try:
+        write_atomically(output, rendered)
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise _Unwritable(text("output_unwritable", path=output, reason=reason)) from None
 
 
 def _given(**values) -> dict:
@@ -209,6 +351,25 @@ class _EpochBars:
         self.progress.stop()
 
 
+class _EpochLines:
+    """One plain line per finished training epoch, for where no bars can be drawn (CI logs)."""
+
+    def __init__(self, stream):
+        self.stream = stream  # bound now: the runner redirects sys.stderr while checks run
+        self.printed: set[int] = set()
+
+    def update(self, message: dict) -> None:
+        """Print the line of an epoch that has just ended, once per epoch; skip the rest."""
+        from grader.capstone import describe_finished_epoch
+
+        if message.get("done") and message.get("epoch") not in self.printed:
+            self.printed.add(message["epoch"])
+            print(describe_finished_epoch(message), file=self.stream, flush=True)
+
+    def stop(self) -> None:
+        """Nothing to stop: each line is written as its epoch ends."""
+
+
 @main.command()
 @_data_dir_option("Folder searched first (or set NNLAB_DATA_DIR).")
 def data(data_dir: Path | None) -> None:
@@ -248,7 +409,7 @@ def list_exercises(obj: dict, submission: Path | None) -> None:
     from rich.table import Table
 
     from grader.messages import text
-    from grader.state import ExerciseProgress, learner_folder
+    from grader.state import ExerciseProgress, learner_folder, points_checked
     from grader.submission import MissingSubmission, module_path
 
     lang = obj["lang"]
@@ -273,7 +434,7 @@ def list_exercises(obj: dict, submission: Path | None) -> None:
             f"→ {record.number}" if is_next else str(record.number),
             record.title_in(lang),
             file,
-            f"{best}/{record.points}" + (" ✓" if entry.passed else ""),
+            f"{best}/{points_checked(record):g}" + (" ✓" if entry.passed else ""),
             text("next", lang) if is_next else status,
             style="bold" if is_next else None,
         )
@@ -320,8 +481,8 @@ def watch(
     """
     from grader import watch as watching
 
-    if number is not None and not _known_exercise(number).available:
-        raise click.UsageError(f"exercise {number} is not available yet")
+    if number is not None:
+        _gradable(number)
     options = _given(submission=submission, poll=poll, debounce_s=debounce_s)
     sys.exit(watching.watch(number, lang=obj["lang"], **options))
 
@@ -381,22 +542,24 @@ def _save(progress) -> None:
 @_submission_option("Your folder of exercise modules [default: ./exercises].")
 @click.pass_obj
 def reset(obj: dict, number: int, submission: Path | None) -> None:
-    """Put the stub of exercise NUMBER back; your file is kept as <file>.bak-<time>."""
+    """Put the untouched stub of exercise NUMBER back; your file is kept as <file>.bak-<time>."""
     from grader.messages import text, translate
     from grader.state import ResetRefused, restore_stub
 
     lang = obj["lang"]
     _known_exercise(number)
     try:
-        path, backup = restore_stub(number, submission)
+        done = restore_stub(number, submission)
     except ResetRefused as refused:
         raise click.ClickException(translate(str(refused), lang)) from None
     except OSError as error:
         raise click.ClickException(str(error)) from None
-    if backup is None:
-        click.echo(text("reset_fresh", lang, number=number, file=path))
+    if done.unchanged:
+        click.echo(text("reset_already", lang, number=number, file=done.path))
+    elif done.backup is None:
+        click.echo(text("reset_fresh", lang, number=number, file=done.path))
     else:
-        click.echo(text("reset_done", lang, number=number, file=path, backup=backup.name))
+        click.echo(text("reset_done", lang, number=number, file=done.path, backup=done.backup.name))
 
 
 @main.command()
@@ -459,6 +622,12 @@ def selfcheck(numbers: tuple[int, ...]) -> None:
 )
 @click.option("--scheduler", help="Dask scheduler address (tcp://host:8786) to grade on a cluster.")
 @click.option("--regrade", is_flag=True, help="Grade again students already graded.")
+@click.option(
+    "--student-view",
+    is_flag=True,
+    help="Also write OUT/student-view/<student>/report.html, each student's page to hand "
+    "back: hidden checks show only their name and passed or failed.",
+)
 @_data_dir_option("Folder searched first for datasets (capstones).")
 @_seed_option()
 @click.pass_obj
@@ -470,6 +639,7 @@ def batch(
     out: Path,
     scheduler: str | None,
     regrade: bool,
+    student_view: bool,
     data_dir: Path | None,
     seed: str | None,
 ) -> None:
@@ -477,14 +647,15 @@ def batch(
 
     Each student's results are written to OUT/<student>/ as soon as they are
     graded; running the same command again skips students already graded by
-    this grader version from the same files. Exit code 0 when every
+    this grader version from the same files (add --student-view then to write
+    the students' pages without grading again). Exit code 0 when every
     submission could be graded (whatever its score), 1 otherwise.
     """
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from grader.batch import BatchOptions, ExerciseSelectionError, parse_exercises, run_batch
-    from grader.batch_export import terminal_text
+    from grader.batch_export import STUDENT_VIEW, terminal_text
     from grader.batch_summary import summary_table
     from grader.seeds import secret_seed
 
@@ -501,6 +672,7 @@ def batch(
         lang=obj["lang"],
         data_dir=data_dir,
         seed=secret_seed(seed),
+        student_view=student_view,
     )
     console = Console(stderr=True)
     progress = Progress(
@@ -529,7 +701,8 @@ def batch(
     console.print(
         f"{len(summary.records)} students: {summary.graded} graded, {summary.skipped} already "
         f"graded (skipped), {summary.failed} could not be graded, in {summary.duration_s:.0f} s. "
-        f"Results: {out / 'gradebook.csv'}, {out / 'junit.xml'}, {out / 'report.html'}",
+        f"Results: {out / 'gradebook.csv'}, {out / 'junit.xml'}, {out / 'report.html'}"
+        + (f", {out / STUDENT_VIEW}" if student_view else ""),
         markup=False,
         highlight=False,
     )

@@ -1,4 +1,5 @@
-"""The batch's HTML report: one static page for the class, one page per student.
+"""The batch's HTML report: one static page for the class, one page per student, and
+with `grade batch --student-view` each student's page to hand back to them.
 
 Both pages are self-contained (inline CSS, inline SVG charts, nothing fetched
 from the network) and every number is rendered here, so they read with
@@ -11,7 +12,7 @@ quote that folder name.
 
 The input is the per-student `report.json` record `grade batch` writes:
 {"student", "submission_hash", "grader_version", "status": "graded" | "error",
-"error", "score", "max_score", "duration_s", "exercises_requested",
+"error", "notice", "score", "max_score", "duration_s", "exercises_requested",
 "exercises": [Report.to_dict() of each exercise]}. A student whose submission
 could not be graded has no exercises and scores 0 on each one requested.
 """
@@ -28,13 +29,22 @@ from pathlib import Path
 from urllib.parse import quote
 
 from grader.atomic import write_atomically
-from grader.batch_export import student_folder
+from grader.batch_export import record_message, student_folder
+from grader.messages import translate
 from grader.registry import UnknownExercise, get_exercise
 
 TOP_FAILED_CHECKS = 15
 # Up to this many points, an exercise whose scores are whole numbers gets one bar per score.
 _MAX_BARS_PER_POINT = 15
 _EQUAL_WIDTH_BARS = 10
+# The histogram: its width, plot height and side margins in SVG units, and the room one
+# character of an axis label takes (an 11px digit is 6-7 units wide) plus the space
+# between two labels.
+_SVG_WIDTH, _PLOT_HEIGHT, _MARGIN = 320, 96, 12
+_LABEL_CHAR_WIDTH, _LABEL_GAP = 7.0, 4.0
+# Relative tolerance for full marks: a score summed from fractional points may miss the
+# maximum by a rounding error.
+_FULL_TOLERANCE = 1e-9
 
 _LABELS = {
     "en": {
@@ -67,6 +77,9 @@ _LABELS = {
         "isolation": "isolation",
         "artifacts": "files written",
         "hidden": "hidden",
+        "hidden_details": "details of hidden checks are not shown",
+        "full_bar": "full marks",
+        "range": "{low} ≤ score < {high}",
         "no_exercises": "No exercise was graded.",
         "no_students": "No students.",
         "graded": "graded",
@@ -105,6 +118,9 @@ _LABELS = {
         "isolation": "隔离",
         "artifacts": "生成的文件",
         "hidden": "隐藏",
+        "hidden_details": "隐藏检查不显示详细信息",
+        "full_bar": "满分",
+        "range": "{low} ≤ 得分 < {high}",
         "no_exercises": "没有评分的练习。",
         "no_students": "没有学生。",
         "graded": "已评分",
@@ -141,6 +157,7 @@ a { color: var(--accent); text-decoration: none; } a:hover { text-decoration: un
 svg .bar { fill: #7b9ae8; } svg .bar.top { fill: #3fa45b; }
 svg text { font: 11px system-ui, sans-serif; fill: var(--muted); }
 svg text.count { fill: var(--fg); font-weight: 600; }
+svg line.axis { stroke: #b8c0cc; stroke-width: 1; }
 table { border-collapse: collapse; width: 100%; background: var(--card);
   border: 1px solid var(--line); border-radius: 10px; overflow: hidden; }
 th, td { padding: 7px 10px; border-bottom: 1px solid var(--line); text-align: left;
@@ -213,8 +230,29 @@ class _ExerciseSummary:
 
     @property
     def full_marks(self) -> int:
-        """How many students earned every point."""
-        return sum(s >= self.max_score for s in self.scores) if self.max_score > 0 else 0
+        """How many students earned every point (is_full)."""
+        return sum(is_full(s, self.max_score) for s in self.scores)
+
+
+def is_full(score: float, max_score: float) -> bool:
+    """Whether `score` earns every point of `max_score` (> 0), up to a rounding error: the
+    one rule of the class page's full-marks count, green histogram bar and table cells."""
+    if max_score <= 0:
+        return False
+    return score >= max_score or math.isclose(score, max_score, rel_tol=_FULL_TOLERANCE)
+
+
+@dataclass
+class _Bin:
+    """One histogram bar: its axis label, how many scores fall in it, its tooltip, and
+    whether it is the full-marks bar; `edge` labels the bar's left edge (a range's lower
+    bound) rather than its middle (a single score)."""
+
+    label: str
+    count: int
+    title: str
+    full: bool = False
+    edge: bool = False
 
 
 @dataclass
@@ -252,22 +290,25 @@ def render_batch_html(
         f"<h2>{text['most_failed']}</h2>",
         _failed_checks_table(students, text),
         f"<h2>{text['student_table']}</h2>",
-        _student_table(students, exercises, text),
+        _student_table(students, exercises, text, lang),
         f'<footer class="meta">{text["error_counts_zero"]} {_versions(students, text)}</footer>',
     ]
     return _page(title, "\n".join(body), lang, sortable=True)
 
 
-def render_student_html(student: dict, lang: str = "en") -> str:
-    """One student's page `DIR/<student>/report.html`.
+def render_student_html(student: dict, lang: str = "en", student_view: bool = False) -> str:
+    """One student's page `DIR/<student>/report.html`, or the page to hand back to them.
 
     Inputs:
     - student: one `report.json` record (module docstring).
     - lang: "en" or "zh", the language of the page's own labels.
+    - student_view: the student's own copy: no link to the class page, and each hidden
+      check as its name, points and passed or failed only (no message, input or expected
+      value); public checks in full.
 
     Returns:
     - the page as HTML text: the total, the error if the submission could not be graded,
-      and each exercise's checks with status, points and message, linking back to the class.
+      the record's notice, and each exercise's checks with status, points and message.
     """
     text = _labels(lang)
     name = str(student.get("student", ""))
@@ -278,12 +319,13 @@ def render_student_html(student: dict, lang: str = "en") -> str:
         f'{text["total"]} <strong><span id="total-score">{total}</span></strong>'
         f'<span class="of"> / <span id="max-score">{max_total}</span></span>',
         _badge(status, text),
-        f"{text['duration']} {_number(student.get('duration_s', 0.0))} s",
+        f'{text["duration"]} <span id="duration">{_number(student.get("duration_s", 0))}</span> s',
         f"{text['grader']} {escape(str(student.get('grader_version', '')))}",
         f"{text['submission']} <code>{escape(str(student.get('submission_hash', ''))[:12])}</code>",
     ]
+    back = f'<p class="meta"><a href="../report.html">&larr; {text["back"]}</a></p>'
     body = [
-        f'<p class="meta"><a href="../report.html">&larr; {text["back"]}</a></p>',
+        "" if student_view else back,
         f'<h1 id="student-name">{escape(name)}</h1>',
         f'<p class="meta">{" &middot; ".join(meta)}</p>',
     ]
@@ -291,6 +333,9 @@ def render_student_html(student: dict, lang: str = "en") -> str:
         body.append(
             f'<div class="alert error"><pre id="error">{escape(_error(student))}</pre></div>'
         )
+    if student.get("notice"):
+        notice = escape(translate(str(student["notice"]), lang))
+        body.append(f'<div class="alert"><pre id="notice">{notice}</pre></div>')
     records = sorted(student.get("exercises", []), key=lambda r: int(r.get("exercise", 0)))
     if records:
         chips = "".join(
@@ -299,7 +344,7 @@ def render_student_html(student: dict, lang: str = "en") -> str:
             for r in records
         )
         body.append(f'<nav class="chips">{chips}</nav>')
-        body.extend(_exercise_section(record, text) for record in records)
+        body.extend(_exercise_section(record, text, student_view) for record in records)
     else:
         body.append(f'<p class="muted">{text["no_exercises"]}</p>')
     return _page(name, "\n".join(body), lang)
@@ -324,6 +369,26 @@ def write_html_reports(out_dir: Path, students: list[dict], lang: str = "en") ->
     page = out_dir / "report.html"
     write_atomically(page, render_batch_html(students, lang=lang))
     return page
+
+
+def write_student_views(folder: Path, students: list[dict], lang: str = "en") -> list[Path]:
+    """Write each student's page to hand back (`render_student_html(student_view=True)`).
+
+    Inputs:
+    - folder: where the pages go, `folder/<student_folder(name)>/report.html` (a folder
+      of its own, so that one can be given to each student; no class page is written).
+    - students: the per-student `report.json` records.
+    - lang: "en" or "zh", the language of the pages' own labels.
+
+    Returns:
+    - the paths of the pages written, in the order of `students`.
+    """
+    pages = []
+    for student in students:
+        page = folder / student_folder(str(student.get("student", ""))) / "report.html"
+        write_atomically(page, render_student_html(student, lang, student_view=True))
+        pages.append(page)
+    return pages
 
 
 def escape(text: str) -> str:
@@ -378,6 +443,15 @@ def _badge(status: str, text: dict[str, str]) -> str:
 
 def _error(student: dict) -> str:
     return str(student.get("error", "")) or "the submission could not be graded"
+
+
+def _message(student: dict, lang: str) -> str:
+    """The class table's message: the error of a student who could not be graded and the
+    record's notice ("no exercise modules found"), in `lang` where the kit has the words."""
+    message = record_message(student)
+    if not message and student.get("status") == "error":
+        message = _error(student)
+    return translate(message, lang)
 
 
 def _exercise_scores(student: dict) -> dict[int, float]:
@@ -445,54 +519,109 @@ def _class_stats(students: list[dict], text: dict[str, str]) -> str:
     return f'<div class="stats">{"".join(cards)}</div>'
 
 
-def _histogram_bins(scores: list[float], max_score: float) -> list[tuple[str, int]]:
-    """Score ranges and how many scores fall in each.
+def _histogram_bins(scores: list[float], max_score: float, text: dict[str, str]) -> list[_Bin]:
+    """The histogram's bars, in order, with how many scores fall in each.
 
-    Whole-number scores out of a few points get one bar per score; otherwise ten equal
-    ranges from 0 to the maximum, the last one including the maximum.
+    Whole-number scores out of a few points get one bar per score, 0 to the maximum;
+    otherwise ten equal ranges below the maximum, then one bar for full marks. Either
+    way the last bar counts exactly the scores `is_full` counts.
     """
     top = max_score if max_score > 0 else max(scores, default=0.0)
     if top <= 0:
-        return [("0", len(scores))]
+        return [_Bin("0", len(scores), f"0: {len(scores)}")]
     whole = float(top).is_integer() and all(float(s).is_integer() for s in scores)
     if whole and top <= _MAX_BARS_PER_POINT:
         counts = [0] * (int(top) + 1)
         for score in scores:
             counts[min(max(int(score), 0), int(top))] += 1
-        return [(str(value), count) for value, count in enumerate(counts)]
+        return [_score_bin(value, count, max_score, text) for value, count in enumerate(counts)]
     width = top / _EQUAL_WIDTH_BARS
-    counts = [0] * _EQUAL_WIDTH_BARS
+    counts, full = [0] * _EQUAL_WIDTH_BARS, 0
     for score in scores:
-        counts[min(max(int(score / width), 0), _EQUAL_WIDTH_BARS - 1)] += 1
-    return [
-        (f"{_number(i * width)}\u2013{_number((i + 1) * width)}", count)
+        if is_full(score, max_score):
+            full += 1
+        else:
+            counts[min(max(int(score / width), 0), _EQUAL_WIDTH_BARS - 1)] += 1
+    bins = [
+        _Bin(
+            _number(i * width),
+            count,
+            f"{text['range'].format(low=_number(i * width), high=_number((i + 1) * width))}: "
+            f"{count}",
+            edge=True,
+        )
         for i, count in enumerate(counts)
     ]
+    if max_score > 0:
+        bins.append(_score_bin(max_score, full, max_score, text))
+    return bins
 
 
-def _histogram_svg(summary: _ExerciseSummary) -> str:
-    """Bars for the score distribution, each labelled with its count and its score range."""
-    bins = _histogram_bins(summary.scores, summary.max_score)
-    width, plot_height, slot = 320, 96, 320 / len(bins)
-    tallest = max((count for _, count in bins), default=0) or 1
+def _score_bin(value: float, count: int, max_score: float, text: dict[str, str]) -> _Bin:
+    """The bar of one score: the full-marks bar when `value` is full marks."""
+    full = is_full(value, max_score)
+    label = _number(value)
+    title = f"{label} ({text['full_bar']}): {count}" if full else f"{label}: {count}"
+    return _Bin(label, count, title, full=full)
+
+
+def _label_step(bins: list[_Bin], slot: float) -> int:
+    """Label every n-th bar, n the smallest for which the widest label and a gap fit."""
+    widest = max(len(b.label) for b in bins) * _LABEL_CHAR_WIDTH + _LABEL_GAP
+    return max(1, math.ceil(widest / slot))
+
+
+def _labelled(index: int, bins: list[_Bin], step: int) -> bool:
+    """Whether bar `index` shows its label: the full-marks bar always, ranges' edges from
+    0 on, single scores counted back from the full-marks bar (which then keeps its room)."""
+    if bins[index].full:
+        return True
+    anchor = 0 if bins[index].edge else len(bins) - 1
+    return (anchor - index) % step == 0
+
+
+def _histogram_svg(summary: _ExerciseSummary, text: dict[str, str]) -> str:
+    """Bars for the score distribution, each with its count above it; the axis labels a
+    range at its lower edge and a single score (and full marks) under its bar, thinned
+    out so that no two overlap; each bar's tooltip says exactly what it counts."""
+    bins = _histogram_bins(summary.scores, summary.max_score, text)
+    # After ranges, the full-marks bar stands half a slot apart.
+    gap = 0.5 if any(b.edge for b in bins) else 0.0
+    slot = (_SVG_WIDTH - 2 * _MARGIN) / (len(bins) + gap)
+    tallest = max((b.count for b in bins), default=0) or 1
+    step = _label_step(bins, slot)
+    base = 16 + _PLOT_HEIGHT
     parts = [
-        f'<svg viewBox="0 0 {width} {plot_height + 40}" role="img" '
-        f'aria-label="score distribution, exercise {summary.number}">'
+        f'<svg viewBox="0 0 {_SVG_WIDTH} {_PLOT_HEIGHT + 40}" role="img" '
+        f'aria-label="score distribution, exercise {summary.number}">',
+        f'<line class="axis" x1="0" y1="{base + 0.5}" x2="{_SVG_WIDTH}" y2="{base + 0.5}"></line>',
     ]
-    for index, (label, count) in enumerate(bins):
-        height = plot_height * count / tallest
-        x, y = index * slot + slot * 0.12, 16 + plot_height - height
-        top = " top" if index == len(bins) - 1 else ""
+    for index, item in enumerate(bins):
+        left = _MARGIN + (index + (gap if item.full else 0.0)) * slot
+        height = _PLOT_HEIGHT * item.count / tallest
+        x, y = left + slot * 0.12, base - height
+        middle = left + slot * 0.5
         parts.append(
             f'<g data-exercise="{summary.number}" data-bin="{index}">'
-            f"<title>{escape(label)}: {count}</title>"
-            f'<rect class="bar{top}" x="{x:.1f}" y="{y:.1f}" width="{slot * 0.76:.1f}" '
-            f'height="{max(height, 1):.1f}" rx="2"></rect>'
+            f"<title>{escape(item.title)}</title>"
+            f'<rect class="bar{" top" if item.full else ""}" x="{x:.1f}" y="{y:.1f}" '
+            f'width="{slot * 0.76:.1f}" height="{max(height, 1):.1f}" rx="2"></rect>'
             f'<text class="count" data-exercise="{summary.number}" data-bin="{index}" '
-            f'x="{x + slot * 0.38:.1f}" y="{y - 4:.1f}" text-anchor="middle">{count}</text>'
-            f'<text x="{x + slot * 0.38:.1f}" y="{plot_height + 32}" '
-            f'text-anchor="middle">{escape(label)}</text></g>'
+            f'data-full="{str(item.full).lower()}" x="{middle:.1f}" y="{y - 4:.1f}" '
+            f'text-anchor="middle">{item.count}</text>'
         )
+        if item.edge:
+            parts.append(
+                f'<line class="axis" x1="{left:.1f}" y1="{base}" x2="{left:.1f}" '
+                f'y2="{base + 5}"></line>'
+            )
+        if _labelled(index, bins, step):
+            parts.append(
+                f'<text class="tick" data-exercise="{summary.number}" data-tick="{index}" '
+                f'x="{(left if item.edge else middle):.1f}" y="{_PLOT_HEIGHT + 32}" '
+                f'text-anchor="middle">{escape(item.label)}</text>'
+            )
+        parts.append("</g>")
     parts.append("</svg>")
     return "".join(parts)
 
@@ -512,7 +641,7 @@ def _distribution_cards(exercises: list[_ExerciseSummary], text: dict[str, str])
             f' {text["of"]} <span id="ex-{n}-max">{_number(summary.max_score)}</span>'
             f' &middot; {text["full_marks"]} <strong id="ex-{n}-full">{summary.full_marks}</strong>'
             f' {text["of"]} <span id="ex-{n}-count">{len(summary.scores)}</span></div>'
-            f"{_histogram_svg(summary)}</div>"
+            f"{_histogram_svg(summary, text)}</div>"
         )
     return f'<div class="cards">{"".join(cards)}</div>'
 
@@ -554,7 +683,7 @@ def _failed_checks_table(students: list[dict], text: dict[str, str]) -> str:
 
 
 def _student_table(
-    students: list[dict], exercises: list[_ExerciseSummary], text: dict[str, str]
+    students: list[dict], exercises: list[_ExerciseSummary], text: dict[str, str], lang: str
 ) -> str:
     """One row per student: link to their page, each exercise's score, total, status."""
     if not students:
@@ -582,14 +711,14 @@ def _student_table(
                 cells.append('<td class="num" data-sort="-1">&ndash;</td>')
                 continue
             score = scores[number]
-            css = "full" if max_score > 0 and score >= max_score else "zero" if score == 0 else ""
+            css = "full" if is_full(score, max_score) else "zero" if score == 0 else ""
             cells.append(
                 f'<td class="num {css}" data-student="{key}" data-exercise="{number}" '
                 f'data-sort="{score}">{_number(score)}</td>'
             )
         status = str(student.get("status", "graded"))
         total = float(student.get("score", 0.0))
-        message = escape(_error(student)) if status == "error" else ""
+        message = escape(_message(student, lang))
         cells += [
             f'<td class="num" data-student="{key}" data-field="total" data-sort="{total}">'
             f'{_number(total)}<span class="of"> / {_number(student.get("max_score", 0))}'
@@ -611,28 +740,36 @@ def _versions(students: list[dict], text: dict[str, str]) -> str:
     return f"{text['grader']} {escape(', '.join(versions))}" if versions else ""
 
 
-def _exercise_section(record: dict, text: dict[str, str]) -> str:
-    """One exercise of a student's page: score, notice and a row per check."""
+def _check_row(number: int, check: dict, text: dict[str, str], student_view: bool) -> str:
+    """A check's row: name (and a badge if hidden), status, points and message. In the
+    student view a hidden check shows passed or failed and no message at all."""
+    name = str(check.get("name", ""))
+    status = str(check.get("status", ""))
+    message = escape(str(check.get("message", "")))
+    hidden = not check.get("visible", True)
+    badge = f' <span class="badge hidden">{text["hidden"]}</span>' if hidden else ""
+    if hidden and student_view:
+        status = "passed" if status == "passed" else "failed"
+        note = text["hidden_details"] if status == "failed" else ""
+        message_cell = f'<td class="muted" data-field="message">{note}</td>'
+    else:
+        message_cell = f'<td data-field="message">{f"<pre>{message}</pre>" if message else ""}</td>'
+    return (
+        f'<tr data-exercise="{number}" data-check="{escape(name)}">'
+        f"<td>{_words(name)}{badge}</td>"
+        f'<td data-field="status">{_badge(status, text)}</td>'
+        f'<td class="num" data-field="points">{_number(check.get("points", 0))}'
+        f'<span class="of"> / {_number(check.get("max_points", 0))}</span></td>'
+        f"{message_cell}</tr>"
+    )
+
+
+def _exercise_section(record: dict, text: dict[str, str], student_view: bool = False) -> str:
+    """One exercise of a student's page: score, notice and a row per check (_check_row)."""
     number = int(record.get("exercise", 0))
     score, max_score = float(record.get("score", 0)), float(record.get("max_score", 0))
     fraction = min(max(score / max_score, 0.0), 1.0) if max_score > 0 else 0.0
-    rows = []
-    for check in record.get("checks", []):
-        status = str(check.get("status", ""))
-        hidden = (
-            ""
-            if check.get("visible", True)
-            else f' <span class="badge hidden">{text["hidden"]}</span>'
-        )
-        message = str(check.get("message", ""))
-        rows.append(
-            f'<tr data-exercise="{number}" data-check="{escape(str(check.get("name", "")))}">'
-            f"<td>{_words(str(check.get('name', '')))}{hidden}</td>"
-            f'<td data-field="status">{_badge(status, text)}</td>'
-            f'<td class="num" data-field="points">{_number(check.get("points", 0))}'
-            f'<span class="of"> / {_number(check.get("max_points", 0))}</span></td>'
-            f"<td>{f'<pre>{escape(message)}</pre>' if message else ''}</td></tr>"
-        )
+    rows = [_check_row(number, check, text, student_view) for check in record.get("checks", [])]
     notice = record.get("notice", "")
     artifacts = record.get("artifacts", [])
     parts = [

@@ -5,7 +5,10 @@ does. `check(5, namespace=globals())` grades the exercise's functions as
 defined in the notebook: their source, with the imports, helpers and
 constants they use, is written to a temporary module that is graded like a
 file, so your code still runs in the sandbox worker, never in the kernel.
-The report is returned, and draws itself as HTML in the cell.
+The report is returned, and draws itself as HTML in the cell (and as the
+terminal's text report at a plain `>>>` prompt). Functions typed at the
+prompt cannot be graded, as Python keeps no source for them: the report says
+so and how to grade them instead.
 """
 
 from __future__ import annotations
@@ -14,12 +17,14 @@ import ast
 import builtins
 import inspect
 import io
+import shutil
 import tempfile
 import textwrap
 import types
 from dataclasses import dataclass, fields
 from pathlib import Path
 
+from grader.messages import text
 from grader.registry import Exercise, get_exercise
 from grader.report import Report, print_text
 
@@ -31,26 +36,39 @@ _HTML_FRAME = (
 )
 
 
-@dataclass
+@dataclass(repr=False)
 class NotebookReport(Report):
-    """A Report that draws itself in a notebook cell, in its reader's language."""
+    """A Report that draws itself in a notebook cell, in its reader's language.
+
+    Jupyter shows `_repr_html_`; a plain Python prompt shows `repr`, which is
+    the terminal report as plain text.
+    """
 
     lang: str = "en"
 
     def _repr_html_(self) -> str:
         """The terminal report (table, details, hints, score) as HTML with inline styles."""
+        console = self._drawn(HTML_WIDTH, force_terminal=True, color_system="truecolor")
+        return console.export_html(inline_styles=True, code_format=_HTML_FRAME)
+
+    def __repr__(self) -> str:
+        """The terminal report as plain text, as wide as the terminal."""
+        width = shutil.get_terminal_size((HTML_WIDTH, 24)).columns
+        return self._drawn(width, force_terminal=False, color_system=None).export_text().rstrip()
+
+    def _drawn(self, width: int, **style):
+        """A recording rich Console of `width` columns that has drawn this report."""
         from rich.console import Console
 
         console = Console(
             record=True,
             file=io.StringIO(),
-            width=HTML_WIDTH,
-            force_terminal=True,
+            width=width,
             force_jupyter=False,  # else rich, in a kernel, draws into the cell itself
-            color_system="truecolor",
+            **style,
         )
         print_text(self, console, self.lang)
-        return console.export_html(inline_styles=True, code_format=_HTML_FRAME)
+        return console
 
 
 def check(
@@ -80,11 +98,17 @@ def check(
         report = grade_and_record(number, submission, options)
     else:
         exercise = get_exercise(number)
+        source, unreadable = _written_out(exercise, namespace)
         with tempfile.TemporaryDirectory(prefix="nnlab-notebook-") as folder:
             path = Path(folder) / exercise.filename
-            path.write_text(module_source(exercise, namespace), encoding="utf-8")
+            path.write_text(source, encoding="utf-8")
             report = grade_and_record(number, Path(folder), options, record=False)
         report.submission = "notebook"
+        if unreadable:
+            names = ", ".join(f"`{name}`" for name in unreadable)
+            report.notice = text(  # kept in English, like every notice; shown in options.lang
+                "typed_at_prompt", names=names, number=number, file=exercise.filename
+            )
     values = {f.name: getattr(report, f.name) for f in fields(Report)}
     return NotebookReport(**values, lang=options.lang)
 
@@ -97,6 +121,15 @@ def module_source(exercise: Exercise, namespace: dict) -> str:
     functions imported from a module, and constants with a literal repr.
     Names that cannot be written out are left for the checks to report.
     """
+    return _written_out(exercise, namespace)[0]
+
+
+def _written_out(exercise: Exercise, namespace: dict) -> tuple[str, list[str]]:
+    """(module_source's text, the notebook's functions whose source Python does not keep).
+
+    The second list names what was typed at a `>>>` prompt: inspect cannot read it.
+    """
+    unreadable: list[str] = []
     imports: list[str] = []
     constants: list[str] = []
     definitions: list[str] = []
@@ -112,19 +145,23 @@ def module_source(exercise: Exercise, namespace: dict) -> str:
             constants.append(line)
         elif kind == "definition":
             definitions.append(line)
+        elif kind == "unreadable":
+            unreadable.append(name)
         for other in used:
             if other in namespace and other not in seen and not hasattr(builtins, other):
                 seen.add(other)
                 pending.append(other)
     parts = ["\n".join(sorted(set(imports))), "\n".join(constants), *definitions]
-    return "\n\n\n".join(part for part in parts if part) + "\n"
+    return "\n\n\n".join(part for part in parts if part) + "\n", unreadable
 
 
 def _as_source(name: str, value, home: str) -> tuple[str, str, set[str]]:
     """(kind, source line(s), names the source uses) for one namespace entry.
 
     Functions and classes of the module `home` (the notebook) are written
-    out; those of other modules are imported from them.
+    out; those of other modules are imported from them. The kind is "import",
+    "constant", "definition", "unreadable" (a function or class of `home`
+    with no source: typed at a `>>>` prompt), or "" (left out).
     """
     if isinstance(value, types.ModuleType):
         module = value.__name__
@@ -136,8 +173,13 @@ def _as_source(name: str, value, home: str) -> tuple[str, str, set[str]]:
     if inspect.isfunction(value) or inspect.isclass(value):
         try:
             source = textwrap.dedent(inspect.getsource(value)).rstrip()
+        except OSError:  # inspect finds no source: what is typed at the prompt is not kept
+            return "unreadable", "", set()
+        except TypeError:
+            return "", "", set()
+        try:
             tree = ast.parse(source)
-        except (OSError, TypeError, SyntaxError):  # e.g. a lambda inside an expression
+        except SyntaxError:  # e.g. a lambda inside an expression
             return "", "", set()
         defined = [n.name for n in tree.body if isinstance(n, _DEFINITIONS)]
         if defined and name not in defined:

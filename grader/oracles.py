@@ -97,6 +97,14 @@ def wait_for_import() -> None:
     _thread.join()
 
 
+def wait_for_started_import() -> None:
+    """Wait until TensorFlow's import has ended if one was started; start none."""
+    with _lock:
+        thread = _thread
+    if thread is not None:
+        thread.join()
+
+
 def tensorflow():
     """Return the TensorFlow module, importing it if needed."""
     warm_up()
@@ -134,6 +142,23 @@ def tf_gradient(function, inputs: list, dout) -> list[np.ndarray]:
         np.zeros(t.shape) if g is None else np.asarray(g)
         for g, t in zip(gradients, tensors, strict=True)
     ]
+
+
+def tf_same_padding(n: int, k: int, stride: int) -> tuple[int, int]:
+    """TensorFlow's SAME padding along one axis, read off the patches TensorFlow extracts.
+
+    tf.image.extract_patches pads exactly as tf.nn.conv2d and the pooling ops
+    do. The patches of the cells 1, 2, ..., n show the padding as zeros: the
+    leading zeros of the first patch are the cells padded before, the trailing
+    zeros of the last patch those padded after (each patch holds a real cell).
+
+    Returns (before, after), ints.
+    """
+    tf = tensorflow()
+    cells = tf.constant(np.arange(1.0, n + 1.0).reshape(1, n, 1, 1))
+    patches = tf.image.extract_patches(cells, [1, k, 1, 1], [1, stride, 1, 1], [1] * 4, "SAME")
+    first, last = patches.numpy()[0, 0, 0], patches.numpy()[0, -1, 0]
+    return int(np.argmax(first != 0)), int(np.argmax(last[::-1] != 0))
 
 
 def keras():

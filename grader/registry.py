@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -32,6 +33,8 @@ class Exercise:
     subset_accuracy_bar: float | None = None
     full_training_size: int = 0
     checks: str = ""
+    hint_checks: tuple[tuple[str, ...], ...] = ()
+    """For each hint (in order), the checks and named mistakes (catalogue keys) it belongs to."""
 
     @property
     def is_capstone(self) -> bool:
@@ -72,6 +75,26 @@ class Exercise:
         hints = self.hints_in(lang)
         return hints[: max(1, min(count, len(hints)))]
 
+    def hint_for(self, names: Sequence[str]) -> int | None:
+        """The number (from 1) of the hint that belongs to the first of `names` (check names
+        without `test_`, or catalogue keys of mistakes) that a hint names; None if none does."""
+        for name in names:
+            for number, belongs in enumerate(self.hint_checks, start=1):
+                if name in belongs and number <= len(self.hints):
+                    return number
+        return None
+
+    def shown_hints(
+        self, revealed: int, belonging: int | None, lang: str = "en"
+    ) -> tuple[str, ...]:
+        """The hints a report shows, in order: the first `revealed` and hint number
+        `belonging` (None: no hint belongs to what failed); the first hint when neither."""
+        hints = self.hints_in(lang)
+        numbers = set(range(1, min(revealed, len(hints)) + 1))
+        if belonging is not None and 1 <= belonging <= len(hints):
+            numbers.add(belonging)
+        return tuple(hints[n - 1] for n in sorted(numbers or {1}) if n <= len(hints))
+
     def title_in(self, lang: str = "en") -> str:
         """The exercise's title in `lang` ("en" or "zh")."""
         return self.title_zh if lang == "zh" else self.title
@@ -111,6 +134,7 @@ def exercises() -> tuple[Exercise, ...]:
                 subset_accuracy_bar=raw.get("subset_accuracy_bar"),
                 full_training_size=int(raw.get("full_training_size", 0)),
                 checks=raw.get("checks", ""),
+                hint_checks=tuple(tuple(names) for names in raw.get("hint_checks", [])),
             )
         )
     return tuple(sorted(records, key=lambda e: e.number))

@@ -5,6 +5,11 @@ file rewritten so that its hidden checks are gone, pyproject.toml, a README
 for students, a GitHub Classroom workflow and Gradescope templates. It never
 holds solutions/, tests/, bench/, .git or caches.
 
+The stubs are generated from the fenced references in solutions/ (grader.stubs),
+never copied from the kit's exercises/, which is an instructor's working copy
+and may hold their answers. The same stubs are shipped read-only in
+grader/pristine/, where `grade reset` finds them without solutions/.
+
 Hidden checks are removed from the syntax tree, not by matching text: a
 top-level test decorated with `hidden` goes with its decorators, then every
 top-level helper, constant, fixture and imported name that nothing left uses
@@ -27,6 +32,7 @@ from importlib import resources
 from pathlib import Path
 
 from grader.registry import exercises
+from grader.stubs import PRISTINE, FenceError, generate_stubs
 from grader.submission import KIT_ROOT
 
 PACKAGE = Path(__file__).resolve().parent
@@ -103,11 +109,12 @@ def build_release(
     """
     outdir = Path(outdir).resolve()
     _check_outdir(outdir, force)
-    for needed in (KIT_ROOT / "exercises", KIT_ROOT / "pyproject.toml"):
+    for needed in (KIT_ROOT / "solutions", KIT_ROOT / "pyproject.toml"):
         if not needed.exists():
             raise ReleaseError(
-                f"grade release needs the kit's source folder: {needed} does not exist "
-                "(run it from a checkout of the kit, installed with pip install -e)"
+                f"grade release needs the instructor kit's source folder: {needed} does not "
+                "exist (the stubs are generated from solutions/; run it from a checkout of "
+                "the kit, installed with pip install -e)"
             )
     files, points, removed = _release_files(keep_hidden)
     if force:
@@ -121,6 +128,8 @@ def build_release(
             target.write_bytes(content)
     for script in ("gradescope/setup.sh", "gradescope/run_autograder"):
         (outdir / script).chmod(0o755)
+    for stub in (outdir / "grader" / PRISTINE.name).iterdir():
+        stub.chmod(0o444)  # what `grade reset` puts back: read, never edited
     return ReleaseSummary(outdir, tuple(sorted(files)), points, tuple(removed), keep_hidden)
 
 
@@ -132,14 +141,15 @@ def _release_files(
     checks, removed = public_checks(PACKAGE / "checks", keep_hidden)
     points = {e.number: check_points(checks[e.check_file.name]) for e in exercises() if e.available}
     files: dict[str, str | bytes] = {}
-    for stub in sorted((KIT_ROOT / "exercises").glob("ex[0-9][0-9]_*.py")):
-        files[f"exercises/{stub.name}"] = stub.read_bytes()
     for path in _package_files():
         relative = path.relative_to(PACKAGE)
         is_check = relative.parent.name == "checks" and path.suffix == ".py"
         files[f"grader/{relative.as_posix()}"] = (
             checks[path.name] if is_check else path.read_bytes()
         )
+    for name, stub in _stubs().items():
+        files[f"exercises/{name}"] = stub
+        files[f"grader/{PRISTINE.name}/{name}"] = stub
     files["pyproject.toml"] = (KIT_ROOT / "pyproject.toml").read_bytes()
     if (KIT_ROOT / "datasets" / "README.md").is_file():
         files["datasets/README.md"] = (KIT_ROOT / "datasets" / "README.md").read_bytes()
@@ -149,6 +159,21 @@ def _release_files(
     files["gradescope/setup.sh"] = _template("gradescope_setup.sh")
     files["gradescope/run_autograder"] = _template("gradescope_run_autograder")
     return files, points, removed
+
+
+def _stubs() -> dict[str, str]:
+    """Every exercise's stub, generated from the kit's solutions/ (never its exercises/)."""
+    try:
+        stubs = generate_stubs(KIT_ROOT / "solutions")
+    except FenceError as error:
+        raise ReleaseError(f"a stub cannot be generated: {error}") from None
+    missing = [e.filename for e in exercises() if e.available and e.filename not in stubs]
+    if missing:
+        raise ReleaseError(
+            f"solutions/ has no reference for {', '.join(missing)}: every exercise's stub is "
+            "generated from its fenced reference"
+        )
+    return stubs
 
 
 def missing_instructor_kit(root: Path = KIT_ROOT) -> str:
@@ -191,13 +216,15 @@ def _remove_owned(outdir: Path) -> None:
 
 
 def _package_files() -> list[Path]:
-    """The grader package's files, without caches."""
+    """The grader package's files, without caches (and without pristine stubs: a release
+    writes its own, generated from solutions/)."""
+    skipped = SKIPPED_PARTS | {PRISTINE.name}
     return [
         path
         for path in sorted(PACKAGE.rglob("*"))
         if path.is_file()
         and path.suffix not in SKIPPED_SUFFIXES
-        and not SKIPPED_PARTS.intersection(path.relative_to(PACKAGE).parts)
+        and not skipped.intersection(path.relative_to(PACKAGE).parts)
     ]
 
 

@@ -8,16 +8,28 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING
 from xml.etree import ElementTree
 
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from grader.messages import paste_ready, text, translate
+from grader.messages import check_name, keys_in, text, translate
 
-STATUSES = ("passed", "failed", "error", "timeout")
-_STYLE = {"passed": "green", "failed": "red", "error": "magenta", "timeout": "yellow"}
+if TYPE_CHECKING:
+    from grader.registry import Exercise
+
+# "skipped": a check that could not run (e.g. a capstone whose network needs
+# functions not written yet); it earns no points and has no answer to hint at.
+STATUSES = ("passed", "failed", "error", "timeout", "skipped")
+_STYLE = {
+    "passed": "green",
+    "failed": "red",
+    "error": "magenta",
+    "timeout": "yellow",
+    "skipped": "dim",
+}
 
 
 @dataclass
@@ -70,12 +82,11 @@ class Report:
     def full_message(self, check: CheckResult, lang: str = "en") -> str:
         """A check's message for a reader of `lang`, with the hints when it did not pass.
 
-        The failing input becomes lines to paste into Python; the hints are
-        those revealed so far (`hint`, one per line); the kit's fixed words
-        are translated (grader.messages).
+        The hints are those the report shows (`hint`, one per line: see
+        `choose_hints`); the kit's fixed words are translated (grader.messages).
         """
-        message = _teaching(check.message)
-        if check.status != "passed" and self.hint and not self.notice:
+        message = check.message
+        if check.status not in ("passed", "skipped") and self.hint and not self.notice:
             hints = [text("hint", hint=hint) for hint in self.hint.split("\n")]
             message = "\n".join([message, *hints])
         return translate(message, lang)
@@ -131,6 +142,44 @@ class Report:
         )
 
 
+def choose_hints(report: Report, exercise: Exercise, revealed: int = 0, lang: str = "en") -> str:
+    """The hints `report` shows, one per line, in the exercise's order.
+
+    Inputs:
+    - report: a graded report (its checks' English messages).
+    - exercise: its registry record, whose hints may name the checks and
+      mistakes they belong to (curriculum.toml's `hint_checks`).
+    - revealed: how many hints the learner revealed with `grade hint`.
+    - lang: "en" or "zh".
+
+    Returns the revealed hints and the one that belongs to the first failing
+    check that has one (a mistake its message names first, then the check
+    itself); the first hint when there is neither. When every check met the same
+    error (the module does not compile or import), only the revealed hints.
+    """
+    failing = [check for check in report.checks if check.status not in ("passed", "skipped")]
+    if _module_unusable(report.checks, failing):
+        return "\n".join(exercise.hints_in(lang)[:revealed])
+    belonging = None
+    for check in report.checks:
+        if check.status not in ("passed", "skipped"):
+            belonging = exercise.hint_for([*keys_in(check.message), check.name])
+            if belonging is not None:
+                break
+    return "\n".join(exercise.shown_hints(revealed, belonging, lang))
+
+
+def _module_unusable(checks: list[CheckResult], failing: list[CheckResult]) -> bool:
+    """Whether every check met one and the same error (a syntax error, an import that
+    hangs): a hint about the exercise's maths would only distract from it."""
+    return (
+        bool(checks)
+        and len(failing) == len(checks)
+        and all(check.status in ("error", "timeout") for check in failing)
+        and len({check.message for check in failing}) == 1
+    )
+
+
 def to_json(report: Report) -> str:
     """Render the report as indented JSON text."""
     return json.dumps(report.to_dict(), indent=2, ensure_ascii=False)
@@ -168,20 +217,23 @@ def junit_suite(report: Report, prefix: str = "") -> ElementTree.Element:
     """One JUnit <testsuite> element for the report; `prefix` names the student in a batch."""
     failures = sum(c.status == "failed" for c in report.checks)
     errors = sum(c.status in ("error", "timeout") for c in report.checks)
+    skipped = sum(c.status == "skipped" for c in report.checks)
     suite = ElementTree.Element(
         "testsuite",
         name=f"{prefix}exercise {report.exercise}: {report.title}",
         tests=str(len(report.checks)),
         failures=str(failures),
         errors=str(errors),
+        skipped=str(skipped),
         time=f"{report.duration_s:.3f}",
     )
     classname = f"{prefix.rstrip(': ')}.exercise{report.exercise:02d}".lstrip(".")
     for check in report.checks:
         case = ElementTree.SubElement(suite, "testcase", classname=classname, name=check.name)
-        if check.status == "failed":
+        if check.status in ("failed", "skipped"):
+            tag = "failure" if check.status == "failed" else "skipped"
             ElementTree.SubElement(
-                case, "failure", message=check.message.split("\n")[0]
+                case, tag, message=check.message.split("\n")[0]
             ).text = report.full_message(check)
         elif check.status in ("error", "timeout"):
             ElementTree.SubElement(case, "error", message=check.status).text = report.full_message(
@@ -206,7 +258,7 @@ def classroom_results(report: Report) -> dict:
     def status(check: CheckResult) -> str:
         if check.status == "passed":
             return "pass"
-        return "fail" if check.status == "failed" else "error"
+        return "fail" if check.status in ("failed", "skipped") else "error"
 
     return {
         "version": 1,
@@ -233,23 +285,11 @@ def to_classroom(report: Report) -> str:
     return json.dumps(classroom_results(report), ensure_ascii=False)
 
 
-def _teaching(message: str) -> str:
-    """The message with the runner's `failing input: ...` line as Python lines to paste."""
-    lines = message.split("\n")
-    for i, line in enumerate(lines):
-        if line.startswith("failing input: "):
-            pasted = paste_ready(line.removeprefix("failing input: "))
-            if pasted:
-                lines[i : i + 1] = [text("reproduce"), *pasted]
-            break
-    return "\n".join(lines)
-
-
 def print_text(report: Report, console: Console | None = None, lang: str = "en") -> None:
     """Print the report for a reader of `lang`: a table, each failure's details, the score.
 
     The table gives each check's first message line; a message of several
-    lines (the side-by-side values, the failing input) follows the table
+    lines (the side-by-side values, the failing call to paste) follows the table
     once, however many checks share it. Then the hints revealed so far.
     """
     console = console or Console()
@@ -262,12 +302,13 @@ def print_text(report: Report, console: Console | None = None, lang: str = "en")
     details: dict[str, list[str]] = {}
     previous = None
     for check in report.checks:
-        message = translate(_teaching(check.message), lang)
+        message = translate(check.message, lang)
+        name = check_name(check.name, lang)
         first, _, rest = message.partition("\n")
         if rest:
-            details.setdefault(message, []).append(check.name.replace("_", " "))
+            details.setdefault(message, []).append(name)
         table.add_row(
-            check.name.replace("_", " "),
+            name,
             f"{check.points:g}/{check.max_points:g}",
             Text(text(f"status_{check.status}", lang), style=_STYLE.get(check.status, "")),
             Text(text("same_as_above", lang) if message and message == previous else first),

@@ -25,18 +25,27 @@ from hypothesis.configuration import set_hypothesis_home_dir
 from hypothesis.errors import FlakyFailure
 
 from grader import oracles
-from grader.messages import resolve_lang
-from grader.registry import Exercise, exercises, get_exercise
-from grader.report import CheckResult, Report
-from grader.sandbox import Budget, LearnerProblem, LearnerProxy, LearnerTimeout, Limits
+from grader.messages import resolve_lang, text
+from grader.registry import Exercise, get_exercise
+from grader.report import CheckResult, Report, choose_hints
+from grader.reproduction import CallLog, reproduction
+from grader.sandbox import (
+    Budget,
+    LearnerError,
+    LearnerProblem,
+    LearnerProxy,
+    LearnerTimeout,
+    Limits,
+)
+from grader.sandbox.client import MissingName
 from grader.seeds import derived_seed, secret_seed, seed_fingerprint
+from grader.submission import LAST_LAYER_EXERCISE as LAST_LAYER_EXERCISE  # tests' import
 from grader.submission import (
-    AbsentModule,
     MissingSubmission,
     ModuleSource,
     forbidden_imports,
-    locate,
-    read_beside,
+    read_submission,
+    syntax_problem,
 )
 
 settings.register_profile(
@@ -58,7 +67,6 @@ TRAINER_SCRIPT = Path(__file__).resolve().parent / "sandbox" / "trainer.py"
 # A check (with hypothesis' shrinking) may use at most this share of its exercise's
 # time limit: a slow wrong answer cannot spend the whole budget on one check.
 CHECK_SHARE = 0.25
-LAST_LAYER_EXERCISE = 9  # a capstone assembles the learner's exercises 1..9
 CAPSTONE_BLAS_THREADS = 2
 
 COLLECTOR = pytest.StashKey["_Collector"]()
@@ -97,6 +105,10 @@ class NotAvailable(LookupError):
 
 class _ExerciseOverTime(LearnerTimeout):
     """The whole exercise used up its time limit before this check."""
+
+
+class _DoesNotCompile(LearnerProblem):
+    """A module of the submission has a syntax error: no check can run, none starts a worker."""
 
 
 class _Lanes:
@@ -183,6 +195,15 @@ class _Collector:
         self.results: list[CheckResult] = []
         self.order: dict[str, int] = {}
         self.started = time.monotonic()
+        # The current check's calls into the learner's module (the `learner` fixture
+        # records them), and the module's source for their parameter names.
+        self.calls = CallLog()
+        self.source = ""
+        self.blocked = ""  # why no check can run (a syntax error); "" when checks run
+        self.interrupted = False  # Ctrl-C: pytest ends the session, the grading must end too
+
+    def pytest_keyboard_interrupt(self, excinfo) -> None:
+        self.interrupted = isinstance(excinfo.value, KeyboardInterrupt)
 
     def pytest_collection_finish(self, session) -> None:
         self.total = len(session.items)
@@ -243,7 +264,10 @@ class _Collector:
     def pytest_runtest_setup(self, item) -> None:
         if self.options.progress is not None:
             self.options.progress(len(self.results), self.total, item.name.removeprefix("test_"))
+        if self.blocked:
+            raise _DoesNotCompile(self.blocked)  # before any fixture (TensorFlow) is set up
         self.learner.begin_check(hidden=_is_hidden(item), budget=self._budget())
+        self.calls.clear()
         used = time.monotonic() - self.started
         if used > self.exercise.time_limit_s:
             raise _ExerciseOverTime(
@@ -267,7 +291,7 @@ class _Collector:
             return "passed", "\n".join(notes)
         error = call.excinfo.value
         if isinstance(error, FlakyFailure):
-            return "failed", _nondeterminism(error)
+            return "failed", self._with_input(_nondeterminism(error), error)
         if isinstance(error, LearnerProblem):
             status, message = error.status, str(error)
         elif isinstance(error, AssertionError):
@@ -275,10 +299,19 @@ class _Collector:
         else:
             status = "error"
             message = f"internal error in the grader's check: {type(error).__name__}: {error}"
+        return status, self._with_input(message, error)
+
+    def _with_input(self, message: str, error: BaseException) -> str:
+        """`message` and what reproduces the failure: the failing call as Python to paste
+        (`grader.reproduction`), else the input hypothesis found, as a line of text."""
+        lines = []
+        if isinstance(error, REPRODUCIBLE) and not isinstance(error, MissingName):
+            call = self.calls.failing(message)
+            lines = reproduction(call, self.exercise.module, self.source)
+        if lines and len(message) + sum(len(line) + 1 for line in lines) < MAX_MESSAGE_CHARS:
+            return "\n".join([message, text("reproduce"), *lines])
         example = _failing_example(error)
-        if example:
-            message += f"\nfailing input: {example}"
-        return status, message
+        return message + (f"\nfailing input: {example}" if example else "")
 
     def _record(self, item, status: str, message: str, max_points: float, duration: float):
         self.results.append(
@@ -322,11 +355,14 @@ def _nondeterminism(error: FlakyFailure) -> str:
     )
     if first is not None:
         message += f"\nthe first time: {first}"
-    example = _failing_example(error)
-    return message + (f"\nfailing input: {example}" if example else "")
+    return message
 
 
 FIXTURE_NAMES = frozenset({"learner", "tf", "keras", "reference", "exercise"})
+REPRODUCIBLE = (AssertionError, LearnerError, FlakyFailure)
+"""Failures a learner can reproduce by calling the function again: a wrong answer, an
+exception their code raised, an answer that changed (not: not implemented, not defined,
+a hang, a crash)."""
 
 
 def _failing_example(error: BaseException) -> str:
@@ -396,34 +432,11 @@ def _run_checks(check_file: Path, collector: _Collector) -> None:
             contextlib.redirect_stderr(io.StringIO()),
         ):
             pytest.main(_pytest_args(check_file), plugins=[collector])
+        if collector.interrupted:
+            raise KeyboardInterrupt  # pytest took Ctrl-C for the end of its session
     finally:
         set_hypothesis_home_dir(None)
         scratch.cleanup()
-
-
-def _capstone_modules(folder: Path, place: tuple[str, ...]) -> dict[str, ModuleSource]:
-    """The learner's exercises 1-9 found beside the capstone module (read as regular files).
-
-    A missing one is left out (the trainer names what it lacks); a link, folder or
-    device in its place raises MissingSubmission.
-    """
-    modules = {}
-    for record in exercises():
-        if record.number <= LAST_LAYER_EXERCISE:
-            with contextlib.suppress(AbsentModule):
-                modules[record.module] = read_beside(folder, place, record.filename)
-    return modules
-
-
-def _read_submission(submission: Path | None, exercise: Exercise) -> dict[str, ModuleSource]:
-    """The modules to grade, read once as regular files: the exercise's own module,
-    and for a capstone the learner's exercises 1-9 beside it (name -> ModuleSource).
-    Raises MissingSubmission with a plain message."""
-    folder, place = locate(submission, exercise)
-    modules = {exercise.module: read_beside(folder, place, exercise.filename)}
-    if exercise.is_capstone:
-        modules.update(_capstone_modules(folder, place))
-    return modules
 
 
 def _write_snapshot(folder: Path, modules: dict[str, ModuleSource], exercise: Exercise):
@@ -468,8 +481,10 @@ def grade_exercise(
     - options: GradingOptions (language, progress callbacks, folders, Keras comparison).
 
     Returns:
-    - a Report; learner mistakes of any kind are in it, never raised.
-      Raises UnknownExercise or NotAvailable for exercises that cannot be graded.
+    - a Report; learner mistakes of any kind are in it, never raised. A module that
+      does not compile fails every check at once, with no worker and no TensorFlow.
+      Raises UnknownExercise or NotAvailable for exercises that cannot be graded, and
+      KeyboardInterrupt when interrupted (its worker stopped, no report).
     """
     options = options or GradingOptions()
     lang = resolve_lang(options.lang)
@@ -477,16 +492,17 @@ def grade_exercise(
     exercise = get_exercise(number)
     title = exercise.title_zh if lang == "zh" else exercise.title
     if not exercise.available:
-        raise NotAvailable(f"exercise {number} ({exercise.title}) is not available yet")
-    oracles.warm_up()
+        raise NotAvailable(text("exercise_not_available", number=number, title=exercise.title))
     limits = _limits_for(exercise)
     report = Report(exercise=number, title=title, limits=limits.as_dict())
-    report.hint = exercise.hint_text(lang)
     report.seed = seed_fingerprint(secret_seed(options.seed))
     try:
-        modules = _read_submission(submission, exercise)
+        modules = read_submission(submission, exercise)
     except MissingSubmission as missing:
         modules, report.notice = {}, str(missing)
+    broken = syntax_problem(modules)
+    if not broken:
+        oracles.warm_up()
     primary = modules.get(exercise.module)
     report.submission = str(primary.path if primary else submission or "")
     with tempfile.TemporaryDirectory(prefix="nnlab-snapshot-") as snapshot:
@@ -495,19 +511,26 @@ def grade_exercise(
         learner = _Lanes(
             lambda: LearnerProxy(files[exercise.module], exercise.module, limits, extra)
         )
-        if primary is not None:
+        if primary is not None and not broken:
             learner.start()
         collector = _Collector(exercise, learner, options)
+        collector.blocked = broken
+        collector.source = primary.text if primary else ""
         # Python 3.11's AST constructor keeps one recursion count per interpreter, not
         # per thread: pytest's assertion rewriting beside TensorFlow's import in the
         # warm-up thread can corrupt it ("AST constructor recursion depth mismatch")
-        # and fail TensorFlow's import for every check. Let the import finish first.
-        oracles.wait_for_import()
+        # and fail TensorFlow's import for every check. Let the import finish first
+        # (a module that does not compile needs no TensorFlow: only one under way).
+        if broken:
+            oracles.wait_for_started_import()
+        else:
+            oracles.wait_for_import()
         try:
             _run_checks(exercise.check_file, collector)
         finally:
             learner.close()
     report.checks = collector.ordered_results()
+    report.hint = choose_hints(report, exercise, lang=lang)
     report.artifacts = [str(p) for p in collector.artifacts]
     report.isolation = learner.isolation
     report.forbidden_libraries_reachable = learner.forbidden_libraries_reachable

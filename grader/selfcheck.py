@@ -1,12 +1,15 @@
 """`grade selfcheck`: prove each exercise's checks can pass and can fail.
 
 For every available exercise: the reference solutions must earn full marks,
-the untouched stubs must earn zero on every check, the registry's points must
-equal the checks' points, and the stubs must be what the solutions generate.
+the untouched stubs must earn zero on every check, and the registry's points
+must equal the checks' points. The stubs graded are generated from the
+solutions (grader.stubs), not read from exercises/, which may hold a
+maintainer's own work; tests/test_stubs.py keeps the committed stubs in step.
 """
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,7 +43,10 @@ def selfcheck_exercise(number: int, root: Path = KIT_ROOT) -> SelfcheckResult:
         result.problems.append(f"no hidden checks: {exercise.check_file.name} does not exist")
         return result
     solution = grade_exercise(number, root / "solutions")
-    stub = grade_exercise(number, root / "exercises")
+    source = (root / "solutions" / exercise.filename).read_text("utf-8")
+    with tempfile.TemporaryDirectory(prefix="nnlab-stub-") as folder:
+        (Path(folder) / exercise.filename).write_text(make_stub(source), "utf-8")
+        stub = grade_exercise(number, Path(folder))
     result.solution_score, result.stub_score = solution.score, stub.score
     result.max_score = solution.max_score
     for check in solution.checks:
@@ -55,10 +61,6 @@ def selfcheck_exercise(number: int, root: Path = KIT_ROOT) -> SelfcheckResult:
         )
     if not any(h.strip() for h in exercise.hints) or not any(h.strip() for h in exercise.hints_zh):
         result.problems.append("missing hints (English and Chinese)")
-    source = (root / "solutions" / exercise.filename).read_text("utf-8")
-    stub_file = root / "exercises" / exercise.filename
-    if not stub_file.is_file() or stub_file.read_text("utf-8") != make_stub(source):
-        result.problems.append(f"exercises/{exercise.filename} is not generated from the solution")
     return result
 
 

@@ -9,7 +9,9 @@ with a warning and rewritten at the next save.
 `grade_and_record` is what the learner's commands (`grade exercise`,
 `grade watch`, `check()` in a notebook) grade with: it grades, keeps the best
 score, and puts the hints revealed so far into the report. `restore_stub`
-puts an exercise's stub back (`grade reset`), keeping the learner's file.
+puts an exercise's untouched stub back (`grade reset`), keeping the learner's
+file. `points_checked` is what an exercise is scored out of here, for
+`grade list` as for `grade exercise`.
 """
 
 from __future__ import annotations
@@ -24,8 +26,9 @@ from typing import TYPE_CHECKING
 
 from grader.atomic import write_atomically
 from grader.messages import resolve_lang, text, translate
-from grader.registry import exercises, get_exercise
-from grader.submission import KIT_ROOT, default_submission
+from grader.registry import Exercise, exercises, get_exercise
+from grader.stubs import pristine_stub
+from grader.submission import default_submission
 
 if TYPE_CHECKING:
     from grader.report import Report
@@ -160,8 +163,9 @@ def grade_and_record(
     - number, submission, options: as for grader.runner.grade_exercise.
     - record: keep the score in the progress file of the learner's folder.
 
-    Returns the Report, its hint being every hint revealed so far (at least
-    the first), in the options' language. A progress file that cannot be read
+    Returns the Report, its hint being every hint revealed so far and the one
+    that belongs to what failed (at least the first; report.choose_hints), in
+    the options' language. A progress file that cannot be read
     or written is reported on stderr; grading never fails because of it.
     """
     from grader.checking import reproducible_reprs
@@ -179,41 +183,78 @@ def grade_and_record(
             progress.save()
         except OSError as error:
             print(f"{progress.path}: {error}", file=sys.stderr)
+    from grader.report import choose_hints
+
     revealed = progress.get(number).hints_revealed
-    report.hint = "\n".join(get_exercise(number).revealed_hints(revealed, lang))
+    report.hint = choose_hints(report, get_exercise(number), revealed, lang)
     return report
+
+
+def points_checked(exercise: Exercise) -> float:
+    """The points exercise `exercise` is scored out of by this grader.
+
+    It is the sum of the points of the checks this grader holds, as
+    `grade exercise` counts them: every check in the instructor kit, the public
+    ones in a student release. An exercise without a check file counts its
+    registry points.
+    """
+    from grader.release import check_points
+
+    if not exercise.check_file.is_file():
+        return float(exercise.points)
+    return check_points(exercise.check_file.read_text("utf-8"))
 
 
 class ResetRefused(Exception):
     """`grade reset` cannot put a stub back; the message says why (an English catalogue line)."""
 
 
-def restore_stub(number: int, submission: Path | None = None) -> tuple[Path, Path | None]:
-    """Copy the kit's stub of exercise `number` over the learner's file, keeping a backup.
+@dataclass(frozen=True)
+class Restored:
+    """What `restore_stub` did.
+
+    - path: the learner's module file.
+    - backup: where their previous file was kept (None: there was none, or it was
+      already the stub).
+    - unchanged: True when the file already was the untouched stub (nothing was written).
+    """
+
+    path: Path
+    backup: Path | None = None
+    unchanged: bool = False
+
+
+def restore_stub(number: int, submission: Path | None = None) -> Restored:
+    """Put the untouched stub of exercise `number` in place of the learner's file.
 
     Inputs: number; submission, the learner's folder as `grade --submission` takes it.
 
-    Returns (the restored file, its backup or None when there was no file).
-    Raises ResetRefused when the learner's file is the kit's own stub, or the
-    kit has no stub. The exercise's best score is forgotten; hints stay.
+    The stub comes from grader.stubs.pristine_stub (generated from solutions/ in the
+    instructor kit, shipped in the package in a release), never from the learner's
+    folder, so it works in the kit's own exercises/ too. The learner's file is first
+    copied to `<file>.bak-<time>`, and the exercise's best score is forgotten (hints
+    stay). Returns a Restored. Raises ResetRefused when there is no stub to put back
+    or no folder to put it in.
     """
     exercise = get_exercise(number)
-    stub = KIT_ROOT / "exercises" / exercise.filename
-    if not stub.is_file():
-        raise ResetRefused(text("no_stub", number=number, file=stub))
+    stub = pristine_stub(exercise.filename)
+    if stub is None:
+        raise ResetRefused(text("no_stub", number=number, file=exercise.filename))
     folder = learner_folder(submission)
+    if not folder.is_dir():
+        raise ResetRefused(text("reset_no_folder", folder=folder))
     target = folder / exercise.filename
     backup = None
     if target.exists():
-        if target.resolve() == stub.resolve():
-            raise ResetRefused(text("reset_refused", file=target))
+        if target.is_file() and target.read_bytes() == stub.encode("utf-8"):
+            return Restored(target, unchanged=True)
         backup = _free_backup_name(target)
         shutil.copy2(target, backup)
-    shutil.copyfile(stub, target)
+    write_atomically(target, stub)
     progress = Progress.load(folder)
     progress.forget_score(number)
     progress.save()
-    return target, backup
+    return Restored(target, backup)
 
 
 def _free_backup_name(path: Path) -> Path:

@@ -9,6 +9,9 @@ the fences -- imports, signatures, teaching docstrings -- is the same in both,
 so the two cannot drift (tests/test_stubs.py regenerates and compares).
 
 Run `python -m grader.stubs` to rewrite `exercises/` from `solutions/`.
+`grade release` ships the same stubs twice: as the student's `exercises/`,
+and read-only in `grader/pristine/`, where `grade reset` finds them in a kit
+that has no `solutions/`.
 """
 
 from __future__ import annotations
@@ -17,10 +20,14 @@ import re
 import sys
 from pathlib import Path
 
+from grader.submission import KIT_ROOT
+
 BEGIN = "# BEGIN SOLUTION"
 END = "# END SOLUTION"
 STUB_PREFIX = "# STUB: "
 _DEF = re.compile(r"^(\s*)(?:async\s+)?def\s+(\w+)")
+PRISTINE = Path(__file__).resolve().parent / "pristine"  # a release's untouched stubs
+MODULES = "ex[0-9][0-9]_*.py"
 
 
 class FenceError(ValueError):
@@ -86,18 +93,46 @@ def _collapse_blank_lines(lines: list[str]) -> list[str]:
     return result
 
 
+def generate_stubs(solutions: Path) -> dict[str, str]:
+    """The stub of every `exNN_*.py` in `solutions`: {file name: stub text}, sorted by name.
+
+    Raises FenceError for a solution whose fences do not pair up.
+    """
+    return {
+        solution.name: make_stub(solution.read_text("utf-8"), solution.name)
+        for solution in sorted(solutions.glob(MODULES))
+    }
+
+
 def write_stubs(solutions: Path, exercises: Path) -> list[Path]:
     """Write a stub into `exercises` for every `ex*.py` in `solutions`; return their paths."""
     written = []
-    for solution in sorted(solutions.glob("ex[0-9][0-9]_*.py")):
-        target = exercises / solution.name
-        target.write_text(make_stub(solution.read_text("utf-8"), solution.name), "utf-8")
+    for name, stub in generate_stubs(solutions).items():
+        target = exercises / name
+        target.write_text(stub, "utf-8")
         written.append(target)
     return written
 
 
+def pristine_stub(filename: str, root: Path = KIT_ROOT) -> str | None:
+    """The untouched stub of the exercise module `filename` (e.g. `ex01_tensors.py`).
+
+    Inputs:
+    - filename: the module's file name.
+    - root: the kit (its `solutions/` is looked at first).
+
+    Returns the stub generated from `root/solutions/` in the instructor kit, else
+    the copy a student release ships in `grader/pristine/`, else None. Never the
+    learner's own `exercises/`, which may hold their work.
+    """
+    solution = root / "solutions" / filename
+    if solution.is_file():
+        return make_stub(solution.read_text("utf-8"), filename)
+    shipped = PRISTINE / filename
+    return shipped.read_text("utf-8") if shipped.is_file() else None
+
+
 if __name__ == "__main__":
-    root = Path(__file__).resolve().parent.parent
-    for path in write_stubs(root / "solutions", root / "exercises"):
-        print(f"wrote {path.relative_to(root)}")
+    for path in write_stubs(KIT_ROOT / "solutions", KIT_ROOT / "exercises"):
+        print(f"wrote {path.relative_to(KIT_ROOT)}")
     sys.exit(0)

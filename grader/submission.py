@@ -19,15 +19,19 @@ import contextlib
 import errno
 import os
 import stat
+import traceback
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader.registry import Exercise
+from grader.messages import text
+from grader.registry import Exercise, exercises
 
 KIT_ROOT = Path(__file__).resolve().parent.parent
 FORBIDDEN_MODULES = ("tensorflow", "keras", "tf_keras", "torch", "jax", "scipy", "sklearn")
 MAX_MODULE_BYTES = 2**20  # the references are under 20 KB
 PLACES = ((), ("exercises",))  # where a module may be, relative to the submission folder
+LAST_LAYER_EXERCISE = 9  # a capstone assembles the learner's exercises 1..9
 
 
 class MissingSubmission(FileNotFoundError):
@@ -101,6 +105,53 @@ def read_module(submission: Path | None, exercise: Exercise) -> ModuleSource:
     """
     folder, place = locate(submission, exercise)
     return read_beside(folder, place, exercise.filename)
+
+
+def read_submission(submission: Path | None, exercise: Exercise) -> dict[str, ModuleSource]:
+    """The modules to grade, each read once as a regular file (module name -> ModuleSource).
+
+    That is the exercise's own module, and for a capstone the learner's exercises
+    1-9 found beside it (a missing one is left out: the trainer names what it
+    lacks). Raises MissingSubmission with a plain message when the exercise's own
+    module cannot be read, or a link, folder or device stands in another's place.
+    """
+    folder, place = locate(submission, exercise)
+    modules = {exercise.module: read_beside(folder, place, exercise.filename)}
+    if exercise.is_capstone:
+        for record in exercises():
+            if record.number <= LAST_LAYER_EXERCISE:
+                with contextlib.suppress(AbsentModule):
+                    modules[record.module] = read_beside(folder, place, record.filename)
+    return modules
+
+
+def syntax_problem(modules: dict[str, ModuleSource]) -> str:
+    """Why the first of `modules` that does not compile cannot be imported ("" if all compile).
+
+    Compiling runs none of the learner's code, so this is known before any worker
+    starts. The message is one line naming the file and the line, then the line of
+    code and Python's caret under the error, as Python shows them. A module too
+    deeply nested for the compiler (or with NUL bytes) is left to the worker's import.
+    """
+    for module in modules.values():
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # SyntaxWarnings would reach the grader's stderr
+                compile(module.source, module.path.name, "exec", dont_inherit=True)
+        except SyntaxError as error:
+            return _syntax_message(error, module.path.name)
+        except (ValueError, RecursionError, MemoryError, OverflowError):
+            continue
+    return ""
+
+
+def _syntax_message(error: SyntaxError, filename: str) -> str:
+    """`file, line N: SyntaxError: message`, then the code and caret lines Python prints."""
+    kind = type(error).__name__
+    first = text("syntax_error", file=filename, line=error.lineno, kind=kind, message=error.msg)
+    shown = "".join(traceback.format_exception_only(type(error), error)).splitlines()
+    # Python's own lines: `  File "...", line N`, the code, the caret, `SyntaxError: ...`.
+    return "\n".join([first, *(line for line in shown[1:-1] if line.strip())])
 
 
 def read_beside(folder: Path, place: tuple[str, ...], filename: str) -> ModuleSource:

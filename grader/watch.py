@@ -13,6 +13,7 @@ e.g. for a folder mounted over the network, where events do not arrive).
 
 from __future__ import annotations
 
+import hashlib
 import signal
 import sys
 import threading
@@ -21,17 +22,23 @@ from pathlib import Path
 from grader.messages import text
 from grader.registry import get_exercise
 from grader.state import Progress, grade_and_record, learner_folder
+from grader.submission import MissingSubmission, read_beside
 
 DEBOUNCE_S = 0.3
 POLL_INTERVAL_S = 0.5
+SAVE_EVENTS = frozenset({"modified", "created", "moved"})
+"""watchdog event types that may be a save; opened/closed ones come from mere reading."""
 
 
 class FileWatcher:
-    """Wait until one file of a folder is saved (created, modified, moved or written).
+    """Wait until one file of a folder is saved: its content changes.
 
     Editors save in different ways (write in place, or write a temporary
     file and rename it over), so the whole folder is watched and events
-    are filtered by path. `target` may change between waits.
+    are filtered by path. Only a modification, creation or move of the
+    target counts, and only when the target's content then differs from
+    what it was at `arm`: reading the file (grading does) or touching it
+    is not a save. `target` may change between waits.
     """
 
     def __init__(self, folder: Path, poll: bool = False):
@@ -39,6 +46,7 @@ class FileWatcher:
         self.target: Path | None = None
         self.polling = poll
         self._changed = threading.Event()
+        self._armed_digest: str | None = None
         self._observer = None
 
     def __enter__(self) -> FileWatcher:
@@ -73,9 +81,15 @@ class FileWatcher:
             self._observer.join(timeout=2)
             self._observer = None
 
-    def notice(self, *paths: str) -> None:
-        """Called with an event's paths: flags a change when one of them is the target."""
-        if self.target is not None and any(Path(p).resolve() == self.target for p in paths if p):
+    def notice(self, event_type: str, *paths: str) -> None:
+        """Called with an event's type and paths: flags a save of the target.
+
+        A save is a "modified", "created" or "moved" event naming the target
+        after which its content differs from the content at `arm`.
+        """
+        if event_type not in SAVE_EVENTS or self.target is None:
+            return
+        if any(Path(p).resolve() == self.target for p in paths if p) and self._content_changed():
             self._changed.set()
 
     @property
@@ -84,30 +98,53 @@ class FileWatcher:
         return self._changed.is_set()
 
     def arm(self) -> None:
-        """Forget earlier saves: `wait` returns for saves from now on (even during grading)."""
+        """Forget earlier saves: `wait` returns for saves from now on (even during grading).
+
+        The target's content now is the one a save must differ from.
+        """
+        self._armed_digest = self._digest()
         self._changed.clear()
 
     def wait(self, debounce_s: float = DEBOUNCE_S) -> None:
         """Block until the target is saved (since `arm`), then quiet for `debounce_s`.
 
         An editor's save is often several events (truncate, write, rename):
-        one grading follows them all.
+        one grading follows them all. A burst that ends with the content of
+        `arm` (a save without a change) is not a save: waiting goes on.
         """
-        while not self._changed.wait(timeout=0.5):
-            pass  # short waits keep Ctrl-C responsive
         while True:
-            self._changed.clear()
-            if not self._changed.wait(timeout=debounce_s):
+            while not self._changed.wait(timeout=0.5):
+                pass  # short waits keep Ctrl-C responsive
+            while True:
+                self._changed.clear()
+                if not self._changed.wait(timeout=debounce_s):
+                    break
+            if self._content_changed():
                 return
+
+    def _content_changed(self) -> bool:
+        return self._digest() != self._armed_digest
+
+    def _digest(self) -> str | None:
+        """SHA-256 of the target's bytes; None when it is absent or not a readable file."""
+        if self.target is None:
+            return None
+        try:
+            module = read_beside(self.target.parent, (), self.target.name)
+        except (MissingSubmission, OSError):
+            return None
+        return hashlib.sha256(module.source).hexdigest()
 
 
 def _handler_for(watcher: FileWatcher):
-    """A watchdog event handler that passes every event's paths to `watcher`."""
+    """A watchdog event handler that passes each file event's type and paths to `watcher`."""
     from watchdog.events import FileSystemEventHandler
 
     class Handler(FileSystemEventHandler):
         def on_any_event(self, event) -> None:
-            watcher.notice(str(event.src_path), str(getattr(event, "dest_path", "") or ""))
+            if not event.is_directory:
+                paths = str(event.src_path), str(getattr(event, "dest_path", "") or "")
+                watcher.notice(event.event_type, *paths)
 
     return Handler()
 

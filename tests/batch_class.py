@@ -14,6 +14,8 @@ import os
 import zipfile
 from pathlib import Path
 
+from grader.stubs import make_stub
+
 EXERCISES = [1, 2]
 EX01 = "ex01_tensors.py"
 EX02 = "ex02_activations.py"
@@ -78,7 +80,8 @@ def _solution(kit_root: Path, name: str) -> str:
 
 
 def _stub(kit_root: Path, name: str) -> str:
-    return (kit_root / "exercises" / name).read_text("utf-8")
+    """The untouched stub, generated from solutions/ (the kit's exercises/ is a learner's)."""
+    return make_stub(_solution(kit_root, name))
 
 
 def _write(folder: Path, files: dict[str, str]) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from grader.runner import grade_exercise
+from grader.stubs import write_stubs
 
 KIT_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATASETS = KIT_ROOT.parent / "shared" / "datasets"
@@ -26,11 +27,26 @@ def kit_root() -> Path:
 
 
 @pytest.fixture(scope="session")
+def pristine_stubs(tmp_path_factory) -> Path:
+    """A folder `exercises/` holding the untouched stubs, generated from solutions/.
+
+    Tests never read the kit's own exercises/: it is a learner's working copy (their
+    progress, backups and answers live there). Shared by the session: copy it before
+    changing anything in it.
+    """
+    folder = tmp_path_factory.mktemp("pristine") / "exercises"
+    folder.mkdir()
+    write_stubs(KIT_ROOT / "solutions", folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
 def graded():
-    """Grade (exercise, folder) once per test session and reuse the Report."""
+    """Grade (exercise, folder) once per test session and reuse the Report (folder: relative
+    to the kit, e.g. "solutions", or an absolute path)."""
     cache = {}
 
-    def grade(number: int, folder: str):
+    def grade(number: int, folder: str | Path):
         key = (number, folder)
         if key not in cache:
             cache[key] = grade_exercise(number, KIT_ROOT / folder)

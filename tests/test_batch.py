@@ -53,7 +53,7 @@ from grader.batch import (
     run_batch,
     snapshot_hash,
 )
-from grader.batch_export import gradebook_csv, junit_xml, student_folder, xml_text
+from grader.batch_export import STUDENT_VIEW, gradebook_csv, junit_xml, student_folder, xml_text
 from grader.batch_job import _as_student, run_job
 from grader.cli import main
 from grader.html_report import student_href
@@ -135,6 +135,17 @@ def test_broken_submissions_get_plain_messages(graded_class):
     assert "not a readable zip" in json.loads((out / "lee" / "report.json").read_text())["error"]
     for path in out.rglob("*.json"):
         assert "Traceback" not in path.read_text("utf-8")
+
+
+def test_the_gradebook_says_which_modules_were_not_found(graded_class):
+    out, _ = graded_class
+    with (out / "gradebook.csv").open(encoding="utf-8", newline="") as handle:
+        messages = {row["student"]: row["message"] for row in csv.DictReader(handle)}
+    assert messages["jon"] == "no exercise modules found"  # an empty folder
+    assert messages["kim"] == f"not found: {EX02}"
+    assert messages[GRADEBOOK_NAMES[FORMULA]] == f"not found: {EX01}"
+    assert messages["ada"] == messages["dan"] == ""  # a module that raises is still found
+    assert messages["lee"].startswith("unreadable submission: lee.zip is not a readable zip")
 
 
 def test_printed_fake_results_are_inert(graded_class):
@@ -269,14 +280,14 @@ def test_running_again_skips_everyone_already_graded(graded_class, submissions):
     assert gradebook_rows(out / "gradebook.csv") == EXPECTED_ROWS
 
 
-def test_a_changed_submission_is_graded_again(graded_class, submissions, tmp_path, kit_root):
+def test_a_changed_submission_is_graded_again(graded_class, submissions, tmp_path, pristine_stubs):
     out, _ = graded_class
     copy = tmp_path / "one"
     (copy / "ada").mkdir(parents=True)
     for name in ("ex01_tensors.py", "ex02_activations.py"):
         (copy / "ada" / name).write_bytes((submissions / "ada" / name).read_bytes())
     (copy / "ada" / "ex02_activations.py").write_text(
-        (kit_root / "exercises" / "ex02_activations.py").read_text("utf-8")
+        (pristine_stubs / "ex02_activations.py").read_text("utf-8")
     )
     target = tmp_path / "out"
     target.mkdir()
@@ -331,6 +342,7 @@ def test_a_name_that_is_not_utf8_is_shown_with_escapes(tmp_path):
 def test_any_name_gets_a_folder_of_its_own():
     names = ["", ".", "..", "...", "a/b", "../../etc", "/abs", "a\\b", " alice", "alice "]
     names += ["alice", "Alice", "gradebook.csv", "REPORT.HTML", "a~b", "a_b", "x\x00y"]
+    names += ["student-view", "Student-View"]  # the folder of the pages to hand back
     names += ["x\ud800", LONG, LONG + "b", "名" * 200, JSON_WRITER, CONTROL, "<script>", "C:"]
     folders = [student_folder(name) for name in names]
     assert len(set(folders)) == len(names)
@@ -338,6 +350,7 @@ def test_any_name_gets_a_folder_of_its_own():
         assert folder not in ("", ".", "..") and not folder.startswith("."), name
         assert not set(folder) & set('/\\\x00:"<>|*?') and len(folder.encode()) <= 255, name
         assert folder.lower() not in ("gradebook.csv", "junit.xml", "report.html"), name
+        assert folder.lower() != STUDENT_VIEW, name
     plain = ["alice", "Alice", "a_b", "王小明", LONG]
     assert [student_folder(name) for name in plain] == plain
 
@@ -450,7 +463,7 @@ def test_a_batch_killed_half_way_resumes_where_it_stopped(submissions, tmp_path)
 def test_batch_refuses_an_unknown_exercise_selection(tmp_path):
     result = CliRunner().invoke(main, ["batch", str(tmp_path), "--exercises", "1-99"])
     assert result.exit_code == 2
-    assert "no gradable exercise" in result.output
+    assert "do not exist; there are" in result.output
 
 
 def test_a_secret_seed_is_recorded_and_another_seed_grades_again(tmp_path, kit_root):

@@ -394,3 +394,76 @@ def test_progress_from_the_worker_reaches_the_display_only_as_bounded_numbers():
     assert kept[6]["fraction"] == 0.0 and kept[6]["loss"] == 0.5
     for record in kept[5:]:
         assert len(describe_epoch(record)) < 200
+
+
+CRASHING_RELU = """
+
+import os as _os
+
+_relu = relu
+
+
+def relu(x):
+    if x.size > 1000:  # a training batch, not the trial run's tiny input
+        _os._exit(3)
+    return _relu(x)
+"""
+
+
+def test_a_crash_in_training_is_reported_by_each_check_that_needs_the_network(tmp_path, kit_root):
+    """Every check that needs the trained network says why there is none (pytest keeps the
+    problem for each), and the comparison, worth no points, is not run rather than failed."""
+    from grader.runner import GradingOptions, grade_exercise
+
+    for module in (kit_root / "solutions").glob("ex0[1-9]_*.py"):
+        (tmp_path / module.name).write_bytes(module.read_bytes())
+    with (tmp_path / "ex02_activations.py").open("a", encoding="utf-8") as ex02:
+        ex02.write(CRASHING_RELU)
+    (tmp_path / "ex12_mnist_mlp.py").write_text(
+        f"LAYERS = {[{'layer': 'dense', 'units': 16, 'activation': 'relu'}, MLP[-1]]!r}\n"
+        "TRAINING = {'optimizer': 'adam', 'learning_rate': 0.01, 'epochs': 1, "
+        "'batch_size': 1024}\n",
+        encoding="utf-8",
+    )
+    report = grade_exercise(12, tmp_path, GradingOptions(report_dir=tmp_path / "plots"))
+
+    checks = {c.name: c for c in report.checks}
+    died = "your code's process died during the training of your network: it exited with code 3"
+    assert checks["network_and_training_settings_are_valid"].status == "passed"
+    for name in (
+        "parameter_count_matches_the_same_model_in_keras",
+        "test_accuracy_reaches_the_bar",
+    ):
+        assert checks[name].status == "error", checks[name]
+        assert checks[name].message.startswith(died), checks[name].message
+    comparison = checks["the_same_network_in_keras_for_comparison"]
+    assert (comparison.status, comparison.points) == ("skipped", 0)
+    assert comparison.message.startswith(died)
+
+
+@pytest.mark.parametrize(
+    ("problem", "status", "message"),
+    [
+        (
+            "LearnerTimeout",
+            "timeout",
+            "the trial run of your functions on tiny inputs did not finish within 60 s "
+            "(an endless loop?)",
+        ),
+        ("NotImplementedYet", "failed", "one of your functions raised NotImplementedError"),
+    ],
+)
+def test_a_problem_in_the_trainer_is_kept_in_the_learners_words(problem, status, message):
+    """The kit's own function names (`probe_functions`, `fit_and_predict`) never reach the
+    learner, and the problem keeps its status as an Exception pytest can keep for each check."""
+    from grader import capstone
+    from grader.sandbox import client
+
+    raised = getattr(client, problem)(
+        f"`{capstone.PROBE_CALL}` did not finish within 60 s (an endless loop?)"
+    )
+    kept = capstone.kept_problem(
+        raised, capstone.PROBE_CALL, "the trial run of your functions on tiny inputs"
+    )
+    assert isinstance(kept, Exception) and kept.status == status
+    assert str(kept).startswith(message) and "probe_functions" not in str(kept)

@@ -7,6 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 from grader.cli import main
+from grader.registry import get_exercise
 
 
 @pytest.fixture(scope="module")
@@ -21,14 +22,15 @@ def test_exercise_json_on_solutions_is_full_marks(runner, kit_root):
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
     assert report["exercise"] == 3 and report["title"] == "Softmax and losses"
-    assert report["score"] == report["max_score"] == 20
+    assert report["score"] == report["max_score"] == get_exercise(3).points
     assert {c["status"] for c in report["checks"]} == {"passed"}
     assert {"name", "status", "points", "max_points", "message"} <= set(report["checks"][0])
 
 
-def test_exercise_on_stubs_scores_zero_and_exits_1(runner, kit_root):
+def test_exercise_on_stubs_scores_zero_and_exits_1(runner, pristine_stubs):
+    checkout = pristine_stubs.parent  # a folder whose exercises/ holds the modules
     result = runner.invoke(
-        main, ["exercise", "3", "--submission", str(kit_root), "--format", "json"]
+        main, ["exercise", "3", "--submission", str(checkout), "--format", "json"]
     )
     assert result.exit_code == 1
     report = json.loads(result.output)
@@ -36,8 +38,8 @@ def test_exercise_on_stubs_scores_zero_and_exits_1(runner, kit_root):
     assert all("hint:" in c["message"] for c in report["checks"])
 
 
-def test_text_report_has_table_and_score_line(runner, kit_root):
-    result = runner.invoke(main, ["exercise", "1", "--submission", str(kit_root / "exercises")])
+def test_text_report_has_table_and_score_line(runner, pristine_stubs):
+    result = runner.invoke(main, ["exercise", "1", "--submission", str(pristine_stubs)])
     assert result.exit_code == 1
     assert "Exercise 1: Tensors and labels" in result.output
     assert "scale pixels" in result.output and "0/2" in result.output
@@ -45,15 +47,15 @@ def test_text_report_has_table_and_score_line(runner, kit_root):
     assert "Hint:" in result.output
 
 
-def test_chinese_titles_and_hints(runner, kit_root):
+def test_chinese_titles_and_hints(runner, pristine_stubs):
     result = runner.invoke(
-        main, ["--lang", "zh", "exercise", "1", "--submission", str(kit_root / "exercises")]
+        main, ["--lang", "zh", "exercise", "1", "--submission", str(pristine_stubs)]
     )
     assert "张量与标签" in result.output
     assert "单位矩阵" in result.output
 
 
-def test_gradescope_and_junit_files(runner, kit_root, tmp_path):
+def test_gradescope_and_junit_files(runner, kit_root, pristine_stubs, tmp_path):
     solutions = str(kit_root / "solutions")
     gradescope = tmp_path / "results.json"
     result = runner.invoke(
@@ -82,7 +84,7 @@ def test_gradescope_and_junit_files(runner, kit_root, tmp_path):
             "exercise",
             "2",
             "--submission",
-            str(kit_root / "exercises"),
+            str(pristine_stubs),
             "--format",
             "junit",
             "--output",
@@ -113,8 +115,8 @@ def test_unknown_exercise_is_a_usage_error(runner):
     assert "there is no exercise 42" in result.output
 
 
-def test_list_shows_every_exercise(runner, kit_root):
-    result = runner.invoke(main, ["list", "--submission", str(kit_root / "exercises")])
+def test_list_shows_every_exercise(runner, pristine_stubs):
+    result = runner.invoke(main, ["list", "--submission", str(pristine_stubs)])
     assert result.exit_code == 0
     assert "Tensors and labels" in result.output and "ready" in result.output
     assert result.output.count("ex1") >= 6

@@ -2,13 +2,14 @@
 
 import numpy as np
 import pytest
+from grade_cli import grade, mutated
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from grader.checking import CheckFailure, expect_close, expect_equal, reproducible_reprs
-from grader.messages import paste_ready, text, translate
-from grader.mistakes import Mistake
+from grader.messages import keys_in, text, translate
+from grader.mistakes import Mistake, axis_mix_ups, not_normalised, recognise, wrong_reductions
 from grader.registry import get_exercise
 from grader.report import CheckResult, Report, print_text
 from grader.runner import _failing_example, grade_exercise
@@ -107,27 +108,79 @@ def test_a_candidate_of_the_learners_shape_explains_a_wrong_shape():
         "f(x) has shape (1, 2, 2, 1), expected (1, 4, 4, 1)",
         "the output has the shape of VALID padding",
     ]
+    same_values = Mistake(np.ones((1, 2, 2, 1)), "the one whose values it has")
+    message = failure(np.ones((1, 2, 2, 1)), np.zeros((1, 4, 4, 1)), mistakes=[valid, same_values])
+    assert message.splitlines()[1:] == ["the one whose values it has"], "values before shapes"
+
+
+# ---------------------------------------------------------------- axis mix-ups (item 9)
+
+
+def _softmax(z, axis=-1):
+    e = np.exp(z - z.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def test_probabilities_normalised_along_the_wrong_axis_are_named():
+    z = np.random.default_rng(0).standard_normal((3, 4))
+    right = _softmax(z)
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    summed_over_axis_0 = e / e.sum(axis=0, keepdims=True)
+    assert recognise(summed_over_axis_0, right, [not_normalised()]) == text("rows_not_normalised")
+    assert recognise(np.log(summed_over_axis_0), np.log(right), [not_normalised(log=True)]) == (
+        text("log_rows_not_normalised")
+    )
+    assert recognise(right, _softmax(z, axis=0), [not_normalised(axis=0)]) == text(
+        "not_normalised_along", axis=0, other=1
+    )
+    # Rows that sum to 1 with wrong values, or nothing normalised at all: not an axis mistake.
+    assert recognise(right[:, ::-1], right, [not_normalised()]) != text("rows_not_normalised")
+    assert recognise(e, right, [not_normalised()]) == ""
+    # A sum that underflowed to 0 / 0 in some columns still shows the axis it was taken along.
+    with np.errstate(all="ignore"):
+        big = np.array([[1e4, 0.0, -1e4], [1e4, 1e4 - 1.0, 5.0]])
+        e = np.exp(big - big.max(axis=-1, keepdims=True))
+        nan_columns = e / e.sum(axis=0, keepdims=True)
+    assert np.isnan(nan_columns).any()
+    assert recognise(nan_columns, _softmax(big), [not_normalised()]) == text("rows_not_normalised")
+
+
+def test_a_wrong_reduction_of_a_loss_is_named_by_its_axis():
+    terms = np.random.default_rng(1).random((3, 4))
+    right = terms.sum(axis=1).mean()
+    mistakes = wrong_reductions(terms, ("mean", "sum"))
+
+    def named(got):
+        return recognise(np.asarray(got), np.asarray(right), mistakes)
+
+    assert named(terms.sum()) == text("summed_not_averaged", axis=0)
+    assert named(terms.mean()) == text("averaged_not_summed", axis=1)
+    assert named(terms.mean(axis=1).sum()) == text(
+        "reductions_exchanged", first="np.mean", a=0, second="np.sum", b=1
+    )
+    assert named(terms.sum(axis=1)) == text("not_reduced", axis=0, op="np.mean")
+    everywhere = wrong_reductions(terms, ("mean", "mean"))
+    assert recognise(np.asarray(terms.sum()), np.asarray(terms.mean()), everywhere) == text(
+        "summed_everywhere"
+    )
+    # Over an axis of length 1 the sum is the mean: only the axis that tells them apart is named.
+    row = terms[:1]
+    one = recognise(
+        np.asarray(row.sum()), np.asarray(row.mean()), wrong_reductions(row, ("mean", "mean"))
+    )
+    assert one == text("summed_not_averaged", axis=1)
+
+
+def test_an_operation_over_the_wrong_axes_is_named():
+    x = np.random.default_rng(2).standard_normal((2, 4, 4, 3))
+    mistakes = axis_mix_ups(lambda axes: x.max(axis=axes), right=(1, 2), wrong=[(1, 3), (2, 3)])
+    message = failure(x.max(axis=(1, 3)), x.max(axis=(1, 2)), mistakes=mistakes)
+    assert message.splitlines()[-1] == text("wrong_axes", got=(1, 3), expected=(1, 2))
+    assert keys_in(message)[-1] == "wrong_axes"
 
 
 # ---------------------------------------------------------------- the failing input
-
-
-def test_failing_input_becomes_python_that_rebuilds_it_exactly():
-    example = (
-        "z=array([[0.1, 0.30000000000000004], [-inf, nan]]), axis=0, "
-        "k=3,  # or any other generated value, mode='same'"
-    )
-    lines = paste_ready(example)
-    assert lines[0] == "import numpy as np"
-    scope: dict = {}
-    exec("\n".join(lines), scope)  # noqa: S102 -- the lines a learner would paste
-    assert scope["z"][0, 1] == 0.30000000000000004 and np.isneginf(scope["z"][1, 0])
-    assert (scope["axis"], scope["k"], scope["mode"]) == (0, 3, "same")
-
-
-def test_an_object_listing_its_arguments_is_unpacked():
-    lines = paste_ready("case=x=array([1., 2.]), stride=(1, 2), padding='valid'")
-    assert lines[1:] == ["x = np.array([1., 2.])", "stride = (1, 2)", "padding = 'valid'"]
+# (the failing call as Python to paste: tests/test_reproduction.py)
 
 
 def test_hypothesis_inputs_keep_every_digit_while_grading():
@@ -141,9 +194,10 @@ def test_hypothesis_inputs_keep_every_digit_while_grading():
 
     with reproducible_reprs(), pytest.raises(AssertionError) as caught:
         check()
-    scope: dict = {}
-    exec("\n".join(paste_ready(_failing_example(caught.value))), scope)  # noqa: S102
-    assert np.array_equal(scope["x"], tried[-1]), "the pasted input is not the failing one"
+    name, value = _failing_example(caught.value).split("=", 1)
+    value = value.split(", # or any other")[0]  # hypothesis' comment on a value it found
+    rebuilt = eval(value, {"array": np.array})  # noqa: S307 -- hypothesis' repr of the input
+    assert name == "x" and np.array_equal(rebuilt, tried[-1]), "not the failing input"
 
 
 # ---------------------------------------------------------------- translated and drawn
@@ -158,6 +212,11 @@ def test_the_fixed_words_are_translated_and_the_check_specific_ones_kept():
     assert translate(message, "en") == message
 
 
+PASTE = "\n".join(
+    [text("reproduce"), "import numpy as np", "from ex03_softmax_losses import mse", "mse(1.5)"]
+)
+
+
 def _report() -> Report:
     stub = "`softmax` is not implemented yet (it raises NotImplementedError)"
     values = failure(np.arange(6.0).reshape(2, 3) * 2, np.arange(6.0).reshape(2, 3))
@@ -167,7 +226,7 @@ def _report() -> Report:
         checks=[
             CheckResult("softmax_matches_tensorflow", "failed", 0, 2, stub),
             CheckResult("softmax_along_axis_0", "failed", 0, 1, stub),
-            CheckResult("mse_matches_keras", "failed", 0, 1, f"{values}\nfailing input: y=1.5"),
+            CheckResult("mse_matches_keras", "failed", 0, 1, f"{values}\n{PASTE}"),
             CheckResult("sse_worked_example", "passed", 1, 1),
         ],
         hint="first hint\nsecond hint",
@@ -180,6 +239,7 @@ def test_the_text_report_in_english_and_chinese(tmp_path):
     for lang, expected in (
         ("en", ["Exercise 3: Softmax and losses", "(same as above)", "Hint: second hint"]),
         ("zh", ["练习 3：Softmax and losses", "（同上）", "提示：second hint", "得分：1/5"]),
+        ("zh", ["softmax 与 TensorFlow 一致", "沿轴 0 的 softmax", text("reproduce", "zh")]),
     ):
         console = Console(file=(tmp_path / lang).open("w"), width=120)
         print_text(_report(), console, lang)
@@ -188,7 +248,8 @@ def test_the_text_report_in_english_and_chinese(tmp_path):
         assert all(line in screen for line in expected), screen
     english = (tmp_path / "en").read_text()
     assert "Score: 1/5" in english and "every value is 2 times too large" in english
-    assert "y = 1.5" in english and "paste into Python to reproduce" in english
+    assert "\nmse(1.5)\n" in english and text("reproduce") in english
+    assert "softmax matches tensorflow" in english
     assert english.count("is not implemented yet") == 1
 
 
@@ -220,7 +281,8 @@ def test_a_flipped_kernel_is_named(kit_root, tmp_path):
     report = _grade_mutant(kit_root, tmp_path, "flipped kernel")
     message = _message(report, "conv2d_forward_with_valid_padding_matches_tensorflow")
     assert text("flipped_kernel") in message
-    assert "failing input: " in message and "x=array(" in message
+    assert f"{text('reproduce')}\nimport numpy as np\nfrom ex05_convolution import" in message
+    assert "\nx = np.array([[[[" in message and "\nconv2d_forward(x, w, " in message
 
 
 def test_conv_same_padding_on_the_wrong_side_is_named(kit_root, tmp_path):
@@ -242,9 +304,23 @@ def test_softmax_overflow_and_a_gradient_off_by_the_batch_size_are_named(kit_roo
     assert "times too large, and" in message and "is the batch size" in message
 
 
+def test_softmax_summed_over_the_wrong_axis_is_named_with_its_own_hint(kit_root, tmp_path):
+    folder = mutated(kit_root, tmp_path, "softmax sums over axis 0")
+    screen = grade(folder, 3).stdout
+    assert screen.count(text("rows_not_normalised")) == 2, screen  # both failing softmax checks
+    assert "times too large" not in screen and "FloatingPointError" not in screen
+    assert text("softmax_overflow") not in screen
+    hints = get_exercise(3).hints
+    assert f"Hint: {hints[3][:40]}" in screen and f"Hint: {hints[0][:40]}" not in screen
+    chinese = grade(folder, 3, env={"NNLAB_LANG": "zh"}).stdout
+    assert text("rows_not_normalised", "zh") in chinese
+    assert f"提示：{get_exercise(3).hints_zh[3][:20]}" in chinese
+
+
 def test_the_sandboxs_own_sentences_translate_too(tmp_path):
-    (tmp_path / "ex02_activations.py").write_text("import numpy as np\n\ndef relu(x:\n    pass\n")
+    # An error at import (a syntax error is found before the sandbox: test_cli_usage.py).
+    (tmp_path / "ex02_activations.py").write_text("import numpy as np\n\nraise ValueError('no')\n")
     report = grade_exercise(2, tmp_path)
     message = report.full_message(report.checks[0], "zh")
-    assert "ex02_activations.py 无法导入：SyntaxError：" in message
-    assert "位置：第 3 行：def relu(x:" in message
+    assert "ex02_activations.py 无法导入：ValueError：no" in message
+    assert "位置：第 3 行，<module> 中：raise ValueError('no')" in message

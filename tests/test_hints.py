@@ -1,11 +1,15 @@
 """Hints, revealed one at a time, in English and Chinese; the language from the locale."""
 
+import ast
+
 import pytest
 from click.testing import CliRunner
+from grade_cli import grade, mutated
 
 from grader.cli import main
-from grader.messages import CATALOGUE, resolve_lang
+from grader.messages import CATALOGUE, resolve_lang, text
 from grader.registry import exercises, get_exercise
+from grader.report import CheckResult, Report, choose_hints
 from grader.state import Progress, grade_and_record
 
 NO_LANGUAGE = {"NNLAB_LANG": None, "LC_ALL": None, "LC_MESSAGES": None, "LANG": None}
@@ -92,10 +96,8 @@ def test_an_unknown_exercise_is_a_usage_error(folder):
     assert result.exit_code == 2 and "there is no exercise 42" in result.output
 
 
-def test_the_report_shows_the_hints_revealed_so_far(tmp_path, kit_root):
-    (tmp_path / "ex01_tensors.py").write_text(
-        (kit_root / "exercises" / "ex01_tensors.py").read_text()
-    )
+def test_the_report_shows_the_hints_revealed_so_far(tmp_path, pristine_stubs):
+    (tmp_path / "ex01_tensors.py").write_text((pristine_stubs / "ex01_tensors.py").read_text())
     progress = Progress.load(tmp_path)
     progress.reveal_hint(1)
     progress.reveal_hint(1)
@@ -110,3 +112,85 @@ def test_the_report_shows_the_hints_revealed_so_far(tmp_path, kit_root):
     assert chinese.hint.splitlines() == list(get_exercise(1).hints_zh[:2])
     assert "提示：" in chinese.full_message(chinese.checks[0], "zh")
     assert "还没有实现" in chinese.full_message(chinese.checks[0], "zh")
+
+
+# ---------------------------------------------------------------- the hint that belongs (item 9)
+
+
+def _check_names(exercise) -> set[str]:
+    """The names of the checks in the exercise's check file (test functions without `test_`)."""
+    tree = ast.parse(exercise.check_file.read_text("utf-8"))
+    return {
+        node.name.removeprefix("test_")
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef) and node.name.startswith("test_")
+    }
+
+
+def test_every_hint_names_checks_and_mistakes_that_exist():
+    unknown = []
+    for exercise in exercises():
+        assert len(exercise.hint_checks) <= len(exercise.hints), exercise.number
+        known = _check_names(exercise) | set(CATALOGUE)
+        for number, names in enumerate(exercise.hint_checks, start=1):
+            unknown += [
+                f"exercise {exercise.number} hint {number}: {n}" for n in names if n not in known
+            ]
+    assert not unknown, "hint_checks names no check or mistake:\n" + "\n".join(unknown)
+
+
+def _graded(*checks: tuple[str, str, str]) -> Report:
+    return Report(
+        exercise=5,
+        title="Convolution",
+        checks=[CheckResult(name, status, 0, 1, message) for name, status, message in checks],
+    )
+
+
+def test_the_report_shows_the_hint_of_the_first_failing_check_or_its_mistake():
+    exercise = get_exercise(5)
+    hints = exercise.hints
+    flipped = _graded(
+        ("conv_output_size_matches_tensorflow", "passed", ""),
+        ("conv2d_forward_with_valid_padding_matches_tensorflow", "failed", text("flipped_kernel")),
+        ("conv2d_forward_with_same_padding_matches_tensorflow", "failed", "values differ"),
+    )
+    assert choose_hints(flipped, exercise) == hints[1]
+    same = _graded(("conv2d_forward_with_same_padding_matches_tensorflow", "failed", "differ"))
+    assert choose_hints(same, exercise) == hints[0]
+    assert choose_hints(same, exercise, revealed=3).split("\n") == list(hints)
+    slow = _graded(("conv2d_forward_is_vectorised", "failed", "too slow"))
+    assert choose_hints(slow, exercise, revealed=1).split("\n") == [hints[0], hints[2]]
+    assert choose_hints(slow, exercise, lang="zh") == exercise.hints_zh[2]
+    unmatched = _graded(("conv_output_size_matches_tensorflow", "failed", "off by one"))
+    assert choose_hints(unmatched, exercise) == hints[0], "no hint belongs: the first, as before"
+    several = "\n".join(
+        [text("several_mistakes"), text("mistake_item", mistake=text("flipped_kernel"))]
+    )
+    listed = _graded(("conv2d_forward_with_valid_padding_matches_tensorflow", "failed", several))
+    assert choose_hints(listed, exercise) == hints[1]
+
+
+def test_a_flipped_kernel_gets_the_cross_correlation_hint_on_screen(kit_root, tmp_path):
+    folder = mutated(kit_root, tmp_path, "flipped kernel")
+    screen = grade(folder, 5).stdout
+    assert text("flipped_kernel") in screen
+    hints = get_exercise(5).hints
+    assert f"Hint: {hints[1][:40]}" in screen and f"Hint: {hints[0][:40]}" not in screen
+
+
+def test_a_module_every_check_failed_on_alike_gets_no_maths_hint():
+    exercise = get_exercise(5)
+    broken = "ex05_convolution.py, line 3: SyntaxError: invalid syntax"
+    syntax = _graded(*[(name, "error", broken) for name in ("a", "b", "c")])
+    assert choose_hints(syntax, exercise) == "", "the error is the lesson, not the maths"
+    assert choose_hints(syntax, exercise, revealed=1) == exercise.hints[0]
+    one_error = _graded(("a", "error", broken), ("b", "passed", ""))
+    assert choose_hints(one_error, exercise) == exercise.hints[0]
+
+
+def test_a_syntax_error_on_screen_has_no_hint(tmp_path):
+    (tmp_path / "ex02_activations.py").write_text("def relu(x:\n    return x\n")
+    screen = grade(tmp_path, 2).stdout
+    assert "line 1: SyntaxError" in screen and "^" in screen
+    assert "Hint:" not in screen

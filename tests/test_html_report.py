@@ -7,6 +7,7 @@ written, so the numbers are known to be in the HTML itself, readable with JS off
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -23,6 +24,7 @@ from grader.html_report import (
     render_student_html,
     student_href,
     write_html_reports,
+    write_student_views,
 )
 from grader.registry import get_exercise
 
@@ -424,18 +426,117 @@ def test_error_student_page_shows_the_message(site, tmp_path):
 # ---------------------------------------------------------------------------- without Chromium
 
 
-def test_fractional_scores_fall_in_ten_equal_ranges():
-    scores = [0.5, 3.75, 11.5, 12.0]
+def scored_class(scores: dict[int, list[float]], max_points: dict[int, float]) -> list[dict]:
+    """Students whose exercise `n` scores `scores[n][i]` of `max_points[n]` (one check each)."""
+    count = max(len(column) for column in scores.values())
     students = []
-    for index, score in enumerate(scores):
-        check = make_check("one_hot_matches_reference", "failed", 12.0)
-        check["points"] = score
-        students.append(make_student(f"s{index}", [make_exercise(1, "Tensors", [check])]))
-    page = Page(render_batch_html(students))
-    bars = page.find_all("text", data_exercise="1", data_bin=None)
-    assert [int(bar.text) for bar in bars] == [1, 0, 0, 1, 0, 0, 0, 0, 0, 2]
-    assert page.number(id="ex-1-full") == 1
+    for index in range(count):
+        exercises = []
+        for number, column in scores.items():
+            check = make_check("one_check", "failed", max_points[number])
+            check["points"] = column[index]
+            exercises.append(make_exercise(number, f"Exercise {number}", [check]))
+        student = make_student(f"s{index}", exercises)
+        student["exercises_requested"] = sorted(scores)
+        students.append(student)
+    return students
+
+
+def bar_counts(page: Page, number: int) -> list[int]:
+    """The counts written above exercise `number`'s histogram bars, in order."""
+    bars = page.find_all("text", data_exercise=str(number), data_bin=None)
+    return [int(bar.text) for bar in bars]
+
+
+def full_bar_count(page: Page, number: int) -> int:
+    """The count above exercise `number`'s green (full-marks) bar; there must be one."""
+    bars = page.find_all("g", data_exercise=str(number), data_bin=None)
+    (green,) = [bar for bar in bars if page.find_all("rect", within=bar, **{"class": "bar top"})]
+    return int(page.one("text", within=green, **{"class": "count"}).text)
+
+
+def tick_labels(page: Page, number: int) -> list[str]:
+    """The labels on exercise `number`'s histogram axis (all its text but the counts)."""
+    card = page.one("div", id=f"exercise-{number}")
+    texts = page.find_all("text", within=card)
+    return [t.text for t in texts if "count" not in t.attrs.get("class", "").split()]
+
+
+def test_fractional_scores_fall_in_ten_equal_ranges_and_a_full_marks_bar():
+    scores = [0.5, 3.75, 11.5, 12.0]
+    page = Page(render_batch_html(scored_class({1: scores}, {1: 12.0})))
+    # Ten ranges of 1.2 points below full marks, then full marks: 11.5 is not full marks.
+    assert bar_counts(page, 1) == [1, 0, 0, 1, 0, 0, 0, 0, 0, 1, 1]
+    assert page.number(id="ex-1-full") == full_bar_count(page, 1) == 1
     assert page.number(id="ex-1-mean") == pytest.approx(statistics.fmean(scores), abs=0.006)
+
+
+@pytest.mark.parametrize("how", ["chromium", "source"])
+def test_full_marks_and_the_green_bar_count_the_same_students(how, tmp_path):
+    """The card said "full marks 2 of 4" beside a green bar reading 3: the last of ten
+    ranges also held 11.5 of 12. A score a rounding error short of full is full marks."""
+    near_full = 20 * sum([0.1] * 10)  # twenty checks of 0.1 points: 19.999999999999996
+    assert near_full < 20
+    scores = {1: [5.0, 11.5, 12.0, 12.0], 2: [13.0, 14.0, 14.0, 2.0], 3: [20.0, 19.5, near_full, 0]}
+    students = scored_class(scores, {1: 12.0, 2: 14.0, 3: 20.0})
+    path = tmp_path / "report.html"
+    path.write_text(render_batch_html(students), encoding="utf-8")
+    page = Page(path.read_text("utf-8") if how == "source" else rendered_dom(path, tmp_path))
+    for number, full in ((1, 2), (2, 2), (3, 2)):
+        assert page.number(id=f"ex-{number}-full") == full_bar_count(page, number) == full
+    assert len(page.find_all("rect", **{"class": "bar top"})) == 3
+    assert bar_counts(page, 1)[-2:] == [1, 2]  # 11.5 in the last range, 12 and 12 full
+    assert bar_counts(page, 2) == [0, 0, 1] + [0] * 10 + [1, 2]  # one bar per score 0-14
+    for student, score in zip(students, scores[3], strict=True):
+        cell = page.one("td", data_student=student["student"], data_exercise="3")
+        assert ("full" in cell.attrs["class"].split()) == (score in (20.0, near_full))
+
+
+# The axis labels' boxes as Chromium lays them out, written into the DOM for --dump-dom.
+_MEASURE_TICKS = """<script>
+for (const svg of document.querySelectorAll("svg")) {
+  const frame = svg.getBoundingClientRect();
+  const labels = svg.querySelectorAll("text:not(.count)");
+  const boxes = Array.from(labels, (label) => label.getBoundingClientRect());
+  let overlaps = 0, outside = 0;
+  boxes.forEach((box, i) => {
+    if (i > 0 && box.left < boxes[i - 1].right) overlaps++;
+    if (box.left < frame.left - 0.5 || box.right > frame.right + 0.5) outside++;
+  });
+  svg.dataset.ticks = boxes.length;
+  svg.dataset.overlaps = overlaps;
+  svg.dataset.outside = outside;
+}
+</script>"""
+
+
+def test_histogram_axis_labels_never_overlap_in_chromium(tmp_path):
+    """Ten ranges of 2 points used to read `10–1212–1414–…`; the labels are now range
+    edges and full marks, thinned out where they would not fit, measured as rendered."""
+    maxima = {1: 12.0, 2: 15.0, 3: 20.0, 4: 46.0, 5: 7.5}
+    scores = {
+        1: [0.5, 3.75, 11.5, 12.0],
+        2: [0.0, 7.0, 14.0, 15.0],
+        3: [0.0, 10.0, 13.0, 20.0],
+        4: [3.5, 22.25, 41.0, 46.0],
+        5: [1.5, 2.25, 7.0, 7.5],
+    }
+    html = render_batch_html(scored_class(scores, maxima))
+    source = Page(html)
+    assert tick_labels(source, 3) == ["0", "2", "4", "6", "8", "10", "12", "14", "16", "18", "20"]
+    assert tick_labels(source, 2) == [str(score) for score in range(16)]
+    assert tick_labels(source, 1) == ["0", "2.4", "4.8", "7.2", "9.6", "12"]
+    # The page's policy forbids any script but its own: the measuring copy has no policy.
+    measured = re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", html)
+    path = tmp_path / "measured.html"
+    path.write_text(measured.replace("</body>", _MEASURE_TICKS + "</body>"), encoding="utf-8")
+    page = Page(rendered_dom(path, tmp_path / "profile"))
+    charts = page.find_all("svg")
+    assert len(charts) == len(maxima)
+    for chart, number in zip(charts, maxima, strict=True):
+        assert int(chart.attrs["data-ticks"]) == len(tick_labels(source, number)) >= 5, number
+        assert chart.attrs["data-overlaps"] == "0", (number, tick_labels(source, number))
+        assert chart.attrs["data-outside"] == "0", number
 
 
 def test_a_class_that_could_not_be_graded_takes_exercise_maxima_from_the_registry():
@@ -514,3 +615,59 @@ def test_a_student_stopped_part_way_keeps_the_exercises_graded_before():
     own = Page(render_student_html(student))
     assert own.one("pre", id="error").text == "not graded: exercise 2"
     assert [section.attrs["id"] for section in own.find_all("section")] == ["ex-1"]
+
+
+# ---------------------------------------------------------------------------- student view
+
+HIDDEN_MESSAGE = "one_hot(labels, num_classes=7) differs\nlabels = np.array([4, 1])\nexpected 0.25"
+PUBLIC_MESSAGE = "one_hot([3], 5) has the right shape (1, 5), but 2 of 5 values differ"
+
+
+def hidden_student() -> dict:
+    """A student with a public and a hidden check failed, a hidden one passed and a
+    hidden one that ran out of time."""
+    checks = [
+        make_check("one_hot_of_label_3", "failed", 1.0, PUBLIC_MESSAGE),
+        make_check("one_hot_matches_keras", "failed", 2.0, HIDDEN_MESSAGE),
+        make_check("flatten_matches_keras", "passed", 2.0),
+        make_check("minibatches_cover_every_index", "timeout", 2.0, "did not finish in 10 s"),
+    ]
+    for check in checks[1:]:
+        check["visible"] = False
+    return make_student("nia", [make_exercise(1, "Tensors and labels", checks)])
+
+
+def test_the_student_view_shows_hidden_checks_as_name_and_pass_or_fail(tmp_path):
+    student = hidden_student()
+    (page_path,) = write_student_views(tmp_path / "student-view", [student])
+    assert page_path == tmp_path / "student-view" / "nia" / "report.html"
+    assert [p.name for p in (tmp_path / "student-view").iterdir()] == ["nia"]
+    source = page_path.read_text("utf-8")
+    page = Page(rendered_dom(page_path, tmp_path / "profile"))
+    for hidden_text in [*HIDDEN_MESSAGE.split("\n"), "did not finish in 10 s", "0.25"]:
+        assert hidden_text not in source and hidden_text not in page.one("body").raw
+    public = page.one("tr", data_check="one_hot_of_label_3")
+    assert page.one("pre", within=public).text == PUBLIC_MESSAGE
+    expected = {"one_hot_matches_keras": "failed", "flatten_matches_keras": "passed"}
+    expected["minibatches_cover_every_index"] = "failed"
+    for name, status in expected.items():
+        row = page.one("tr", data_check=name)
+        assert page.one("td", within=row, data_field="status").text == status
+        assert page.find_all("pre", within=row) == []
+        assert "hidden" in row.text
+    assert page.number(id="total-score") == 2
+    assert page.find_all("a", href="../report.html") == []  # the class page is not theirs
+    # The instructor's page of the same student keeps every message.
+    instructor = Page(render_student_html(student))
+    row = instructor.one("tr", data_check="one_hot_matches_keras")
+    assert instructor.one("pre", within=row).raw == HIDDEN_MESSAGE
+    assert instructor.one("a", href="../report.html")
+
+
+def test_a_notice_shows_on_the_class_and_student_pages():
+    student = make_student("jon", [ex1({})])
+    student["notice"] = "no exercise modules found"
+    page = Page(render_batch_html([student]))
+    assert page.one("td", data_student="jon", data_field="message").text == student["notice"]
+    own = Page(render_student_html(student, lang="zh"))
+    assert own.one("pre", id="notice").text == "没有找到任何练习模块"

@@ -8,7 +8,9 @@ from grader.runner import grade_exercise
 from mutants import MUTANTS
 
 
-@pytest.mark.parametrize("mutant", MUTANTS, ids=[m.mistake for m in MUTANTS])
+@pytest.mark.parametrize(
+    "mutant", MUTANTS, ids=[f"ex{m.exercise:02d} {m.mistake}" for m in MUTANTS]
+)
 def test_mutant_loses_points(kit_root, tmp_path, mutant):
     exercise = get_exercise(mutant.exercise)
     source = (kit_root / "solutions" / exercise.filename).read_text("utf-8")

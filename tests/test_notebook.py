@@ -1,16 +1,24 @@
-"""`check()` in a notebook: a real kernel runs the cells (nbclient), the cell shows the report."""
+"""`check()` in a notebook (a real kernel runs the cells, nbclient) and at a plain `>>>` prompt
+(a real `python -i` session): each shows the terminal's report."""
 
+import os
+import re
 import shutil
 import subprocess
 import sys
+import textwrap
 import types
+from pathlib import Path
 
 import nbformat
 import numpy as np
 from nbclient import NotebookClient
 
+from grader.messages import text
 from grader.notebook import module_source
 from grader.registry import get_exercise
+
+SESSION_TIMEOUT_S = 600
 
 
 def cell_html(cell) -> str:
@@ -25,8 +33,10 @@ def cell_text(cell) -> str:
     return "".join(o.get("text", "") for o in cell.outputs if o.get("output_type") == "stream")
 
 
-def test_check_grades_the_file_and_the_notebooks_functions(tmp_path, kit_root, monkeypatch):
-    shutil.copytree(kit_root / "exercises", tmp_path / "exercises")
+def test_check_grades_the_file_and_the_notebooks_functions(
+    tmp_path, kit_root, pristine_stubs, monkeypatch
+):
+    shutil.copytree(pristine_stubs, tmp_path / "exercises")
     solution = (kit_root / "solutions" / "ex01_tensors.py").read_text("utf-8")
     monkeypatch.setenv("NNLAB_LANG", "en")
     notebook = nbformat.v4.new_notebook()
@@ -93,3 +103,77 @@ def test_importing_grader_stays_cheap():
     code += "('tensorflow', 'pytest', 'hypothesis', 'grader.runner') if m in sys.modules))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.stdout.strip() == "[]", result.stderr
+
+
+def python_prompt(folder, lines: str) -> str:
+    """What a user sees who types `lines` at the `>>>` prompt of `python -i` in `folder`."""
+    environment = {**os.environ, "NNLAB_LANG": "en", "COLUMNS": "100", "PYTHONSTARTUP": ""}
+    result = subprocess.run(
+        [sys.executable, "-i", "-q"],
+        input=textwrap.dedent(lines),
+        capture_output=True,
+        text=True,
+        cwd=folder,
+        env=environment,
+        timeout=SESSION_TIMEOUT_S,
+    )
+    return result.stdout + result.stderr
+
+
+def squeezed(value: str) -> str:
+    """`value` without any whitespace: sentences compare whatever the report's wrapping."""
+    return "".join(value.split())
+
+
+def test_check_at_the_python_prompt_prints_the_report_and_explains_typed_functions(
+    tmp_path, pristine_stubs
+):
+    shutil.copytree(pristine_stubs, tmp_path / "exercises")
+    seen = python_prompt(
+        tmp_path,
+        """\
+        from grader import check
+        check(1)
+        import numpy as np
+        def one_hot(labels, num_classes=None):
+            return np.eye(num_classes or labels.max() + 1)[labels]
+
+        check(1, namespace=globals())
+        print("ZH-FOLLOWS")
+        check(1, namespace=globals(), lang="zh")
+        """,
+    )
+    assert "NotebookReport(" not in seen and "Traceback" not in seen, seen
+    assert seen.count("Score: 0/12") == 2, seen
+    stub, typed = seen.split("Score: 0/12", 1)
+    typed, chinese = typed.split("ZH-FOLLOWS", 1)
+    assert "Exercise 1: Tensors and labels" in stub and "is not implemented yet" in stub, seen
+    assert "Exercise 1: Tensors and labels" in typed and "Score: 0/12" in typed, seen
+    fields = {"names": "`one_hot`", "number": 1, "file": "ex01_tensors.py"}
+    assert squeezed(text("typed_at_prompt", "en", **fields)) in squeezed(typed), seen
+    assert squeezed(text("missing_name", "en", file="ex01_tensors.py", name="flatten")) in (
+        squeezed(typed)
+    )
+    assert squeezed(text("typed_at_prompt", "zh", **fields)) in squeezed(chinese), seen
+    assert "练习 1" in chinese
+
+
+def test_a_missing_function_reads_the_same_whichever_way_a_check_calls_it(tmp_path, kit_root):
+    """`he_normal` is called by name (not looked up first): it used to say the worker's
+    "raised AttributeError: module 'ex08_dropout_init' has no attribute 'he_normal'"."""
+    solution = (kit_root / "solutions" / "ex08_dropout_init.py").read_text("utf-8")
+    without = re.sub(r"\ndef he_normal\(.*?(?=\ndef )", "\n", solution, flags=re.DOTALL)
+    assert "he_normal" not in without
+    (tmp_path / "ex08_dropout_init.py").write_text(without, encoding="utf-8")
+    grade = Path(sys.executable).with_name("grade")
+    result = subprocess.run(
+        [str(grade), "exercise", "8", "--submission", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "NNLAB_LANG": "en", "COLUMNS": "200"},
+        timeout=SESSION_TIMEOUT_S,
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    missing = text("missing_name", "en", file="ex08_dropout_init.py", name="he_normal")
+    assert missing in result.stdout, result.stdout
+    assert "AttributeError" not in result.stdout and "no attribute" not in result.stdout

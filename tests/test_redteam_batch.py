@@ -26,6 +26,7 @@ from test_html_report import Page
 
 from grader.batch_export import CLASS_FILES, student_folder, xml_text
 from grader.registry import get_exercise
+from grader.stubs import make_stub
 
 KIT_ROOT = Path(__file__).resolve().parent.parent
 HONEST = "ada"
@@ -40,7 +41,7 @@ def batch(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
     root = tmp_path_factory.mktemp("redteam-batch")
     submissions = root / "submissions"
     submissions.mkdir()
-    stub = (KIT_ROOT / "exercises" / EX01).read_bytes()
+    stub = make_stub((KIT_ROOT / "solutions" / EX01).read_text("utf-8")).encode("utf-8")
     with zipfile.ZipFile(submissions / f"{JSON_WRITER}.zip", "w") as archive:
         archive.writestr(EX01, stub)
     for name, source in ((BACKSLASH, stub), (HONEST, (KIT_ROOT / "solutions" / EX01).read_bytes())):

@@ -65,6 +65,7 @@ FROZEN_WEIGHTS = Cheat(
             "train_step_moves_each_weight_by_minus_lr_times_its_gradient",
             "trained_net_gets_99_percent_of_fresh_points_right",
             "trained_net_puts_2_2_in_quadrant_one",
+            "train_returns_each_epochs_mean_batch_loss",
         }
     ),
 )
@@ -85,6 +86,8 @@ SELF_COMPARING = Cheat(
             "adam_with_tiny_gradients_matches_keras",
             "step_functions_do_not_change_their_inputs",
             "each_parameter_keeps_its_own_state",
+            "step_functions_default_to_keras_settings",
+            "step_states_hold_what_keras_optimizers_keep",
         }
     ),
 )
@@ -115,6 +118,7 @@ DROPS_EVERYTHING = Cheat(
             "dropout_scales_kept_units_by_1_over_1_minus_rate",
             "dropout_at_inference_passes_x_through",
             "dropout_draws_its_mask_from_rng",
+            "dropout_keeps_the_units_whose_draw_is_at_least_rate",
         }
     ),
 )
@@ -130,6 +134,7 @@ NO_DESCENT = Cheat(
             "gd_with_default_settings_ends_within_1pct_of_the_ols_loss",
             "gd_predicts_prices_for_3_to_7_rooms_like_ols",
             "gd_losses_one_per_epoch_ending_at_the_mse_of_the_line",
+            "gd_with_rng_none_steps_like_keras_on_the_same_batches",
         }
     ),
 )

@@ -14,12 +14,14 @@ from pathlib import Path
 import pytest
 import yaml  # installed with the dev extra (dask[distributed] requires it)
 from click.testing import CliRunner
+from kit_copy import copy_kit, run_grade
 
 from grader import release
 from grader.cli import main
 from grader.gradescope import autograder_paths, submission_folder
 from grader.registry import exercises, get_exercise
 from grader.release import ReleaseError, build_release, check_points
+from grader.stubs import generate_stubs, make_stub
 
 EXERCISE = 3
 FORBIDDEN = ("solutions", "tests", "bench", ".git")
@@ -82,8 +84,8 @@ def _solution_lines(kit_root: Path) -> set[str]:
     """Lines of the solutions' function bodies, longer than 30 characters, not in the stubs."""
     lines = set()
     for solution in sorted((kit_root / "solutions").glob("ex[0-9][0-9]_*.py")):
-        stub = (kit_root / "exercises" / solution.name).read_text("utf-8")
         source = solution.read_text("utf-8")
+        stub = make_stub(source)
         source_lines = source.splitlines()
         for node in ast.walk(ast.parse(source)):
             if isinstance(node, ast.FunctionDef):
@@ -183,6 +185,49 @@ def test_release_holds_the_student_files_and_nothing_of_the_instructors(built):
     readme = (outdir / "README.md").read_text("utf-8")
     for words in ("pip install -e .", "grade exercise 1", "grade list", "hidden checks"):
         assert words in readme
+    for command in ("grade watch", "grade hint 1", "grade reset 1"):
+        assert f"\n{command} " in readme, f"the student README does not list {command}"
+
+
+def test_release_generates_its_stubs_and_ships_them_read_only_for_reset(built, kit_root):
+    outdir, _ = built
+    generated = generate_stubs(kit_root / "solutions")
+    assert {e.filename for e in exercises()} <= set(generated)
+    for folder in ("exercises", "grader/pristine"):
+        shipped = {p.name: p.read_text("utf-8") for p in (outdir / folder).glob("ex*.py")}
+        assert shipped == generated, folder
+    assert {p.stat().st_mode & 0o777 for p in (outdir / "grader/pristine").iterdir()} == {0o444}
+
+
+def test_a_solved_module_in_the_kits_exercises_never_reaches_the_release(tmp_path):
+    """An instructor who worked exercises 1, 3 and 5 in the kit's own exercises/ releases."""
+    kit = copy_kit(tmp_path / "kit")
+    planted = {}
+    for number in (1, 3, 5):
+        name = get_exercise(number).filename
+        marker = f"# worked by the instructor {number}: planted-{number * 7919}\n"
+        planted[name] = (kit / "solutions" / name).read_text("utf-8") + marker
+        (kit / "exercises" / name).write_text(planted[name], "utf-8")
+    done = run_grade(kit, "release", str(tmp_path / "out"))
+    assert done.returncode == 0, done.stderr
+    out = tmp_path / "out"
+    generated = generate_stubs(kit / "solutions")
+    for name in planted:
+        assert (out / "exercises" / name).read_text("utf-8") == generated[name], name
+        assert (out / "grader" / "pristine" / name).read_text("utf-8") == generated[name], name
+    texts = _texts(out)
+    leaks = [str(p) for p, text in texts.items() if "planted-" in text]
+    assert leaks == [], "a planted module reached the release"
+
+
+def test_release_needs_the_instructor_kits_solutions(tmp_path, monkeypatch):
+    kit = tmp_path / "student-kit"
+    (kit / "exercises").mkdir(parents=True)
+    (kit / "pyproject.toml").write_text("")
+    monkeypatch.setattr(release, "KIT_ROOT", kit)
+    with pytest.raises(ReleaseError, match="needs the instructor kit.*solutions"):
+        build_release(tmp_path / "out")
+    assert not (tmp_path / "out").exists()
 
 
 def test_release_has_no_solution_text(built, kit_root):

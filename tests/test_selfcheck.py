@@ -23,8 +23,8 @@ def test_solutions_pass_every_check(graded, number):
 
 
 @pytest.mark.parametrize("number", NUMBERS)
-def test_stubs_fail_every_check(graded, number):
-    report = graded(number, "exercises")
+def test_stubs_fail_every_check(graded, pristine_stubs, number):
+    report = graded(number, pristine_stubs)
     assert report.checks, "the exercise has no checks"
     passing = [c.name for c in report.checks if c.status == "passed"]
     assert passing == [], "a check that the untouched stub passes cannot fail"

@@ -7,8 +7,17 @@ import pytest
 from click.testing import CliRunner
 
 from grader.cli import main
+from grader.registry import get_exercise
 from grader.report import CheckResult, Report
-from grader.state import STATE_FILE, Progress, learner_folder
+from grader.state import (
+    STATE_FILE,
+    Progress,
+    ResetRefused,
+    learner_folder,
+    points_checked,
+    restore_stub,
+)
+from grader.stubs import pristine_stub
 
 
 @pytest.fixture
@@ -17,9 +26,10 @@ def runner():
 
 
 @pytest.fixture
-def folder(tmp_path, kit_root):
-    """A learner's copy of the stubs."""
-    return shutil.copytree(kit_root / "exercises", tmp_path / "exercises")
+def folder(tmp_path, pristine_stubs):
+    """A learner's copy of the untouched stubs (never of the kit's exercises/, which may hold
+    a learner's progress, backups and answers)."""
+    return shutil.copytree(pristine_stubs, tmp_path / "exercises")
 
 
 def graded(number: int, points: list[float]) -> Report:
@@ -88,13 +98,19 @@ def test_the_progress_of_a_checkout_is_kept_in_its_exercises_folder(folder):
     assert learner_folder(folder) == folder
 
 
-def test_grade_exercise_records_the_learners_own_folder_only(runner, folder, kit_root, monkeypatch):
+def test_grade_exercise_records_the_learners_own_folder_only(
+    runner, folder, pristine_stubs, monkeypatch
+):
     monkeypatch.chdir(folder.parent)
     result = runner.invoke(main, ["exercise", "1"])
     assert result.exit_code == 1 and "Score: 0/12" in result.output
     assert Progress.load(folder).get(1).max_score == 12
+    # `grade list` counts the points `grade exercise` counted (in a release, the public ones:
+    # tests/test_readme_flow.py grades one through the CLI there).
+    listed = runner.invoke(main, ["list"]).output.splitlines()
+    assert "0/12" in next(line for line in listed if "Tensors and labels" in line)
     other = folder.parent / "other"
-    shutil.copytree(kit_root / "exercises", other)
+    shutil.copytree(pristine_stubs, other)
     runner.invoke(main, ["exercise", "1", "--submission", str(other)])
     assert not (other / STATE_FILE).exists(), "grading someone's folder must not write into it"
 
@@ -109,7 +125,7 @@ def test_list_shows_best_score_pass_and_the_next_exercise(runner, folder):
     rows = {line.split("│")[1].strip(): line for line in result.output.splitlines() if "│" in line}
     assert "2/12 ✓" in rows["1"]
     assert "1/14" in rows["→ 2"] and "next to do" in rows["→ 2"] and "✓" not in rows["→ 2"]
-    assert "-/20" in rows["3"] and "ready" in rows["3"]
+    assert f"-/{points_checked(get_exercise(3)):g}" in rows["3"] and "ready" in rows["3"]
 
 
 def test_list_warns_about_a_corrupt_file(runner, folder):
@@ -121,7 +137,7 @@ def test_list_warns_about_a_corrupt_file(runner, folder):
     )
 
 
-def test_reset_restores_the_stub_and_keeps_a_backup(runner, folder, kit_root):
+def test_reset_restores_the_stub_and_keeps_a_backup(runner, folder):
     mine = folder / "ex02_activations.py"
     mine.write_text("def relu(x):\n    return x\n")
     progress = Progress.load(folder)
@@ -130,24 +146,36 @@ def test_reset_restores_the_stub_and_keeps_a_backup(runner, folder, kit_root):
     progress.save()
     result = runner.invoke(main, ["reset", "2", "--submission", str(folder)])
     assert result.exit_code == 0, result.output
-    assert mine.read_text() == (kit_root / "exercises" / mine.name).read_text()
+    assert mine.read_text() == pristine_stub(mine.name)
     (backup,) = folder.glob("ex02_activations.py.bak-*")
     assert backup.read_text() == "def relu(x):\n    return x\n"
     assert backup.name in result.output
     entry = Progress.load(folder).get(2)
     assert (entry.passed, entry.best_score, entry.hints_revealed) == (False, 0, 1)
+    mine.write_text("def relu(x):\n    return 2 * x\n")  # a second try, reset in the same second
     runner.invoke(main, ["reset", "2", "--submission", str(folder)])
-    assert len(list(folder.glob("ex02_activations.py.bak-*"))) == 2, "a backup was overwritten"
+    backups = sorted(p.read_text() for p in folder.glob("ex02_activations.py.bak-*"))
+    assert backups == ["def relu(x):\n    return 2 * x\n", "def relu(x):\n    return x\n"], (
+        "a backup was overwritten"
+    )
 
 
-def test_reset_refuses_the_kits_own_stub(runner, kit_root):
-    stub = kit_root / "exercises" / "ex02_activations.py"
-    before = stub.read_text()
-    result = runner.invoke(main, ["reset", "2", "--submission", str(kit_root / "exercises")])
-    assert result.exit_code == 1
-    assert "is the kit's own stub" in result.output and "Traceback" not in result.output
-    assert stub.read_text() == before
-    assert not list(stub.parent.glob("*.bak-*")) and not (stub.parent / STATE_FILE).exists()
+def test_reset_of_the_untouched_stub_says_so_and_changes_nothing(runner, folder):
+    stub = folder / "ex02_activations.py"
+    before = sorted(folder.iterdir())
+    result = runner.invoke(main, ["reset", "2", "--submission", str(folder)])
+    assert result.exit_code == 0, result.output
+    assert "is already the untouched stub of exercise 2" in result.output
+    assert stub.read_text() == pristine_stub(stub.name)
+    assert sorted(folder.iterdir()) == before, "no backup, no progress file"
+
+
+def test_reset_in_a_folder_that_does_not_exist_creates_nothing(runner, tmp_path):
+    result = runner.invoke(main, ["reset", "1", "--submission", str(tmp_path / "nowhere")])
+    assert result.exit_code == 2 and "does not exist" in result.output  # a usage error
+    with pytest.raises(ResetRefused, match="is not a folder"):
+        restore_stub(1, tmp_path / "nowhere")
+    assert not (tmp_path / "nowhere").exists()
 
 
 def test_reset_of_a_missing_file_just_puts_the_stub(runner, folder):

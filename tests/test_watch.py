@@ -14,13 +14,20 @@ import pytest
 from grader.watch import FileWatcher
 
 SCREEN_TIMEOUT_S = 120
+IDLE_S = 10  # the looping watcher graded again within a second; 10 s idle is generous
 
 
 class Terminal:
-    """A detached tmux session running one command in a 200x80 terminal."""
+    """A detached tmux session running one command in a 200x80 terminal.
 
-    def __init__(self, name: str, folder: Path, command: list[str]):
+    Everything the command writes is also kept in `log` (tmux pipe-pane): the
+    screen shows the last report only, the log shows every one.
+    """
+
+    def __init__(self, name: str, folder: Path, command: list[str], log: Path):
         self.name = name
+        self.log = log
+        gate = log.with_suffix(".go")  # the command starts once the log is attached
         environment = {
             "NNLAB_LANG": "en",
             "NNLAB_OFFLINE": "1",
@@ -28,6 +35,7 @@ class Terminal:
         }
         shell = " ".join(
             [
+                f"until [ -e {shlex.quote(str(gate))} ]; do sleep 0.1; done;",
                 "env",
                 "-u",
                 "COLUMNS",  # rich would draw for this width, not the terminal's
@@ -43,6 +51,13 @@ class Terminal:
             + [shell],
             check=True,
         )
+        pipe = f"cat >> {shlex.quote(str(log))}"
+        subprocess.run(["tmux", "pipe-pane", "-o", "-t", name, pipe], check=True)
+        gate.touch()
+
+    def count(self, text: str) -> int:
+        """How many times the command has written `text` so far."""
+        return self.log.read_text("utf-8", errors="replace").count(text)
 
     def screen(self) -> str:
         """What the terminal shows now (wrapped lines joined)."""
@@ -67,9 +82,9 @@ class Terminal:
 
 
 @pytest.fixture
-def learner(tmp_path, kit_root):
+def learner(tmp_path, pristine_stubs):
     """A learner's folder: a copy of the stubs in tmp_path/exercises."""
-    shutil.copytree(kit_root / "exercises", tmp_path / "exercises")
+    shutil.copytree(pristine_stubs, tmp_path / "exercises")
     return tmp_path
 
 
@@ -80,19 +95,30 @@ def save(path: Path, text: str) -> None:
     os.replace(temporary, path)
 
 
-def test_watch_regrades_on_save_shows_syntax_errors_and_moves_on(learner, kit_root):
+def test_watch_grades_once_per_save_shows_syntax_errors_and_moves_on(learner, kit_root):
     assert shutil.which("tmux"), "the watch test needs tmux (apt-get install tmux)"
     exercise = learner / "exercises" / "ex01_tensors.py"
     solution = (kit_root / "solutions" / "ex01_tensors.py").read_text("utf-8")
     command = [sys.executable, "-m", "grader.cli", "watch", "--debounce", "0.2"]
-    terminal = Terminal(f"nnlab-watch-{os.getpid()}", learner, command)
+    log = learner / "watch.log"
+    terminal = Terminal(f"nnlab-watch-{os.getpid()}", learner, command, log)
+    graded = "watching ex01_tensors.py"  # the last line of every report of exercise 1
     try:
         terminal.wait_for("Exercise 1: Tensors and labels", "Score: 0/12", "watching ex01")
+
+        # Grading reads the file, a touch changes its times, an in-place write of the
+        # same text truncates it first: none of these is a save.
+        exercise.touch()
+        exercise.write_text(exercise.read_text("utf-8"), encoding="utf-8")
+        time.sleep(IDLE_S)
+        assert terminal.count(graded) == 1, "an idle watcher grades once"
 
         unshuffled = solution.replace("order = rng.permutation(n)", "order = np.arange(n)")
         save(exercise, unshuffled)
         screen = terminal.wait_for("Score: 11/12", gone="Score: 0/12")
         assert "minibatches are shuffled by rng" in screen
+        time.sleep(IDLE_S / 2)
+        assert terminal.count(graded) == 2, "one save, one grading"
 
         broken = solution.splitlines()
         line = next(i for i, text in enumerate(broken) if text.startswith("def flatten")) + 1
@@ -116,16 +142,21 @@ def test_watch_regrades_on_save_shows_syntax_errors_and_moves_on(learner, kit_ro
     assert re.search(r'"1": \{\s*"best_score": 12\.0', progress)
 
 
-def test_the_polling_watcher_sees_a_save(tmp_path):
+@pytest.mark.parametrize("poll", [False, True], ids=["native", "polling"])
+def test_the_watcher_sees_a_change_of_content_only(tmp_path, poll):
     target = tmp_path / "ex01_tensors.py"
     target.write_text("one")
-    with FileWatcher(tmp_path, poll=True) as watcher:
-        assert watcher.polling
+    with FileWatcher(tmp_path, poll=poll) as watcher:
+        assert watcher.polling == poll
         watcher.target = target.resolve()
         watcher.arm()
         (tmp_path / "unrelated.py").write_text("x")
+        assert target.read_text() == "one"  # grading reads it: opened, closed, no write
         time.sleep(1.2)
-        assert not watcher.saved, "another file's save is not the exercise's"
+        os.utime(target, (time.time() + 5, time.time() + 5))
+        target.write_text("one")
+        time.sleep(1.2)
+        assert not watcher.saved, "reading, touching or rewriting the same text is not a save"
         save(target, "two")
         started = time.monotonic()
         watcher.wait(debounce_s=0.1)

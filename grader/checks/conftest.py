@@ -7,6 +7,7 @@ import importlib.util
 import pytest
 
 from grader import oracles
+from grader.reproduction import RecordingLearner
 from grader.runner import COLLECTOR
 from grader.submission import solutions_path
 
@@ -35,8 +36,13 @@ def collector(pytestconfig):
 
 @pytest.fixture(scope="session")
 def learner(pytestconfig):
-    """The learner's module, as a proxy into the sandbox worker."""
-    return _collector(pytestconfig).learner
+    """The learner's module, as a proxy into the sandbox worker.
+
+    Each call of one of its functions is noted (grader.reproduction), so that a
+    failed check can print the call that failed as Python to paste.
+    """
+    collector = _collector(pytestconfig)
+    return RecordingLearner(collector.learner, collector.calls)
 
 
 @pytest.fixture(scope="session")

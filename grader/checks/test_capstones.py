@@ -5,21 +5,31 @@ its test-accuracy bar. The network is trained once (module-scoped fixture)
 inside the sandbox from the learner's exercises 1-9, which sees only the
 training set and returns the trained weights; here, in the trusted process,
 the same network in Keras holds those weights and predicts the test images.
+
+Before training, the functions the network needs are tried once: when some
+are not written yet, the checks that need the trained network are not run
+(skipped, no points) and say which ones, by exercise.
 """
 
 import pytest
 
 from grader import data
 from grader.capstone import (
+    PROBE_TIMEOUT_S,
+    CapstoneProblem,
+    NotRun,
     SpecError,
     TrainerOutputError,
+    describe_missing,
     describe_outcome,
+    missing_functions,
     save_plots,
     train_in_sandbox,
     train_keras,
     validate,
 )
 from grader.checking import CheckFailure, points
+from grader.sandbox.client import LearnerProblem
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +45,10 @@ def dataset(exercise, collector):
 def spec(learner, keras, dataset):
     """The learner's LAYERS and TRAINING, validated against the same model in Keras."""
     (x_train, y_train), _ = dataset
-    layers, training = learner.LAYERS, learner.TRAINING
+    try:
+        layers, training = learner.LAYERS, learner.TRAINING
+    except LearnerProblem as problem:  # kept for every check that needs the spec
+        raise CapstoneProblem(str(problem), problem.status) from None
     try:
         return validate(layers, training, x_train.shape[1:], int(y_train.max()) + 1, keras)
     except SpecError as problem:
@@ -44,7 +57,17 @@ def spec(learner, keras, dataset):
 
 @pytest.fixture(scope="module")
 def outcome(learner, spec, dataset, exercise, collector, keras):
-    """Train the learner's network in the sandbox; judge its trained weights here."""
+    """Train the learner's network in the sandbox; judge its trained weights here.
+
+    First its functions are tried: NotRun (the checks that need the network are
+    skipped) names those not written yet.
+    """
+    try:
+        missing = missing_functions(learner, spec, min(PROBE_TIMEOUT_S, exercise.call_timeout_s))
+    except TrainerOutputError as problem:
+        raise CheckFailure(f"your network cannot be trained: {problem}") from None
+    if missing:
+        raise NotRun(describe_missing(missing))
     try:
         result = train_in_sandbox(
             learner, spec, dataset, keras, exercise.time_limit_s, on_progress=collector.on_training
@@ -85,9 +108,21 @@ def test_test_accuracy_reaches_the_bar(exercise, dataset, outcome, note):
     note(summary)
 
 
+def _needed(request, name: str):
+    """The module fixture `name`, or NotRun saying why it has no value: a check worth no
+    points that cannot run is skipped, never failed."""
+    try:
+        return request.getfixturevalue(name)
+    except NotRun:
+        raise
+    except (AssertionError, LearnerProblem) as problem:
+        raise NotRun(str(problem)) from None
+
+
 @points(0)
-def test_the_same_network_in_keras_for_comparison(collector, spec, dataset, outcome, keras, note):
+def test_the_same_network_in_keras_for_comparison(collector, request, keras, note):
     """Not scored: with --compare-keras, Keras trains the same network beside yours."""
+    spec, dataset, outcome = (_needed(request, name) for name in ("spec", "dataset", "outcome"))
     if not collector.compare_keras:
         note("not run (use --compare-keras)")
         return

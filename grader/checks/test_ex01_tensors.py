@@ -5,7 +5,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from grader.checking import CheckFailure, expect_close, expect_equal, expect_shape, hidden, points
+from grader.checking import (
+    CheckFailure,
+    expect_close,
+    expect_equal,
+    expect_float_dtype,
+    expect_shape,
+    hidden,
+    points,
+)
 
 labels_arrays = hnp.arrays(np.int64, st.integers(1, 20), elements=st.integers(0, 9))
 nhwc_shapes = hnp.array_shapes(min_dims=4, max_dims=4, min_side=1, max_side=5)
@@ -23,16 +31,19 @@ def test_one_hot_matches_keras_to_categorical(learner, tf, labels, extra_classes
 
 @points(1)
 def test_one_hot_of_label_3_of_5_classes(learner):
-    expect_close(learner.one_hot(np.array([3]), 5), [[0, 0, 0, 1, 0]], what="one_hot([3], 5)")
+    got = learner.one_hot(np.array([3]), 5)
+    expect_close(got, [[0, 0, 0, 1, 0]], what="one_hot([3], 5)")
+    expect_float_dtype(got, "one_hot([3], 5) (a float array, as to_categorical gives)")
 
 
 @points(2)
 @given(images=hnp.arrays(np.uint8, hnp.array_shapes(max_dims=3, max_side=6)))
-def test_scale_pixels_gives_float32_in_unit_range(learner, images):
+def test_scale_pixels_gives_float32_in_unit_range(learner, tf, images):
     got = expect_shape(learner.scale_pixels(images), images.shape, "scale_pixels(images)")
     if got.dtype != np.float32:
         raise CheckFailure(f"scale_pixels should return float32, got {got.dtype}")
-    expect_close(got, images.astype(np.float64) / 255.0, what="scale_pixels(images)", rtol=1e-6)
+    expected = tf.cast(images, tf.float64) / 255.0
+    expect_close(got, expected, what="scale_pixels(images)", rtol=1e-6)
 
 
 @points(2)
@@ -65,6 +76,12 @@ def test_minibatches_cover_every_index_once(learner, n, batch_size, seed):
     batches = learner.minibatches(n, batch_size, np.random.default_rng(seed))
     if not isinstance(batches, list):
         raise CheckFailure(f"minibatches should return a list, got {type(batches).__name__}")
+    for batch in batches:
+        if np.asarray(batch).dtype.kind not in "iu":
+            raise CheckFailure(
+                f"minibatches gave a batch of dtype {np.asarray(batch).dtype}: each batch "
+                "should be an integer index array, usable as x[batch]"
+            )
     sizes = [int(np.asarray(b).size) for b in batches]
     expected_sizes = [batch_size] * (n // batch_size) + ([n % batch_size] if n % batch_size else [])
     expect_equal(sizes, expected_sizes, what=f"the batch sizes for n={n}, batch_size={batch_size}")

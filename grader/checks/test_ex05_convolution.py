@@ -14,6 +14,7 @@ from grader.checking import (
     points,
 )
 from grader.mistakes import Mistake
+from grader.oracles import tf_same_padding
 from grader.sandbox import LearnerError
 
 PADDINGS = ("valid", "VALID", "Valid", "same", "SAME", "Same")
@@ -64,12 +65,6 @@ def _tf_conv(tf, x, w, b, strides, padding):
     return (tf.nn.conv2d(x, w, strides, padding) + b).numpy()
 
 
-def _same_pads(n, k, s):
-    """TensorFlow's SAME padding (before, after) along one axis."""
-    total = max((-(-n // s) - 1) * s + k - n, 0)
-    return total // 2, total - total // 2
-
-
 def _mistakes(tf, case) -> list[Mistake]:
     """Wrong answers common mistakes give for this case (TensorFlow runs only on failure)."""
     x, w, b, s, mode = case.x, case.w, case.b, case.strides, case.padding.upper()
@@ -84,12 +79,22 @@ def _mistakes(tf, case) -> list[Mistake]:
         Mistake(conv(b=0.0), "looks like the bias b was not added"),
         Mistake(conv(padding=other), f"the output has the shape of {other} padding, not {mode}"),
     ]
+    c_in, c_out = w.shape[2:]
+    if c_in > 1:
+        # Windows flattened channel-first (C, kh, kw), as an NCHW im2col does, against the
+        # kernel's (kh, kw, C) rows: the convolution with the kernel's axes so reordered.
+        regrouped = w.reshape(c_in, *w.shape[:2], c_out).transpose(1, 2, 0, 3)
+        order = (
+            "the windows are flattened in (C, kh, kw) order but the kernel in (kh, kw, C) "
+            "order: flatten each window as x_pad[n, rows, columns, :] is laid out"
+        )
+        mistakes.append(Mistake(conv(w=regrouped), order))
     if s != [1, 1]:
         stride_1 = "the output has the shape of stride 1: was the stride ignored?"
         mistakes.append(Mistake(conv(strides=[1, 1]), stride_1))
     if mode == "SAME":
-        top, bottom = _same_pads(x.shape[1], w.shape[0], s[0])
-        left, right = _same_pads(x.shape[2], w.shape[1], s[1])
+        top, bottom = tf_same_padding(x.shape[1], w.shape[0], s[0])
+        left, right = tf_same_padding(x.shape[2], w.shape[1], s[1])
         if (top, left) != (bottom, right):
             swapped = [[0, 0], [bottom, top], [right, left], [0, 0]]
             mistakes.append(Mistake(conv(padding=swapped), "same_wrong_side"))
@@ -157,7 +162,7 @@ def test_conv_output_size_rejects_unknown_padding(learner):
 @points(2)
 @given(n=st.integers(1, 30), k=st.integers(1, 7), stride=st.integers(1, 4))
 def test_same_padding_follows_tensorflows_rule(learner, n, k, stride):
-    expected = _same_pads(n, k, stride)
+    expected = tf_same_padding(n, k, stride)
     got = learner.same_padding(n, k, stride)
     what = f"same_padding({n}, {k}, {stride})"
     try:

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from grader.checking import CheckFailure, expect_close, hidden, points
 from grader.mistakes import Mistake
-from grader.oracles import tensorflow, tf_gradient
+from grader.oracles import tensorflow, tf_gradient, tf_same_padding
 
 VALID = ("valid", "VALID", "Valid")
 SAME = ("same", "SAME", "Same")
@@ -95,15 +95,15 @@ def pool_cases(draw, paddings=VALID + SAME, window_fits=False, window_larger=Fal
     return case
 
 
-def _tf_pool(name, case, x=None, padding=None, strides=None):
-    """tf.nn.<name> of case.x (or x), optionally with another padding or strides."""
+def _tf_pool(name, case, x=None, padding=None, strides=None, window=None):
+    """tf.nn.<name> of case.x (or x), optionally with another padding, strides or window."""
     tf = tensorflow()
     # Always an explicit float64 constant: given a NumPy array, TF 2.21's eager
     # max_pool2d (whose dtype attribute defaults to float32) computes in float32
     # from its second call on.
     x = tf.constant(np.asarray(case.x if x is None else x, dtype=np.float64), tf.float64)
     mode = padding or case.padding.upper()
-    return getattr(tf.nn, name)(x, case.window, strides or case.strides, mode).numpy()
+    return getattr(tf.nn, name)(x, window or case.window, strides or case.strides, mode).numpy()
 
 
 def _tf_max_pool(case, **variant):
@@ -114,28 +114,25 @@ def _tf_avg_pool(case, **variant):
     return _tf_pool("avg_pool2d", case, **variant)
 
 
-def _same_pads(n, k, s):
-    """TensorFlow's SAME padding (before, after) along one axis."""
-    total = max((-(-n // s) - 1) * s + k - n, 0)
-    return total // 2, total - total // 2
-
-
 def _zero_padded(case) -> np.ndarray:
     """case.x with its SAME padding as real zeros."""
     (ph, pw), (sh, sw) = case.window, case.strides
     pads = (
         (0, 0),
-        _same_pads(case.x.shape[1], ph, sh),
-        _same_pads(case.x.shape[2], pw, sw),
+        tf_same_padding(case.x.shape[1], ph, sh),
+        tf_same_padding(case.x.shape[2], pw, sw),
         (0, 0),
     )
     return np.pad(case.x, pads)
 
 
 def _shape_mistakes(case, pool) -> list[Mistake]:
-    """Outputs of the shapes a stride or padding mistake gives (computed on failure only)."""
+    """Outputs of the shapes a stride, padding or axis mistake gives (computed on failure only)."""
     mode = case.padding.upper()
     mistakes = []
+    if case.window[0] != case.window[1]:
+        swapped = "pool_size is (height, width): the window's height and width were swapped"
+        mistakes.append(Mistake(partial(pool, case, window=case.window[::-1]), swapped))
     if case.stride is None:
         stride_1 = "the output has the shape of stride 1: the stride should default to pool_size"
         mistakes.append(Mistake(partial(pool, case, strides=[1, 1]), stride_1 + " (Keras)"))
@@ -152,8 +149,8 @@ def _wrong_side_mistakes(case, pool_function, dout=None) -> list[Mistake]:
     [] unless SAME padding is uneven here (else both sides get the same).
     """
     (ph, pw), (sh, sw) = case.window, case.strides
-    top, bottom = _same_pads(case.x.shape[1], ph, sh)
-    left, right = _same_pads(case.x.shape[2], pw, sw)
+    top, bottom = tf_same_padding(case.x.shape[1], ph, sh)
+    left, right = tf_same_padding(case.x.shape[2], pw, sw)
     if case.padding.upper() != "SAME" or (top, left) == (bottom, right):
         return []
     tf = tensorflow()

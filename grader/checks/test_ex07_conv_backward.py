@@ -19,7 +19,7 @@ from grader.checking import (
     hidden,
     points,
 )
-from grader.oracles import tf_gradient
+from grader.oracles import tensorflow, tf_gradient, tf_same_padding
 from grader.sandbox.worker import ScalarFunction
 
 VALID = ("valid", "VALID", "Valid")
@@ -46,10 +46,6 @@ class ConvCase:
         )
 
 
-def _out_size(n, k, s, mode):
-    return max((n - k) // s + 1, 0) if mode.lower() == "valid" else -(-n // s)
-
-
 @st.composite
 def conv_cases(draw, paddings=VALID + SAME, kernel_larger_than_image=False):
     """Random float64 x, w and dout; VALID kernels fit inside the image.
@@ -59,17 +55,20 @@ def conv_cases(draw, paddings=VALID + SAME, kernel_larger_than_image=False):
     mode, n, h, w, c_in, c_out, kh, kw = draw(
         conv_geometry(st.sampled_from(paddings), kernel_larger_than_image)
     )
-    stride = draw(strides)
-    sh, sw = (stride, stride) if isinstance(stride, int) else stride
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
-    out_shape = (n, _out_size(h, kh, sh, mode), _out_size(w, kw, sw, mode), c_out)
-    return ConvCase(
+    case = ConvCase(
         x=rng.standard_normal((n, h, w, c_in)),
         w=rng.standard_normal((kh, kw, c_in, c_out)),
-        stride=stride,
+        stride=draw(strides),
         padding=mode,
-        dout=rng.standard_normal(out_shape),
     )
+    case.dout = rng.standard_normal(_tf_forward(tensorflow(), case).shape)
+    return case
+
+
+def _tf_forward(tf, case):
+    """tf.nn.conv2d(x, w) of a case, in float64 (its shape is the shape of dout)."""
+    return tf.nn.conv2d(case.x, case.w, case.strides, case.padding.upper())
 
 
 def _tape(tf, case):
@@ -93,13 +92,12 @@ def _backward(learner, case):
 
 
 def _padded_shape(case) -> tuple:
+    """The shape of x with the zeros TensorFlow pads it with."""
     n, h, w, c = case.x.shape
     if case.padding.upper() == "VALID":
         return case.x.shape
     (sh, sw), (kh, kw) = case.strides, case.w.shape[:2]
-    total_h = max((_out_size(h, kh, sh, "same") - 1) * sh + kh - h, 0)
-    total_w = max((_out_size(w, kw, sw, "same") - 1) * sw + kw - w, 0)
-    return (n, h + total_h, w + total_w, c)
+    return (n, h + sum(tf_same_padding(h, kh, sh)), w + sum(tf_same_padding(w, kw, sw)), c)
 
 
 WHAT = "{} of conv2d_backward(dout, x, w, stride, padding)"
@@ -186,10 +184,10 @@ NUMERIC_RTOL, NUMERIC_ATOL = 1e-6, 1e-6
 
 @points(2)
 @given(x=small_arrays, seed=st.integers(0, 2**16))
-def test_numerical_gradient_matches_the_analytic_gradient(learner, x, seed):
+def test_numerical_gradient_matches_the_analytic_gradient(learner, tf, x, seed):
     weights = np.random.default_rng(seed).uniform(-2.0, 2.0, x.shape)
     f = ScalarFunction("weighted_tanh_sum", [weights])
-    expected = weights * (1.0 - np.tanh(x) ** 2)
+    (expected,) = tf_gradient(lambda t: tf.reduce_sum(weights * tf.tanh(t)), [x], np.float64(1.0))
     got = learner.numerical_gradient(f, x)
     what = (
         "numerical_gradient(f, x) for f(x) = sum(w * tanh(x)) "

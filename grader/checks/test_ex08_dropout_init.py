@@ -93,6 +93,37 @@ def test_dropout_at_inference_passes_x_through(learner, x):
     expect_equal(mask, np.ones(x.shape), what=f"mask of {what} (all ones at inference)")
 
 
+@hidden
+@points(1)
+def test_dropout_with_rate_1_drops_every_unit(learner):
+    x = _inputs(2)[:20, :50]
+    out, mask, what = _dropout(learner, x, 1.0, True, 0)
+    if not np.all(np.isfinite(mask)):
+        raise CheckFailure(
+            f"the mask of {what} holds NaN or inf: with rate = 1, 1 / (1 - rate) divides by "
+            "zero. Every unit is dropped, so the mask is all 0 (handle rate = 1 on its own)"
+        )
+    expect_equal(mask, np.zeros(x.shape), what=f"mask of {what} (rate 1 drops every unit)")
+    expect_equal(out, np.zeros(x.shape), what=f"out of {what} (rate 1 drops every unit)")
+
+
+@hidden
+@points(1)
+def test_dropout_keeps_the_units_whose_draw_is_at_least_rate(learner, check_seed):
+    x = _inputs(3)[:40, :50]
+    for index, rate in enumerate(RATES):
+        seed = check_seed(30 + index)
+        out, _, what = _dropout(learner, x, rate, True, seed)
+        expected = np.random.default_rng(seed).random(x.shape) >= rate
+        differ = int(np.sum((out != 0) != expected))
+        if differ:
+            raise CheckFailure(
+                f"{what} kept or dropped {differ} of {x.size} units otherwise than the docstring "
+                "says: draw u = rng.random(x.shape) once, one number per unit, and keep the "
+                "units where u >= rate"
+            )
+
+
 @points(1)
 def test_dropout_draws_its_mask_from_rng(learner):
     x = np.ones((20, 50))
@@ -114,11 +145,12 @@ def test_dropout_draws_its_mask_from_rng(learner):
     rate=st.sampled_from(RATES),
     seed=st.integers(0, 2**16),
 )
-def test_dropout_backward_multiplies_by_the_mask(learner, dout, rate, seed):
+def test_dropout_backward_multiplies_by_the_mask(learner, tf, dout, rate, seed):
     keep = np.random.default_rng(seed).random(dout.shape) >= rate
     mask = keep / (1.0 - rate)
+    (expected,) = tf_gradient(lambda x: x * mask, [np.zeros(dout.shape)], dout)
     got = learner.dropout_backward(dout, mask)
-    expect_close(got, dout * mask, what=f"dropout_backward(dout, mask) for rate {rate}")
+    expect_close(got, expected, what=f"dropout_backward(dout, mask) for rate {rate}")
 
 
 # ---------------------------------------------------------------- fans and initialisers
@@ -131,12 +163,13 @@ def test_fans_match_keras(learner, keras, shape):
 
     expected = compute_fans(shape)
     got = learner.fans(shape)
-    try:
-        got = tuple(int(v) for v in got)
-    except (TypeError, ValueError):
+    if not isinstance(got, tuple | list) or len(got) != 2:
+        raise CheckFailure(f"fans({shape}) should be a pair (fan_in, fan_out), got {got!r}")
+    if not all(isinstance(v, int | np.integer) and not isinstance(v, bool) for v in got):
         raise CheckFailure(
-            f"fans({shape}) should be a pair (fan_in, fan_out), got {got!r}"
-        ) from None
+            f"fans({shape}) gave {got!r}: return the two fans as Python ints, e.g. int(fan_in)"
+        )
+    got = tuple(int(v) for v in got)
     expect_equal(got, expected, what=f"fans({shape}) (Keras computes {expected})")
 
 
@@ -144,17 +177,25 @@ INIT_SHAPES = ((784, 128), (3, 3, 64, 64))  # 100,352 and 36,864 weights
 
 
 def _draw(learner, name, shape, seed):
-    got = learner.call(name, shape, np.random.default_rng(seed))
-    return expect_shape(got, shape, f"{name}({shape}, rng)").astype(np.float64)
+    """The learner's weights name(shape, rng), after checking their shape and dtype."""
+    got = expect_shape(
+        learner.call(name, shape, np.random.default_rng(seed)), shape, f"{name}({shape}, rng)"
+    )
+    if got.dtype != np.float64:
+        raise CheckFailure(f"{name}({shape}, rng) returned {got.dtype} weights: return float64")
+    return got
 
 
 def _fans(shape):
-    receptive = int(np.prod(shape[:-2]))
-    return shape[-2] * receptive, shape[-1] * receptive
+    """Keras' (fan_in, fan_out) of a weight shape (the checks that call it ask for the keras
+    fixture, so Keras is imported)."""
+    from keras.src.initializers.random_initializers import compute_fans
+
+    return compute_fans(shape)
 
 
 @points(1)
-def test_glorot_uniform_stays_within_its_limit(learner):
+def test_glorot_uniform_stays_within_its_limit(learner, keras):
     for seed, shape in enumerate(INIT_SHAPES):
         fan_in, fan_out = _fans(shape)
         limit = np.sqrt(6.0 / (fan_in + fan_out))
@@ -182,7 +223,7 @@ def test_glorot_uniform_stays_within_its_limit(learner):
 
 @hidden
 @points(1)
-def test_glorot_uniform_is_spread_evenly_over_its_range(learner, check_seed):
+def test_glorot_uniform_is_spread_evenly_over_its_range(learner, keras, check_seed):
     for seed, shape in enumerate(INIT_SHAPES):
         fan_in, fan_out = _fans(shape)
         limit = np.sqrt(6.0 / (fan_in + fan_out))
@@ -206,7 +247,7 @@ def test_glorot_uniform_is_spread_evenly_over_its_range(learner, check_seed):
 
 @hidden
 @points(1)
-def test_he_normal_is_truncated_at_two_standard_deviations(learner, check_seed):
+def test_he_normal_is_truncated_at_two_standard_deviations(learner, keras, check_seed):
     for seed, shape in enumerate(INIT_SHAPES):
         fan_in, _ = _fans(shape)
         untruncated = np.sqrt(2.0 / fan_in) / TRUNCATION
@@ -228,7 +269,7 @@ def test_he_normal_is_truncated_at_two_standard_deviations(learner, check_seed):
 
 @hidden
 @points(1)
-def test_he_normal_has_standard_deviation_sqrt_2_over_fan_in(learner, check_seed):
+def test_he_normal_has_standard_deviation_sqrt_2_over_fan_in(learner, keras, check_seed):
     # The standard error of the sample std is 0.19% and 0.31% of it: over six of them.
     for (seed, shape), tolerance in zip(enumerate(INIT_SHAPES), (0.012, 0.02), strict=True):
         fan_in, fan_out = _fans(shape)

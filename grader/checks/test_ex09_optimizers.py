@@ -346,3 +346,77 @@ def test_each_parameter_keeps_its_own_state(learner, keras, check_seed):
         note = "stepping two parameters in turn, each with its own state, as a model does"
         expect_close(w, expected_w, what=f"the first parameter after 4 {name}s, {note}")
         expect_close(b, expected_b, what=f"the second parameter after 4 {name}s, {note}")
+
+
+# Keras' defaults, which the step functions' own defaults are (Keras' SGD has no
+# momentum unless given one: momentum_step's is 0.9).
+DEFAULTS = [
+    ("momentum_step", "SGD", {"lr": 0.01, "momentum": 0.9}, "SGD(0.01, momentum=0.9)"),
+    ("rmsprop_step", "RMSprop", {"lr": 0.001}, "RMSprop() (rho=0.9, epsilon=1e-7)"),
+    ("adam_step", "Adam", {"lr": 0.001}, "Adam() (beta_1=0.9, beta_2=0.999, epsilon=1e-7)"),
+]
+
+
+@hidden
+@points(1)
+def test_step_functions_default_to_keras_settings(learner, keras, check_seed):
+    rng = np.random.default_rng(check_seed(12))
+    w = rng.standard_normal((3, 2))
+    for scale in (1.0, TINY):  # tiny gradients show the default epsilon
+        grads = [scale * rng.standard_normal((3, 2)) for _ in range(4)]
+        for name, kind, settings, keras_text in DEFAULTS:
+            expected, _ = keras_trajectory(keras, keras_optimizer(keras, kind, settings), w, grads)
+            got, state = w, {}
+            for grad in grads:
+                got, state = unpack(learner.call(name, got, grad, state), name)
+            what = f"w after 4 steps of {name}(w, grad, state), its defaults as Keras' {keras_text}"
+            # Keras keeps 0.9, 0.999 and 0.001 in float32: a correct step is off by up to
+            # about 2e-8 here, a wrong default by 1e-3 or more.
+            expect_close(got, expected, what=what, atol=1e-7)
+
+
+# What each step function's state holds: its key -> the end of the name of the
+# Keras optimizer's variable that holds the same array.
+SLOTS = {
+    "momentum_step": {"v": "momentum"},
+    "rmsprop_step": {"s": "velocity"},
+    "adam_step": {"m": "momentum", "v": "velocity"},
+}
+
+
+def keras_slots(optimizer) -> dict[str, np.ndarray]:
+    """A Keras optimizer's per-variable arrays, by the end of their names (momentum, velocity)."""
+    ends = ("_momentum", "_velocity")
+    return {
+        v.path.rsplit("_", 1)[1]: v.numpy() for v in optimizer.variables if v.path.endswith(ends)
+    }
+
+
+@points(1)
+def test_step_states_hold_what_keras_optimizers_keep(learner, keras, check_seed):
+    rng = np.random.default_rng(check_seed(13))
+    w = rng.standard_normal((3, 2))
+    grads = [rng.standard_normal((3, 2)) for _ in range(3)]
+    for name, kind, hyper in STATEFUL:
+        optimizer = keras_optimizer(keras, kind, hyper)
+        keras_trajectory(keras, optimizer, w, grads)
+        slots = keras_slots(optimizer)
+        got, state = w, {}
+        for grad in grads:
+            got, state = unpack(learner.call(name, got, grad, state, **hyper), name)
+        keys = {**SLOTS[name], **({"t": "steps"} if name == "adam_step" else {})}
+        if set(state) != set(keys):
+            raise CheckFailure(
+                f"after 3 steps, {name} returned a state with the keys {sorted(state)}: the "
+                f"docstring's state holds exactly {sorted(keys)}"
+            )
+        for key, slot in SLOTS[name].items():
+            what = f'state["{key}"] after 3 steps of {name} (Keras\' {kind} keeps it as its {slot})'
+            expect_close(state[key], slots[slot], what=what)
+        if name == "adam_step":
+            t = state["t"]
+            if isinstance(t, bool) or not isinstance(t, int | np.integer) or t != len(grads):
+                raise CheckFailure(
+                    f'after 3 steps adam_step\'s state["t"] is {t!r}: it counts the steps taken '
+                    "so far, an int (3 here)"
+                )

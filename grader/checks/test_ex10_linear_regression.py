@@ -30,8 +30,15 @@ def rooms_and_prices(collector):
     return x_train[:, ROOMS].copy(), y_train.copy()
 
 
-def mse(m: float, b: float, x, y) -> float:
-    return float(np.mean((m * x + b - y) ** 2))
+def keras_mse(keras, m: float, b: float, x, y) -> float:
+    """The MSE of the line m * x + b on (x, y), by Keras' mean_squared_error."""
+    return float(keras.losses.mean_squared_error(y, m * x + b))
+
+
+def tf_line(tf, x, y) -> np.ndarray:
+    """(m, b) of the least-squares line through (x, y), by TensorFlow's lstsq."""
+    design = tf.constant(np.stack([x, np.ones_like(x)], axis=1))
+    return tf.linalg.lstsq(design, tf.constant(y[:, None]), fast=False).numpy().ravel()
 
 
 def line(result, name: str) -> tuple[float, float]:
@@ -43,22 +50,33 @@ def line(result, name: str) -> tuple[float, float]:
     return m, b
 
 
-def full_batch_losses(x, y, lr: float, epochs: int) -> np.ndarray:
-    """The MSE after each of `epochs` full-batch descent steps from m = b = 0.
-
-    On the standardised feature z (mean 0, variance 1) the slope and intercept
-    descend independently: each step moves them 2 * lr of the way to their
-    optimum, mean(z * y) and mean(y), so after k steps they have gone a
-    fraction 1 - (1 - 2 * lr) ** k of it.
-    """
-    z = (x - x.mean()) / x.std()
-    gone = 1.0 - (1.0 - 2.0 * lr) ** np.arange(1, epochs + 1)
-    return np.array([mse(f * np.mean(z * y), f * np.mean(y), z, y) for f in gone])
+def keras_losses(keras, x, y, lr: float, epochs: int, batch_size: int, rng) -> list[float]:
+    """Keras' Dense(1) trained with SGD(lr) on the standardised feature from zero weights
+    (m = b = 0), on the batches the docstring names (each epoch, rng.permutation(N) cut
+    into consecutive batches): the MSE on all of (x, y) after each epoch."""
+    z = ((x - x.mean()) / x.std()).reshape(-1, 1)
+    model = keras.Sequential(
+        [
+            keras.Input((1,), dtype="float64"),
+            keras.layers.Dense(1, kernel_initializer="zeros", dtype="float64"),
+        ]
+    )
+    model.compile(optimizer=keras.optimizers.SGD(lr), loss="mse")
+    losses = []
+    for _ in range(epochs):
+        order = rng.permutation(len(x))
+        for start in range(0, len(x), batch_size):
+            batch = order[start : start + batch_size]
+            model.train_on_batch(z[batch], y[batch])
+        losses.append(float(keras.losses.mean_squared_error(y, model.predict_on_batch(z)[:, 0])))
+    return losses
 
 
 def fit_gd(learner, x, y, **settings):
-    """The learner's (m, b, losses) from fit_line_gd with its own defaults unless given."""
-    result = learner.fit_line_gd(x, y, rng=np.random.default_rng(SEED), **settings)
+    """The learner's (m, b, losses) from fit_line_gd with its own defaults unless given;
+    rng is np.random.default_rng(SEED) unless given (None: the function's own default)."""
+    settings.setdefault("rng", np.random.default_rng(SEED))
+    result = learner.fit_line_gd(x, y, **settings)
     if not isinstance(result, tuple | list) or len(result) != 3:
         raise CheckFailure(f"fit_line_gd should return (m, b, losses), got {result!r}")
     m, b = line(result, "fit_line_gd")
@@ -66,10 +84,10 @@ def fit_gd(learner, x, y, **settings):
 
 
 @points(2)
-def test_ols_matches_polyfit_on_boston_rooms(learner, rooms_and_prices):
+def test_ols_matches_least_squares_on_boston_rooms(learner, tf, rooms_and_prices):
     x, y = rooms_and_prices
     got = line(learner.fit_line_ols(x, y), "fit_line_ols")
-    expect_close(got, np.polyfit(x, y, 1), what="(m, b) of fit_line_ols on price vs rooms")
+    expect_close(got, tf_line(tf, x, y), what="(m, b) of fit_line_ols on price vs rooms")
 
 
 @st.composite
@@ -92,11 +110,13 @@ def test_ols_matches_polyfit_on_small_data(learner, data):
 
 
 @points(2)
-def test_gd_with_default_settings_ends_within_1pct_of_the_ols_loss(learner, rooms_and_prices):
+def test_gd_with_default_settings_ends_within_1pct_of_the_ols_loss(
+    learner, tf, keras, rooms_and_prices
+):
     x, y = rooms_and_prices
     m, b, _ = fit_gd(learner, x, y)
-    best = mse(*np.polyfit(x, y, 1), x, y)
-    got = mse(m, b, x, y)
+    best = keras_mse(keras, *tf_line(tf, x, y), x, y)
+    got = keras_mse(keras, m, b, x, y)
     if not got <= 1.01 * best:
         raise CheckFailure(
             f"after fit_line_gd with its default settings the MSE is {got:.4f}, "
@@ -122,7 +142,7 @@ def test_gd_predicts_prices_for_3_to_7_rooms_like_ols(learner, rooms_and_prices)
 
 
 @points(1)
-def test_gd_losses_one_per_epoch_ending_at_the_mse_of_the_line(learner, rooms_and_prices):
+def test_gd_losses_one_per_epoch_ending_at_the_mse_of_the_line(learner, keras, rooms_and_prices):
     x, y = rooms_and_prices
     # Full batches: one step per epoch, the same whatever the order of the rows.
     settings = {"lr": 0.01, "epochs": 5, "batch_size": len(x)}
@@ -135,8 +155,28 @@ def test_gd_losses_one_per_epoch_ending_at_the_mse_of_the_line(learner, rooms_an
     if losses.shape != (5,):
         raise CheckFailure(f"{call} should return 5 losses, got shape {losses.shape}")
     expect_close(
-        losses[-1], mse(m, b, x, y), what="losses[-1] (the MSE of the returned line on all of x, y)"
+        losses[-1],
+        keras_mse(keras, m, b, x, y),
+        what="losses[-1] (the MSE of the returned line on all of x, y)",
     )
     # ... and the line must be where the descent goes, whatever the learner returned.
-    expected = full_batch_losses(x, y, settings["lr"], settings["epochs"])
-    expect_close(losses, expected, what=f"the losses of {call} (from m = b = 0)", rtol=1e-4)
+    expected = keras_losses(keras, x, y, **settings, rng=np.random.default_rng(SEED))
+    what = f"the losses of {call} (from m = b = 0, as Keras' Dense(1) and SGD go)"
+    expect_close(losses, expected, what=what, rtol=1e-4)
+
+
+@points(1)
+def test_gd_with_rng_none_steps_like_keras_on_the_same_batches(learner, keras, rooms_and_prices):
+    x, y = rooms_and_prices
+    settings = {"lr": 0.01, "epochs": 3, "batch_size": 50}
+    call = "fit_line_gd(x, y, lr=0.01, epochs=3, batch_size=50, rng=None)"
+    _, _, losses = fit_gd(learner, x, y, **settings, rng=None)
+    expected = keras_losses(keras, x, y, **settings, rng=np.random.default_rng(0))
+    note = (
+        "rng=None means np.random.default_rng(0); each epoch shuffles the rows with "
+        "order = rng.permutation(N) and steps on consecutive batches of batch_size rows"
+    )
+    try:
+        expect_close(losses, expected, what=f"the losses of {call}")
+    except CheckFailure as failure:
+        raise CheckFailure(f"{failure}\n{note}") from None

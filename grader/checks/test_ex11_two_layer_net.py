@@ -10,6 +10,8 @@ with its own forward pass, so a net that names quadrants by the signs of x, or
 writes weights by hand instead of descending, earns nothing for training.
 """
 
+from typing import NamedTuple
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -57,13 +59,17 @@ def random_weights(rng, sizes) -> dict[str, np.ndarray]:
     }
 
 
-def he_weights(rng, sizes) -> dict[str, np.ndarray]:
-    """Starting weights as the docstring draws them: He-normal W1, W2 and zero biases."""
+def keras_he_weights(keras, sizes, seed: int) -> dict[str, np.ndarray]:
+    """Starting weights drawn by Keras' HeNormal (seeded) for W1 and W2, zero biases."""
     n_in, n_hidden, n_out = sizes
+
+    def he(shape, offset):
+        return np.asarray(keras.initializers.HeNormal(seed + offset)(shape, dtype="float64"))
+
     return {
-        "W1": rng.standard_normal((n_in, n_hidden)) * np.sqrt(2.0 / n_in),
+        "W1": he((n_in, n_hidden), 0),
         "b1": np.zeros(n_hidden),
-        "W2": rng.standard_normal((n_hidden, n_out)) * np.sqrt(2.0 / n_hidden),
+        "W2": he((n_hidden, n_out), 1),
         "b2": np.zeros(n_out),
     }
 
@@ -112,23 +118,22 @@ def tf_loss_function(tf, X, y):
     return loss
 
 
-def numpy_scores(weights, X) -> np.ndarray:
-    """The logits of the network with `weights`: relu(X @ W1 + b1) @ W2 + b2."""
-    hidden = np.maximum(0.0, X @ weights["W1"] + weights["b1"])
-    return hidden @ weights["W2"] + weights["b2"]
+def tf_scores(tf, X, weights) -> np.ndarray:
+    """The logits of the network with `weights`, by TensorFlow: relu(X @ W1 + b1) @ W2 + b2."""
+    hidden = tf.nn.relu(tf.matmul(tf.constant(X), weights["W1"]) + weights["b1"])
+    return (tf.matmul(hidden, weights["W2"]) + weights["b2"]).numpy()
 
 
-def most_probable_classes(weights, X) -> tuple[np.ndarray, np.ndarray]:
+def most_probable_classes(tf, weights, X) -> tuple[np.ndarray, np.ndarray]:
     """(class, clear): the argmax of the network's scores per row, and whether it
     leads the runner-up by more than rounding (1e-9), so that any correct argmax agrees."""
-    scores = numpy_scores(weights, X)
-    top_two = np.sort(scores, axis=1)[:, -2:]
-    return scores.argmax(axis=1), top_two[:, 1] - top_two[:, 0] > 1e-9
+    scores = tf_scores(tf, X, weights)
+    top_two = tf.math.top_k(scores, k=min(2, scores.shape[1])).values.numpy()
+    return tf.argmax(scores, axis=1).numpy(), top_two[:, 0] - top_two[:, -1] > 1e-9
 
 
 def tf_probabilities(tf, X, weights):
-    hidden = tf.nn.relu(tf.matmul(tf.constant(X), weights["W1"]) + weights["b1"])
-    return tf.nn.softmax(tf.matmul(hidden, weights["W2"]) + weights["b2"]).numpy()
+    return tf.nn.softmax(tf_scores(tf, X, weights)).numpy()
 
 
 def tf_loss_and_grads(tf, X, y, weights):
@@ -160,35 +165,50 @@ def quadrant_points(per_quadrant: int, rng) -> tuple[np.ndarray, np.ndarray]:
     return X, quadrant_of(X)
 
 
-def training_case():
+def training_case(keras):
     """(X, y, start): the quadrant training set and the starting weights the grader draws."""
     X, y = quadrant_points(100, np.random.default_rng(2024))
-    return X, y, he_weights(np.random.default_rng(1), QUADRANT_SIZES)
+    return X, y, keras_he_weights(keras, QUADRANT_SIZES, seed=1)
+
+
+class Descent(NamedTuple):
+    """Where mini-batch gradient descent goes from training_case()'s start.
+
+    weights: the weights it reaches; losses: per epoch, the mean over the
+    epoch's samples of the batch losses (each batch's loss before its step).
+    """
+
+    weights: dict[str, np.ndarray]
+    losses: list[float]
 
 
 @pytest.fixture(scope="module")
-def descended_weights(tf) -> dict[str, np.ndarray]:
-    """The weights mini-batch gradient descent reaches from training_case()'s start,
-    stepping with TensorFlow's gradients and shuffling as the docstring says."""
-    X, y, weights = training_case()
+def descent(tf, keras) -> Descent:
+    """Mini-batch gradient descent from training_case()'s start, stepping with
+    TensorFlow's losses and gradients and shuffling as the docstring says."""
+    X, y, weights = training_case(keras)
     rng = np.random.default_rng(TRAINING_SEED)
     lr, size = TRAINING["lr"], TRAINING["batch_size"]
+    losses = []
     for _ in range(TRAINING["epochs"]):
         order = rng.permutation(len(X))
+        total = 0.0
         for start in range(0, len(X), size):
             batch = order[start : start + size]
-            _, grads = tf_loss_and_grads(tf, X[batch], y[batch], weights)
+            loss, grads = tf_loss_and_grads(tf, X[batch], y[batch], weights)
+            total += loss * len(batch)
             weights = {name: weights[name] - lr * grads[name] for name in NAMES}
-    return weights
+        losses.append(total / len(X))
+    return Descent(weights, losses)
 
 
-def trained_weights(learner, descended_weights) -> dict[str, np.ndarray]:
-    """The weights of a learner's TwoLayerNet(2, 50, 4) after net.train on the quadrants.
+def trained_net(learner, keras, descent) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """(weights, losses) of a learner's TwoLayerNet(2, 50, 4) after net.train on the quadrants.
 
-    It starts from weights the grader drew; what it reaches must be where
-    gradient descent goes from there (descended_weights), step by step.
+    It starts from weights the grader drew; the weights it reaches must be where
+    gradient descent goes from there (descent.weights), step by step.
     """
-    X, y, start = training_case()
+    X, y, start = training_case(keras)
     net = net_with_weights(learner, QUADRANT_SIZES, start)
     losses = net.train(X, y, np.random.default_rng(TRAINING_SEED), **TRAINING)
     try:
@@ -198,13 +218,13 @@ def trained_weights(learner, descended_weights) -> dict[str, np.ndarray]:
     if losses.ndim != 1 or losses.size == 0 or not np.all(np.isfinite(losses)):
         raise CheckFailure(f"train should return a list of finite losses, got {losses}")
     weights = read_weights(net, QUADRANT_SIZES)
-    for name, expected in descended_weights.items():
+    for name, expected in descent.weights.items():
         what = f"net.{name} after net.train(X, y, rng, {TRAINING_TEXT})"
         try:
             expect_close(weights[name], expected, what=what, rtol=1e-5, atol=1e-7)
         except CheckFailure as failure:
             raise CheckFailure(f"{failure}\n{TRAINING_NOTE}") from None
-    return weights
+    return weights, losses
 
 
 def predicted_labels(net, X) -> np.ndarray:
@@ -212,6 +232,11 @@ def predicted_labels(net, X) -> np.ndarray:
     labels = expect_shape(net.predict(X), (len(X),), "net.predict(X)")
     if not np.array_equal(labels, np.round(labels)):
         raise CheckFailure("net.predict should return integer class labels (argmax of forward)")
+    if labels.dtype.kind not in "iu":
+        raise CheckFailure(
+            f"net.predict returned labels of dtype {labels.dtype}: return an int array "
+            "(np.argmax gives one)"
+        )
     return labels
 
 
@@ -261,11 +286,11 @@ def test_forward_and_loss_stay_finite_for_large_scores(learner, tf, check_seed):
 
 @points(1)
 @given(batch=batches())
-def test_predict_gives_the_most_probable_class(learner, batch):
+def test_predict_gives_the_most_probable_class(learner, tf, batch):
     sizes, weights, X, _ = batch
     net = net_with_weights(learner, sizes, weights)
     labels = predicted_labels(net, X)
-    expected, clear = most_probable_classes(weights, X)
+    expected, clear = most_probable_classes(tf, weights, X)
     wrong = np.flatnonzero(clear & (labels != expected))
     if wrong.size:
         i = int(wrong[0])
@@ -298,10 +323,19 @@ def test_gradients_match_gradient_tape(learner, tf, batch):
     _, expected = tf_loss_and_grads(tf, X, y, weights)
     for name in NAMES:
         expect_close(grads[name], expected[name], what=f'grads["{name}"] of net.loss_and_grads')
+    held = read_weights(net, sizes)
+    for name in NAMES:
+        if not np.array_equal(held[name], weights[name]):
+            raise CheckFailure(
+                f"net.loss_and_grads(X, y) changed net.{name}: it computes the loss and the "
+                "gradients only, the weights are not changed (train_step moves them)"
+            )
 
 
 def numpy_loss(weights, X, y) -> float:
-    scores = numpy_scores(weights, X)
+    """The mean softmax cross-entropy of the network with `weights`, in NumPy (float64)."""
+    hidden = np.maximum(0.0, X @ weights["W1"] + weights["b1"])
+    scores = hidden @ weights["W2"] + weights["b2"]
     shifted = scores - scores.max(axis=1, keepdims=True)
     log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
     return float(-np.mean(log_probs[np.arange(len(y)), y]))
@@ -374,10 +408,10 @@ def test_train_step_moves_each_weight_by_minus_lr_times_its_gradient(learner, tf
 
 
 @points(2)
-def test_trained_net_gets_99_percent_of_fresh_points_right(learner, descended_weights):
-    weights = trained_weights(learner, descended_weights)
+def test_trained_net_gets_99_percent_of_fresh_points_right(learner, tf, keras, descent):
+    weights, _ = trained_net(learner, keras, descent)
     X, y = quadrant_points(250, np.random.default_rng(7777))
-    accuracy = float(np.mean(most_probable_classes(weights, X)[0] == y))
+    accuracy = float(np.mean(most_probable_classes(tf, weights, X)[0] == y))
     if accuracy < 0.99:
         raise CheckFailure(
             f"after net.train(X, y, rng, {TRAINING_TEXT}), the network's weights put "
@@ -387,8 +421,53 @@ def test_trained_net_gets_99_percent_of_fresh_points_right(learner, descended_we
 
 @hidden
 @points(1)
-def test_trained_net_puts_2_2_in_quadrant_one(learner, descended_weights):
-    weights = trained_weights(learner, descended_weights)
-    label = most_probable_classes(weights, np.array([[2.0, 2.0]]))[0][0]
+def test_trained_net_puts_2_2_in_quadrant_one(learner, tf, keras, descent):
+    weights, _ = trained_net(learner, keras, descent)
+    label = most_probable_classes(tf, weights, np.array([[2.0, 2.0]]))[0][0]
     if label != 0:
         raise CheckFailure(f"the trained net puts (2, 2) in class {label}, not 0 (quadrant I)")
+
+
+@hidden
+@points(1)
+def test_train_returns_each_epochs_mean_batch_loss(learner, keras, descent):
+    _, losses = trained_net(learner, keras, descent)
+    what = f"the losses net.train(X, y, rng, {TRAINING_TEXT}) returned"
+    try:
+        expect_close(losses, descent.losses, what=what, rtol=1e-5, atol=1e-7)
+    except CheckFailure as failure:
+        raise CheckFailure(
+            f"{failure}\neach epoch's loss is the mean over its samples of the batch losses "
+            "(the loss train_step returns, a batch of 16 counting half as much as one of 32), "
+            "as Keras' progress bar shows it"
+        ) from None
+
+
+@hidden
+@points(1)
+def test_initial_weights_are_he_normal_float64_drawn_from_rng(learner):
+    sizes = (50, 200, 100)
+    net = learner.TwoLayerNet(*sizes, rng=np.random.default_rng(11))
+    shapes = {"W1": sizes[:2], "b1": sizes[1:2], "W2": sizes[1:], "b2": sizes[2:]}
+    for name, shape in shapes.items():
+        value = expect_shape(getattr(net, name), shape, f"net.{name} of TwoLayerNet{sizes}")
+        if value.dtype != np.float64:
+            raise CheckFailure(f"net.{name} is a {value.dtype} array: the weights are float64")
+    for name, fan_in in (("W1", sizes[0]), ("W2", sizes[1])):
+        value = np.asarray(getattr(net, name))
+        expected = np.sqrt(2.0 / fan_in)
+        # Over 10,000 draws the sample std is within 0.7% of the true one (one standard
+        # error), the mean within 1% of it: 5% and 6% are more than six of them.
+        if abs(np.std(value) / expected - 1) > 0.05 or abs(np.mean(value)) > 0.06 * expected:
+            raise CheckFailure(
+                f"net.{name} of TwoLayerNet{sizes} has mean {np.mean(value):.3g} and standard "
+                f"deviation {np.std(value):.4g}: He initialisation draws a normal with mean 0 "
+                f"and standard deviation sqrt(2 / fan_in) = {expected:.4g} (fan_in = {fan_in})"
+            )
+    default = read_weights(learner.TwoLayerNet(2, 50, 4), (2, 50, 4))
+    seeded = read_weights(learner.TwoLayerNet(2, 50, 4, rng=np.random.default_rng(0)), (2, 50, 4))
+    if any(not np.array_equal(default[name], seeded[name]) for name in NAMES):
+        raise CheckFailure(
+            "TwoLayerNet(2, 50, 4) and TwoLayerNet(2, 50, 4, rng=np.random.default_rng(0)) "
+            "have different weights: rng=None means np.random.default_rng(0)"
+        )

@@ -16,25 +16,61 @@ contract): that is how the trusted side scales the images it predicts.
 
 The `layers` and `training` arguments arrive already validated and
 normalised by the trusted side (grader/capstone.py).
+
+Before training, `probe_functions` tries each learner function the network
+needs once, on tiny inputs, and answers in a fixed form (one verdict per
+function of `needed_functions`): the trusted side, which computes the same
+list from the same spec, names what is not written yet.
 """
 
 from __future__ import annotations
 
 import importlib
 import time
+from typing import NamedTuple
 
 import numpy as np
 
 PROGRESS_EVERY_BATCHES = 25
+EX01, EX02, EX03 = "ex01_tensors", "ex02_activations", "ex03_softmax_losses"
+EX04, EX05, EX06 = "ex04_dense", "ex05_convolution", "ex06_pooling"
+EX07, EX08, EX09 = "ex07_conv_backward", "ex08_dropout_init", "ex09_optimizers"
+# probe_functions' verdicts; a function that raised NotImplementedError gets
+# [NOT_IMPLEMENTED, module, function] naming where it was raised.
+READY, NOT_DEFINED, NO_MODULE = "ready", "not_defined", "no_module"
+NOT_IMPLEMENTED = "not_implemented"
 
 
 def _learner(name: str):
     return importlib.import_module(name)
 
 
+class _Call(NamedTuple):
+    """One function of the learner's that the trainer calls, with tiny arguments to probe it."""
+
+    module: str
+    name: str
+    args: tuple
+    kwargs: dict = {}
+
+
+def _tiny(*shape: int) -> np.ndarray:
+    """A small float32 array of `shape` holding values of both signs."""
+    return np.linspace(-1, 1, int(np.prod(shape)), dtype=np.float32).reshape(shape)
+
+
+def _window_out(n: int, k: int, stride: int, padding: str) -> int:
+    """Output length of a window of `k` sliding over `n` cells (TensorFlow's rules)."""
+    return -(-n // stride) if padding == "same" else (n - k) // stride + 1
+
+
+def _initializer_name(spec: dict) -> str:
+    return spec.get("kernel_initializer", "glorot_uniform")
+
+
 def _initializer(spec: dict):
     """The learner's kernel initialiser (exercise 8) named by the layer spec."""
-    return getattr(_learner("ex08_dropout_init"), spec.get("kernel_initializer", "glorot_uniform"))
+    return getattr(_learner(EX08), _initializer_name(spec))
 
 
 class _Activation:
@@ -43,7 +79,15 @@ class _Activation:
     def __init__(self, name: str | None):
         # The last layer's softmax is fused into softmax_cross_entropy: it emits logits.
         self.name = "linear" if name in (None, "softmax") else name
-        self.ex02 = _learner("ex02_activations")
+        self.ex02 = _learner(EX02)
+
+    @staticmethod
+    def calls(name: str | None) -> list[_Call]:
+        """The learner's functions this activation calls (none for linear or softmax)."""
+        if name in (None, "softmax", "linear"):
+            return []
+        z = _tiny(2, 3)
+        return [_Call(EX02, name, (z,)), _Call(EX02, f"{name}_backward", (z, z))]
 
     def forward(self, z):
         if self.name == "linear":
@@ -64,8 +108,19 @@ class _Dense:
             "b": np.zeros(spec["units"], np.float32),
         }
         self.activation = _Activation(spec.get("activation"))
-        self.ex04 = _learner("ex04_dense")
+        self.ex04 = _learner(EX04)
         self.out_shape = (spec["units"],)
+
+    @staticmethod
+    def calls(spec: dict, rng) -> list[_Call]:
+        """The learner's functions a dense layer calls, each with tiny arguments."""
+        x, w, b = _tiny(2, 3), _tiny(3, 2), np.zeros(2, np.float32)
+        return [
+            _Call(EX08, _initializer_name(spec), ((3, 2), rng)),
+            _Call(EX04, "dense_forward", (x, w, b)),
+            _Call(EX04, "dense_backward", (_tiny(2, 2), x, w)),
+            *_Activation.calls(spec.get("activation")),
+        ]
 
     def forward(self, x, training, rng):
         self.x = x
@@ -88,8 +143,21 @@ class _Conv2D:
         }
         self.stride, self.padding = spec["stride"], spec["padding"]
         self.activation = _Activation(spec.get("activation"))
-        self.ex05, self.ex07 = _learner("ex05_convolution"), _learner("ex07_conv_backward")
+        self.ex05, self.ex07 = _learner(EX05), _learner(EX07)
         self.out_shape = tuple(spec["out_shape"])
+
+    @staticmethod
+    def calls(spec: dict, rng) -> list[_Call]:
+        """The learner's functions a conv2d layer calls, with tiny arguments of its settings."""
+        (kh, kw), (sh, sw), padding = spec["kernel_size"], spec["stride"], spec["padding"]
+        x, w, b = _tiny(2, kh + sh, kw + sw, 2), _tiny(kh, kw, 2, 2), np.zeros(2, np.float32)
+        out = (_window_out(kh + sh, kh, sh, padding), _window_out(kw + sw, kw, sw, padding))
+        return [
+            _Call(EX08, _initializer_name(spec), ((kh, kw, 2, 2), rng)),
+            _Call(EX05, "conv2d_forward", (x, w, b, spec["stride"], padding)),
+            _Call(EX07, "conv2d_backward", (_tiny(2, *out, 2), x, w, spec["stride"], padding)),
+            *_Activation.calls(spec.get("activation")),
+        ]
 
     def forward(self, x, training, rng):
         self.x = x
@@ -108,9 +176,22 @@ class _Pool:
     def __init__(self, spec: dict, in_shape: tuple, rng):
         self.kind = "max" if spec["layer"] == "max_pool" else "avg"
         self.args = (spec["pool_size"], spec["stride"], spec["padding"])
-        self.ex06 = _learner("ex06_pooling")
+        self.ex06 = _learner(EX06)
         self.params = {}
         self.out_shape = tuple(spec["out_shape"])
+
+    @staticmethod
+    def calls(spec: dict, rng) -> list[_Call]:
+        """The learner's pooling functions a pooling layer calls, with tiny arguments."""
+        kind = "max" if spec["layer"] == "max_pool" else "avg"
+        (ph, pw), (sh, sw), padding = spec["pool_size"], spec["stride"], spec["padding"]
+        x = _tiny(2, ph + sh, pw + sw, 2)
+        out = (_window_out(ph + sh, ph, sh, padding), _window_out(pw + sw, pw, sw, padding))
+        args = (spec["pool_size"], spec["stride"], padding)
+        return [
+            _Call(EX06, f"{kind}_pool_forward", (x, *args)),
+            _Call(EX06, f"{kind}_pool_backward", (_tiny(2, *out, 2), x, *args)),
+        ]
 
     def forward(self, x, training, rng):
         self.x = x
@@ -122,9 +203,14 @@ class _Pool:
 
 class _Flatten:
     def __init__(self, spec: dict, in_shape: tuple, rng):
-        self.ex01 = _learner("ex01_tensors")
+        self.ex01 = _learner(EX01)
         self.params = {}
         self.out_shape = (int(np.prod(in_shape)),)
+
+    @staticmethod
+    def calls(spec: dict, rng) -> list[_Call]:
+        """Exercise 1's flatten, on a tiny batch of images."""
+        return [_Call(EX01, "flatten", (_tiny(2, 2, 2, 1),))]
 
     def forward(self, x, training, rng):
         self.in_shape = x.shape
@@ -137,9 +223,18 @@ class _Flatten:
 class _Dropout:
     def __init__(self, spec: dict, in_shape: tuple, rng):
         self.rate = spec["rate"]
-        self.ex08 = _learner("ex08_dropout_init")
+        self.ex08 = _learner(EX08)
         self.params = {}
         self.out_shape = in_shape
+
+    @staticmethod
+    def calls(spec: dict, rng) -> list[_Call]:
+        """Exercise 8's dropout, forward (training) and backward, on a tiny batch."""
+        x = _tiny(2, 3)
+        return [
+            _Call(EX08, "dropout_forward", (x, spec["rate"], True, rng)),
+            _Call(EX08, "dropout_backward", (x, np.ones_like(x))),
+        ]
 
     def forward(self, x, training, rng):
         out, self.mask = self.ex08.dropout_forward(x, self.rate, training, rng)
@@ -163,7 +258,7 @@ class _Optimizer:
     """The learner's step function (exercise 9), one state dict per parameter."""
 
     def __init__(self, training: dict):
-        self.ex09 = _learner("ex09_optimizers")
+        self.ex09 = _learner(EX09)
         self.name = training["optimizer"]
         self.options = dict(training.get("optimizer_options", {}))
         self.lr = training["learning_rate"]
@@ -192,6 +287,21 @@ class _Optimizer:
         new_w, self.states[key] = step(w, grad, state, lr=lr, **self.options)
         return new_w
 
+    @staticmethod
+    def calls(training: dict) -> list[_Call]:
+        """Exercise 9's step of the chosen optimizer (and the schedule), with tiny arguments."""
+        w, grad, lr = _tiny(3), _tiny(3)[::-1].copy(), training["learning_rate"]
+        if training["optimizer"] == "sgd":
+            calls = [_Call(EX09, "gradient_descent_step", (w, grad, lr))]
+        else:
+            options = {"lr": lr, **training.get("optimizer_options", {})}
+            calls = [_Call(EX09, f"{training['optimizer']}_step", (w, grad, {}), options)]
+        decay = training.get("decay")
+        if decay:
+            schedule = (0, lr, decay["decay_steps"], decay["decay_rate"], decay["staircase"])
+            calls.append(_Call(EX09, "exponential_decay", schedule))
+        return calls
+
 
 class Network:
     """A stack of layers built from the learner's functions."""
@@ -216,6 +326,78 @@ class Network:
             dlogits, layer_grads = layer.backward(dlogits)
             grads.append(layer_grads)
         return grads[::-1]
+
+
+def planned_calls(layers: list[dict], training: dict, rng) -> list[_Call]:
+    """Every call `fit_and_predict` makes into the learner's modules for this network, each
+    with tiny arguments (`rng` where the function takes one), in the order training needs them.
+    """
+    calls = [_Call(EX01, "scale_pixels", (np.zeros((2, 2, 2), np.uint8),))]
+    for spec in layers:
+        calls += _LAYERS[spec["layer"]].calls(spec, rng)
+    calls += [
+        _Call(EX01, "minibatches", (4, 2, rng)),
+        _Call(EX03, "softmax_cross_entropy", (_tiny(2, 3), np.array([0, 2]))),
+        *_Optimizer.calls(training),
+    ]
+    return calls
+
+
+def needed_functions(layers: list[dict], training: dict) -> list[tuple[str, str]]:
+    """The learner's functions the trainer calls for this network, as (module, function),
+    each once, in the order training first needs them. The trusted side imports this too."""
+    pairs = [(c.module, c.name) for c in planned_calls(layers, training, np.random.default_rng(0))]
+    return list(dict.fromkeys(pairs))
+
+
+def _verdict(call: _Call):
+    """READY, NOT_DEFINED, NO_MODULE or [NOT_IMPLEMENTED, module, function] for one call."""
+    try:
+        module = _learner(call.module)
+    except ImportError:
+        return NO_MODULE
+    function = getattr(module, call.name, None)
+    if not callable(function):
+        return NOT_DEFINED
+    try:
+        function(*call.args, **call.kwargs)
+    except NotImplementedError as error:
+        return [NOT_IMPLEMENTED, *_raised_in(error, call)]
+    except Exception:  # noqa: BLE001 -- written, if wrong: the training itself will say how
+        return READY
+    return READY
+
+
+def _raised_in(error: BaseException, call: _Call) -> list[str]:
+    """[module, function] of the frame that raised `error` (the stub itself, or a helper of
+    the learner's it calls); the call's own function when that frame is not a module's."""
+    trace = error.__traceback__
+    while trace is not None and trace.tb_next is not None:
+        trace = trace.tb_next
+    if trace is None:
+        return [call.module, call.name]
+    module = trace.tb_frame.f_globals.get("__name__")
+    name = trace.tb_frame.f_code.co_name
+    if isinstance(module, str) and isinstance(name, str):
+        return [module[:100], name[:100]]
+    return [call.module, call.name]
+
+
+def probe_functions(layers, training) -> list:
+    """Try each function `needed_functions(layers, training)` lists, once, on tiny inputs.
+
+    Returns one verdict per function, in that order: "ready" (it ran, or raised
+    anything but NotImplementedError), "not_defined" (its module lacks it),
+    "no_module" (the module is missing), or ["not_implemented", module, function]
+    naming where the NotImplementedError was raised.
+    """
+    rng = np.random.default_rng(0)
+    verdicts: dict[tuple[str, str], object] = {}
+    for call in planned_calls(layers, training, rng):
+        key = (call.module, call.name)
+        if verdicts.get(key, READY) == READY:
+            verdicts[key] = _verdict(call)
+    return [verdicts[key] for key in needed_functions(layers, training)]
 
 
 def held_out_size(n_images: int, validation_split: float) -> int:
@@ -257,7 +439,7 @@ def fit_and_predict(layers, training, input_shape, x_train, y_train, *, seed=0) 
     """
     import nnlab_channel
 
-    ex01, ex03 = _learner("ex01_tensors"), _learner("ex03_softmax_losses")
+    ex01, ex03 = _learner(EX01), _learner(EX03)
     rng = np.random.default_rng(seed)
     shape = tuple(int(d) for d in input_shape)
     x_all = np.asarray(ex01.scale_pixels(x_train), dtype=np.float32).reshape((-1, *shape))

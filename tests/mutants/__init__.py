@@ -5,7 +5,13 @@ checks that the text really is in the solution (so a mutant cannot silently
 become a no-op), grades the mutated module, and expects lost points.
 """
 
-from mutants import basics, capstones, layers, training
+from mutants import basics, capstones, contracts, layers, training
 from mutants.mutant import Mutant
 
-MUTANTS: list[Mutant] = [*basics.MUTANTS, *layers.MUTANTS, *training.MUTANTS, *capstones.MUTANTS]
+MUTANTS: list[Mutant] = [
+    *basics.MUTANTS,
+    *layers.MUTANTS,
+    *training.MUTANTS,
+    *capstones.MUTANTS,
+    *contracts.MUTANTS,
+]

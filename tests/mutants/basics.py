@@ -64,4 +64,60 @@ MUTANTS = [
         "return 2.0 * diff / diff.size",
         "return diff / diff.size",
     ),
+    # Exercise 3's docstring sentences (issue 14, item 20) and axis mix-ups (item 9).
+    Mutant(
+        3,
+        "softmax sums over axis 0",
+        "    return e / np.sum(e, axis=axis, keepdims=True)",
+        "    return e / np.sum(e, axis=0, keepdims=True)",
+    ),
+    Mutant(
+        3,
+        "softmax subtracts one maximum for the whole array",
+        "shifted = z - np.max(z, axis=axis, keepdims=True)\n    e = np.exp(shifted)",
+        "shifted = z - np.max(z)\n    e = np.exp(shifted)",
+    ),
+    Mutant(
+        3,
+        "log_softmax ignores its axis",
+        "    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))",
+        "    shifted = z - np.max(z, axis=-1, keepdims=True)\n"
+        "    return shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))",
+    ),
+    Mutant(
+        3,
+        "categorical crossentropy without the clip",
+        "    y_pred = np.clip(y_pred, EPSILON, 1.0 - EPSILON)\n    return float(np.mean(-np.sum(",
+        "    return float(np.mean(-np.sum(",
+    ),
+    Mutant(
+        3,
+        "categorical crossentropy clips only below",
+        "    y_pred = np.clip(y_pred, EPSILON, 1.0 - EPSILON)\n    return float(np.mean(-np.sum(",
+        "    y_pred = np.maximum(y_pred, EPSILON)\n    return float(np.mean(-np.sum(",
+    ),
+    Mutant(
+        3,
+        "categorical crossentropy sums over the batch",
+        "return float(np.mean(-np.sum(y_true * np.log(y_pred), axis=-1)))",
+        "return float(np.sum(-np.sum(y_true * np.log(y_pred), axis=-1)))",
+    ),
+    Mutant(
+        3,
+        "sparse crossentropy clips only above",
+        "    y_pred = np.clip(y_pred, EPSILON, 1.0 - EPSILON)\n    y_pred = y_pred / np.sum(",
+        "    y_pred = np.minimum(y_pred, 1.0 - EPSILON)\n    y_pred = y_pred / np.sum(",
+    ),
+    Mutant(
+        3,
+        "softmax cross entropy takes the log of softmax",
+        "    log_probs = log_softmax(logits)\n",
+        "    log_probs = np.log(softmax(logits))\n",
+    ),
+    Mutant(
+        3,
+        "mse sums instead of averaging",
+        "return float(np.mean((np.asarray(",
+        "return float(np.sum((np.asarray(",
+    ),
 ]
