@@ -34,7 +34,7 @@ from grader.atomic import write_atomically
 from grader.batch_export import gradescope_json, student_folder, write_class_files
 from grader.batch_job import grade_task, kill_running_jobs
 from grader.messages import text
-from grader.registry import exercises, get_exercise
+from grader.registry import exercises, get_exercise, merged_spans, ranges_text
 from grader.seeds import seed_fingerprint
 from grader.submission import (
     MAX_MODULE_BYTES,
@@ -137,8 +137,8 @@ def parse_exercises(selection: str) -> list[int]:
     if absent:
         count = sum(high - low + 1 for low, high in absent)
         key = "exercise_absent" if count == 1 else "exercises_absent"
-        there = _ranges(_runs([(n, n) for n in known]))
-        sentence = text(key, numbers=_ranges(absent), known=there)
+        there = ranges_text(merged_spans([(n, n) for n in known]))
+        sentence = text(key, numbers=ranges_text(absent), known=there)
         raise ExerciseSelectionError(f"--exercises {selection!r}: {sentence}")
     chosen = [n for n in known if any(low <= n <= high for low, high in spans)]
     closed = [get_exercise(n) for n in chosen if n not in available]
@@ -151,7 +151,7 @@ def parse_exercises(selection: str) -> list[int]:
 def _uncovered(spans: list[tuple[int, int]], known: list[int]) -> list[tuple[int, int]]:
     """The parts of the (low, high) `spans` that hold no number of `known`, sorted."""
     gaps: list[tuple[int, int]] = []
-    for low, high in _runs(spans):
+    for low, high in merged_spans(spans):
         start = low  # the first number of this span not yet placed
         for n in sorted(k for k in known if low <= k <= high):
             if n > start:
@@ -160,22 +160,6 @@ def _uncovered(spans: list[tuple[int, int]], known: list[int]) -> list[tuple[int
         if start <= high:
             gaps.append((start, high))
     return gaps
-
-
-def _runs(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """The (low, high) `spans` merged where they overlap or touch, sorted."""
-    merged: list[tuple[int, int]] = []
-    for low, high in sorted(spans):
-        if merged and low <= merged[-1][1] + 1:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], high))
-        else:
-            merged.append((low, high))
-    return merged
-
-
-def _ranges(spans: list[tuple[int, int]]) -> str:
-    """(low, high) ranges as text: "1-15", "3", "1-3, 7"."""
-    return ", ".join(str(low) if low == high else f"{low}-{high}" for low, high in spans)
 
 
 def discover(folder: Path) -> list[Submission]:

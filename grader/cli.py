@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from grader.messages import LANGS, resolve_lang, text
+from grader.messages import LANGS, grading_status, resolve_lang, text
 from grader.registry import UnknownExercise, exercises
 from grader.watch import DEBOUNCE_S
 
@@ -91,10 +91,12 @@ LANG_HELP = "Language of titles, messages and hints (or NNLAB_LANG) [default: fr
 
 
 class _Commands(click.Group):
-    """The `grade` group: each of its commands takes --lang too, as the group does."""
+    """The `grade` group: each of its commands takes --lang too, as the group does, and
+    ends on Ctrl-C with "interrupted" and exit code 130."""
 
     def add_command(self, cmd: click.Command, name: str | None = None) -> None:
-        """Register `cmd`, with a --lang option of its own."""
+        """Register `cmd`, with a --lang option of its own; Ctrl-C ends it as _interruptible."""
+        cmd.callback = _interruptible(cmd.callback)
         cmd.params.append(
             click.Option(
                 ["--lang"],
@@ -166,7 +168,6 @@ def main(ctx: click.Context, lang: str | None) -> None:
 )
 @_seed_option()
 @click.pass_obj
-@_interruptible
 def exercise(
     obj: dict,
     number: int,
@@ -202,19 +203,17 @@ def exercise(
 
     # Bound now: while checks run, the runner redirects sys.stderr to a buffer.
     console = Console(file=sys.stderr)
-    status = console.status(f"grading exercise {number}...")
+    status = console.status(text("grading", obj["lang"], number=number))
     show = output_format == "text" and output is None and console.is_terminal
 
     def progress(done: int, total: int, check: str) -> None:
-        status.update(
-            f"grading exercise {number}: check {done + 1}/{total}, {check.replace('_', ' ')}"
-        )
+        status.update(grading_status(number, done, total, check, obj["lang"]))
 
     # Where no bars are drawn (a CI log, a file), a capstone prints one line per epoch.
     epochs = _EpochBars(console) if show else _EpochLines(sys.stderr)
 
     def training(message: dict) -> None:
-        status.update(f"grading exercise {number}: training your network (your own functions)")
+        status.update(text("grading_training", obj["lang"], number=number))
         epochs.update(message)
 
     try:

@@ -87,6 +87,7 @@ _LABELS = {
         "passed": "passed",
         "failed": "failed",
         "timeout": "timeout",
+        "skipped": "not run",
     },
     "zh": {
         "students": "学生",
@@ -128,6 +129,7 @@ _LABELS = {
         "passed": "通过",
         "failed": "未通过",
         "timeout": "超时",
+        "skipped": "未运行",
     },
 }
 
@@ -177,6 +179,7 @@ table.js-sortable th:hover { color: var(--fg); }
 .badge.failed { background: #fde2e1; color: var(--failed); }
 .badge.error { background: #efe4fb; color: var(--error); }
 .badge.timeout { background: #fdf0d5; color: var(--timeout); }
+.badge.skipped { background: #eceff1; color: #55606b; }
 .badge.hidden { background: #eceff3; color: var(--muted); font-weight: 500; }
 pre { margin: 0; white-space: pre-wrap; overflow-wrap: anywhere; background: #f6f8fa;
   border-radius: 6px; padding: 6px 9px; font: 12.5px/1.45 ui-monospace, "SFMono-Regular",
@@ -437,7 +440,8 @@ def _words(check_name: str) -> str:
 
 
 def _badge(status: str, text: dict[str, str]) -> str:
-    css = status if status in ("graded", "passed", "failed", "error", "timeout") else "error"
+    known = ("graded", "passed", "failed", "error", "timeout", "skipped")
+    css = status if status in known else "error"
     return f'<span class="badge {css}">{escape(text.get(status, status))}</span>'
 
 

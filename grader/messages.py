@@ -357,6 +357,10 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "grading exercise {number}: check {done}/{total}, {check}",
         "正在为练习 {number} 评分：检查 {done}/{total}，{check}",
     ),
+    "grading_training": (
+        "grading exercise {number}: training your network (your own functions)",
+        "正在为练习 {number} 评分：训练你的网络（用你自己的函数）",
+    ),
     "moved_on": (
         "Exercise {number} passes ({score}/{max_score}). On to exercise {next}!",
         "练习 {number} 全部通过（{score}/{max_score}）。进入练习 {next}！",
@@ -470,6 +474,12 @@ def resolve_lang(lang: str | None = None) -> str:
         if value:
             return "zh" if value.lower().startswith("zh") else "en"
     return "en"
+
+
+def grading_status(number: int, done: int, total: int, check: str, lang: str = "en") -> str:
+    """The spinner's line while check number `done` (from 0) of `total` runs: its name in `lang`."""
+    name = check_name(check, lang)
+    return text("grading_check", lang, number=number, done=done + 1, total=total, check=name)
 
 
 def check_name(name: str, lang: str = "en") -> str:

@@ -145,5 +145,21 @@ def get_exercise(number: int) -> Exercise:
     for exercise in exercises():
         if exercise.number == number:
             return exercise
-    known = ", ".join(str(e.number) for e in exercises())
+    known = ranges_text(merged_spans([(e.number, e.number) for e in exercises()]))
     raise UnknownExercise(f"there is no exercise {number}; the course has exercises {known}")
+
+
+def merged_spans(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The (low, high) `spans` of exercise numbers merged where they overlap or touch, sorted."""
+    merged: list[tuple[int, int]] = []
+    for low, high in sorted(spans):
+        if merged and low <= merged[-1][1] + 1:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], high))
+        else:
+            merged.append((low, high))
+    return merged
+
+
+def ranges_text(spans: list[tuple[int, int]]) -> str:
+    """(low, high) spans as text: "1-15", "3", "1-3, 7"."""
+    return ", ".join(str(low) if low == high else f"{low}-{high}" for low, high in spans)

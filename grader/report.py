@@ -154,11 +154,11 @@ def choose_hints(report: Report, exercise: Exercise, revealed: int = 0, lang: st
 
     Returns the revealed hints and the one that belongs to the first failing
     check that has one (a mistake its message names first, then the check
-    itself); the first hint when there is neither. When every check met the same
-    error (the module does not compile or import), only the revealed hints.
+    itself); the first hint when there is neither. When nothing failed on the maths
+    (checks not run; every check met the same error), only the revealed hints.
     """
     failing = [check for check in report.checks if check.status not in ("passed", "skipped")]
-    if _module_unusable(report.checks, failing):
+    if _nothing_to_hint(report.checks, failing):
         return "\n".join(exercise.hints_in(lang)[:revealed])
     belonging = None
     for check in report.checks:
@@ -169,12 +169,14 @@ def choose_hints(report: Report, exercise: Exercise, revealed: int = 0, lang: st
     return "\n".join(exercise.shown_hints(revealed, belonging, lang))
 
 
-def _module_unusable(checks: list[CheckResult], failing: list[CheckResult]) -> bool:
-    """Whether every check met one and the same error (a syntax error, an import that
-    hangs): a hint about the exercise's maths would only distract from it."""
+def _nothing_to_hint(checks: list[CheckResult], failing: list[CheckResult]) -> bool:
+    """Whether no check failed on the maths: only checks not run (a capstone whose
+    functions are missing), or every check met one and the same error (a syntax error,
+    an import that hangs). A hint about the exercise would only distract from that."""
+    if not failing:
+        return True
     return (
-        bool(checks)
-        and len(failing) == len(checks)
+        len(failing) == len(checks)
         and all(check.status in ("error", "timeout") for check in failing)
         and len({check.message for check in failing}) == 1
     )

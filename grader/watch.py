@@ -19,7 +19,7 @@ import sys
 import threading
 from pathlib import Path
 
-from grader.messages import text
+from grader.messages import grading_status, text
 from grader.registry import get_exercise
 from grader.state import Progress, grade_and_record, learner_folder
 from grader.submission import MissingSubmission, read_beside
@@ -228,8 +228,7 @@ def _grade(number: int, submission: Path | None, lang: str, console):
     status = console.status(text("grading", lang, number=number))
 
     def progress(done: int, total: int, check: str) -> None:
-        label = text("grading_check", lang, number=number, done=done + 1, total=total, check=check)
-        status.update(label.replace("_", " "))
+        status.update(grading_status(number, done, total, check, lang))
 
     with status:
         return grade_and_record(number, submission, GradingOptions(lang=lang, progress=progress))

@@ -60,3 +60,16 @@ def test_the_chinese_screen_names_checks_in_chinese_and_the_files_in_english(kit
         grade(tmp_path, 1, "--format", "junit", env={"NNLAB_LANG": "zh"}).stdout
     )
     assert "minibatches_are_shuffled_by_rng" in {case.get("name") for case in suite}
+
+
+def test_the_spinner_names_the_running_check_in_the_learners_language():
+    from grader.messages import grading_status
+
+    assert grading_status(3, 0, 20, "softmax_matches_tensorflow") == (
+        "grading exercise 3: check 1/20, softmax matches tensorflow"
+    )
+    chinese = grading_status(3, 4, 20, "softmax_matches_tensorflow", "zh")
+    assert (
+        chinese.startswith("正在为练习 3 评分：检查 5/20")
+        and CHECK_NAMES_ZH["softmax_matches_tensorflow"] in chinese
+    )

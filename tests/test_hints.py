@@ -187,6 +187,8 @@ def test_a_module_every_check_failed_on_alike_gets_no_maths_hint():
     assert choose_hints(syntax, exercise, revealed=1) == exercise.hints[0]
     one_error = _graded(("a", "error", broken), ("b", "passed", ""))
     assert choose_hints(one_error, exercise) == exercise.hints[0]
+    not_run = _graded(("a", "passed", ""), ("b", "skipped", "your network needs `relu`"))
+    assert choose_hints(not_run, exercise) == ""
 
 
 def test_a_syntax_error_on_screen_has_no_hint(tmp_path):

@@ -671,3 +671,17 @@ def test_a_notice_shows_on_the_class_and_student_pages():
     assert page.one("td", data_student="jon", data_field="message").text == student["notice"]
     own = Page(render_student_html(student, lang="zh"))
     assert own.one("pre", id="notice").text == "没有找到任何练习模块"
+
+
+def test_a_check_not_run_has_its_own_grey_badge():
+    checks = [
+        make_check("valid_network", "passed", 1.0),
+        make_check("test_accuracy_reaches_the_bar", "skipped", 8.0, "your network needs `relu`"),
+    ]
+    student = make_student("ada", [make_exercise(12, "MNIST MLP", checks)])
+    for lang, label in (("en", "not run"), ("zh", "未运行")):
+        page = Page(render_student_html(student, lang=lang))
+        row = page.one("tr", data_exercise="12", data_check="test_accuracy_reaches_the_bar")
+        status = page.one("td", within=row, data_field="status")
+        badge = page.one("span", within=status)
+        assert badge.attrs["class"] == "badge skipped" and badge.text == label

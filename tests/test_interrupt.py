@@ -192,3 +192,38 @@ def test_ctrl_c_in_a_real_terminal(tmp_path):
     finally:
         terminal.close()
     sleeper.assert_nothing_left()
+
+
+def _threads(process: subprocess.Popen) -> int:
+    """How many threads `process` runs (more than one: the command has started its work)."""
+    try:
+        return len(os.listdir(f"/proc/{process.pid}/task"))
+    except FileNotFoundError:
+        return 0
+
+
+def test_ctrl_c_ends_every_command_alike(tmp_path):
+    """Not only `grade exercise`: `grade selfcheck` too says "interrupted" and exits 130
+    (Click alone would print "Aborted!" and exit 1)."""
+    process = subprocess.Popen(
+        [str(GRADE), "selfcheck", "1"],
+        cwd=tmp_path,
+        env=grade_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while _threads(process) < 2:  # TensorFlow's import thread: grading has begun
+            assert process.poll() is None, process.communicate()[0]
+            assert time.monotonic() < deadline, "selfcheck never started grading"
+            time.sleep(0.05)
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=STOP_TIMEOUT_S)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 130, output
+    assert "interrupted" in output and "Traceback" not in output and "Aborted" not in output

@@ -35,5 +35,15 @@ def test_unknown_exercise_is_a_clear_error():
 
     from grader.registry import UnknownExercise
 
-    with pytest.raises(UnknownExercise, match="there is no exercise 99"):
+    with pytest.raises(
+        UnknownExercise, match="there is no exercise 99; the course has exercises 1-"
+    ):
         get_exercise(99)
+
+
+def test_exercise_numbers_read_as_ranges():
+    from grader.registry import merged_spans, ranges_text
+
+    assert merged_spans([(5, 5), (1, 3), (4, 4), (9, 12), (11, 20)]) == [(1, 5), (9, 20)]
+    assert ranges_text([(1, 15)]) == "1-15"
+    assert ranges_text([(1, 3), (7, 7)]) == "1-3, 7"

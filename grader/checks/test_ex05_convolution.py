@@ -35,7 +35,7 @@ class ConvCase:
         return [self.stride] * 2 if isinstance(self.stride, int) else list(self.stride)
 
     def __repr__(self) -> str:
-        # name=value pairs: the report turns them into lines to paste into Python.
+        # name=value pairs: the "failing input" line, when no call can be reprinted.
         return (
             f"x={self.x!r}, w={self.w!r}, b={self.b!r}, "
             f"stride={self.stride!r}, padding={self.padding!r}"

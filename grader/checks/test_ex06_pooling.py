@@ -50,7 +50,7 @@ class PoolCase:
         return {"pool_size": self.pool_size, **extra, "padding": self.padding}
 
     def __repr__(self) -> str:
-        # name=value pairs: the report turns them into lines to paste into Python.
+        # name=value pairs: the "failing input" line, when no call can be reprinted.
         stride = "" if self.stride is None else f"stride={self.stride!r}, "
         dout = "" if self.dout is None else f", dout={self.dout!r}"
         return f"x={self.x!r}, pool_size={self.pool_size!r}, {stride}padding={self.padding!r}{dout}"
