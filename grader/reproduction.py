@@ -123,6 +123,8 @@ class RecordingLearner:
         """LearnerProxy.call, noted in the log when it calls a function of the module."""
         if kwargs.get("obj") is not None or kwargs.get("module") is not None:
             return self._target.call(name, *args, **kwargs)
+        if name not in self._target.names():
+            getattr(self._target, name)  # the same "does not define" as learner.name
         self._log.record(name, args, kwargs)
         result = self._target.call(name, *args, **kwargs)
         if _holds_remote_objects(result):
