@@ -19,7 +19,7 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 from grader.atomic import write_atomically
-from grader.report import Report, gradescope_results, junit_suite
+from grader.report import Report, gradescope_results, junit_suite, shared_error
 
 CLASS_FILES = frozenset({"gradebook.csv", "junit.xml", "report.html"})
 # The folder of the pages to hand back to students (`grade batch --student-view`).
@@ -122,9 +122,18 @@ def _score(value: float) -> str:
 
 
 def record_message(record: dict) -> str:
-    """What the gradebook says about a record: its error and its notice (e.g. "no
-    exercise modules found", see batch.modules_notice), "" when there is neither."""
-    return "; ".join(filter(None, [record.get("error", ""), record.get("notice", "")]))
+    """What the gradebook says about a record: its error, its notice (e.g. "no
+    exercise modules found", see batch.modules_notice) and, per exercise whose module
+    could not be used at all, the first line of why ("ex02: ex02_activations.py,
+    line 28: SyntaxError: ..."); "" when there is none of these."""
+    problems = []
+    for exercise in record.get("exercises", []):
+        checks = Report.from_dict(exercise).checks
+        shared = shared_error(checks)
+        if shared:
+            problems.append(f"ex{int(exercise['exercise']):02d}: {shared.splitlines()[0]}")
+    parts = [record.get("error", ""), record.get("notice", ""), *problems]
+    return "; ".join(filter(None, parts))
 
 
 def gradebook_csv(records: list[dict], numbers: list[int]) -> str:

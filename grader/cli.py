@@ -246,7 +246,8 @@ def _gradable(number: int):
     """The registry record of exercise `number` if it can be graded, else a usage error."""
     record = _known_exercise(number)
     if not record.available:
-        raise click.UsageError(text("exercise_not_available", number=number, title=record.title))
+        sentence = text("exercise_not_available", number=number, title=record.title)
+        raise click.UsageError(_in_users_language(sentence))
     return record
 
 
@@ -260,8 +261,9 @@ def _compiles(exercise, submission: Path | None) -> bool:
         return True
 
 
-class _Unwritable(click.ClickException):
-    """The report cannot be written where --output says: one plain line, exit code 2."""
+class _Refused(click.ClickException):
+    """A request that cannot be carried out as given (an --output that cannot be written,
+    a release into a folder that is not empty): one plain line, exit code 2."""
 
     exit_code = 2
 
@@ -281,12 +283,12 @@ def _check_writable(path: Path | None) -> None:
         reason = f"{folder} is not writable (permission denied)"
     else:
         return
-    raise _Unwritable(text("output_unwritable", path=path, reason=reason))
+    raise _Refused(text("output_unwritable", path=path, reason=reason))
 
 
 def _deliver(report, output_format: str, output: Path | None, lang: str) -> None:
     """Show the report in `output_format` on the terminal, or write it to `output`
-    (atomically, its missing folders made); a write that fails is an _Unwritable."""
+    (atomically, its missing folders made); a write that fails is an _Refused."""
     from rich.console import Console
 
     from grader import report as reports
@@ -308,7 +310,7 @@ def _deliver(report, output_format: str, output: Path | None, lang: str) -> None
         write_atomically(output, rendered)
     except OSError as error:
         reason = error.strerror or str(error)
-        raise _Unwritable(text("output_unwritable", path=output, reason=reason)) from None
+        raise _Refused(text("output_unwritable", path=output, reason=reason)) from None
 
 
 def _given(**values) -> dict:
@@ -493,7 +495,14 @@ def _known_exercise(number: int):
     try:
         return get_exercise(number)
     except UnknownExercise as problem:
-        raise click.UsageError(str(problem)) from None
+        raise click.UsageError(_in_users_language(str(problem))) from None
+
+
+def _in_users_language(message: str) -> str:
+    """`message` (an English catalogue sentence) in the language the command settled on."""
+    from grader.messages import translate
+
+    return translate(message, (click.get_current_context().obj or {}).get("lang", "en"))
 
 
 @main.command()
@@ -724,7 +733,7 @@ def release(outdir: Path, keep_hidden: bool, force: bool) -> None:
     try:
         summary = build_release(outdir, keep_hidden=keep_hidden, force=force)
     except ReleaseError as problem:
-        raise click.ClickException(str(problem)) from None
+        raise _Refused(str(problem)) from None
     click.echo(summary.describe())
 
 

@@ -379,6 +379,10 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "NNLAB_LANG={value} is not a language nnlab has: {langs}; using en",
         "NNLAB_LANG={value} 不是 nnlab 支持的语言：{langs}；将使用 en",
     ),
+    "no_exercise": (
+        "there is no exercise {number}; the course has exercises {known}",
+        "没有练习 {number}；课程中的练习是 {known}",
+    ),
     "exercise_not_available": (
         "exercise {number} ({title}) is not available yet",
         "练习 {number}（{title}）尚未开放",

@@ -16,6 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from grader.messages import check_name, keys_in, text, translate
+from grader.registry import UnknownExercise, get_exercise
 
 if TYPE_CHECKING:
     from grader.registry import Exercise
@@ -60,7 +61,8 @@ class Report:
     forbidden_libraries_reachable: bool | None = None
     limits: dict = field(default_factory=dict)
     notice: str = ""
-    hint: str = ""
+    hint: str = ""  # the hints the learner's screen shows, in their language (choose_hints)
+    hints_revealed: int = 0  # how many the learner revealed with `grade hint`
     artifacts: list[str] = field(default_factory=list)
     seed: str = ""  # a fingerprint of the instructor's secret seed for hidden checks, if set
 
@@ -76,20 +78,41 @@ class Report:
 
     @property
     def passed(self) -> bool:
-        """True when every check passed."""
-        return bool(self.checks) and all(c.status == "passed" for c in self.checks)
+        """True when every check passed (an unscored extra that was not run, such as the
+        capstones' Keras comparison without --compare-keras, does not count)."""
+        return bool(self.checks) and all(
+            c.status == "passed" or (c.status == "skipped" and c.max_points == 0)
+            for c in self.checks
+        )
 
     def full_message(self, check: CheckResult, lang: str = "en") -> str:
-        """A check's message for a reader of `lang`, with the hints when it did not pass.
+        """A check's message for a reader of `lang`, with its hints when it did not pass.
 
-        The hints are those the report shows (`hint`, one per line: see
-        `choose_hints`); the kit's fixed words are translated (grader.messages).
+        The hints are English (exports stay in one language): those the learner
+        revealed and the one that belongs to this check (see `choose_hints`); the
+        kit's fixed words are translated (grader.messages).
         """
         message = check.message
-        if check.status not in ("passed", "skipped") and self.hint and not self.notice:
-            hints = [text("hint", hint=hint) for hint in self.hint.split("\n")]
-            message = "\n".join([message, *hints])
-        return translate(message, lang)
+        lines = [text("hint", hint=hint) for hint in self._hints_of(check)]
+        lines = [line for line in lines if line not in message]  # a record read back
+        return translate("\n".join([message, *lines]), lang)
+
+    def _hints_of(self, check: CheckResult) -> list[str]:
+        """The English hints that go with `check` in exports: none when it passed or
+        was not run, or when nothing failed on the maths (but those revealed)."""
+        if check.status in ("passed", "skipped") or self.notice:
+            return []
+        try:
+            exercise = get_exercise(self.exercise)
+        except UnknownExercise:
+            return []
+        failing = [c for c in self.checks if c.status not in ("passed", "skipped")]
+        belonging = None
+        if not _nothing_to_hint(self.checks, failing):
+            belonging = exercise.hint_for([*keys_in(check.message), check.name])
+        numbers = set(range(1, min(self.hints_revealed, len(exercise.hints)) + 1))
+        numbers |= {belonging} if belonging else set()
+        return [exercise.hints[n - 1] for n in sorted(numbers)]
 
     def to_dict(self) -> dict:
         """The JSON form: exercise, title, score, max_score, duration_s, checks, and context."""
@@ -173,13 +196,17 @@ def _nothing_to_hint(checks: list[CheckResult], failing: list[CheckResult]) -> b
     """Whether no check failed on the maths: only checks not run (a capstone whose
     functions are missing), or every check met one and the same error (a syntax error,
     an import that hangs). A hint about the exercise would only distract from that."""
-    if not failing:
-        return True
-    return (
-        len(failing) == len(checks)
-        and all(check.status in ("error", "timeout") for check in failing)
-        and len({check.message for check in failing}) == 1
-    )
+    return not failing or bool(shared_error(checks))
+
+
+def shared_error(checks: list[CheckResult]) -> str:
+    """The one message every check met when all errored or timed out alike (the module
+    does not compile, import or finish importing), else ""."""
+    if checks and all(check.status in ("error", "timeout") for check in checks):
+        messages = {check.message for check in checks}
+        if len(messages) == 1:
+            return messages.pop()
+    return ""
 
 
 def to_json(report: Report) -> str:
@@ -287,6 +314,14 @@ def to_classroom(report: Report) -> str:
     return json.dumps(classroom_results(report), ensure_ascii=False)
 
 
+def _title(report: Report, lang: str) -> str:
+    """The exercise's title in `lang` (reports keep the English one)."""
+    try:
+        return get_exercise(report.exercise).title_in(lang)
+    except UnknownExercise:
+        return report.title
+
+
 def print_text(report: Report, console: Console | None = None, lang: str = "en") -> None:
     """Print the report for a reader of `lang`: a table, each failure's details, the score.
 
@@ -295,7 +330,7 @@ def print_text(report: Report, console: Console | None = None, lang: str = "en")
     once, however many checks share it. Then the hints revealed so far.
     """
     console = console or Console()
-    title = text("title", lang, number=report.exercise, title=report.title)
+    title = text("title", lang, number=report.exercise, title=_title(report, lang))
     table = Table(title=title, show_lines=True)
     table.add_column(text("column_check", lang), ratio=2)
     table.add_column(text("column_points", lang), justify="right", no_wrap=True)

@@ -77,8 +77,8 @@ COLLECTOR = pytest.StashKey["_Collector"]()
 class GradingOptions:
     """How to grade, beyond which exercise and which submission (all optional).
 
-    - lang: "en" or "zh", the language of titles and hints (None: $NNLAB_LANG, else the
-      locale's, as the CLI).
+    - lang: "en" or "zh", the language of the hints on screen; reports stay English
+      (None: $NNLAB_LANG, else the locale's, as the CLI).
     - progress: callable(done, total, check_name), called before each check.
     - report_dir: where capstones write their plots (None: ./nnlab-report); each
       exercise gets its own exNN sub-folder.
@@ -490,11 +490,10 @@ def grade_exercise(
     lang = resolve_lang(options.lang)
     started = time.monotonic()
     exercise = get_exercise(number)
-    title = exercise.title_zh if lang == "zh" else exercise.title
     if not exercise.available:
         raise NotAvailable(text("exercise_not_available", number=number, title=exercise.title))
     limits = _limits_for(exercise)
-    report = Report(exercise=number, title=title, limits=limits.as_dict())
+    report = Report(exercise=number, title=exercise.title, limits=limits.as_dict())
     report.seed = seed_fingerprint(secret_seed(options.seed))
     try:
         modules = read_submission(submission, exercise)

@@ -109,9 +109,9 @@ class Progress:
         self.get(number).hints_revealed = 0
 
     def forget_score(self, number: int) -> None:
-        """Start exercise `number` over: no best score, not passed (hints stay revealed)."""
+        """Start exercise `number` over: not attempted, not passed (hints stay revealed)."""
         entry = self.get(number)
-        entry.best_score, entry.passed = 0.0, False
+        entry.best_score, entry.max_score, entry.passed = 0.0, 0.0, False
 
     def next_exercise(self, after: int = 0) -> int | None:
         """The first available exercise not passed yet, after `after` if one is left there.
@@ -187,6 +187,7 @@ def grade_and_record(
 
     revealed = progress.get(number).hints_revealed
     report.hint = choose_hints(report, get_exercise(number), revealed, lang)
+    report.hints_revealed = revealed
     return report
 
 

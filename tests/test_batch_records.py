@@ -192,3 +192,29 @@ def test_a_regrade_stopped_with_ctrl_c_keeps_every_student(graded, tmp_path):
     while _job_processes(mark) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert _job_processes(mark) == [], "a grading job outlived the interrupted batch"
+
+
+def test_the_gradebook_names_a_module_that_could_not_be_used_at_all():
+    from grader.batch_export import record_message
+
+    def exercise(number: int, checks: list[tuple[str, str]]) -> dict:
+        return {
+            "exercise": number,
+            "checks": [
+                {"name": f"c{i}", "status": status, "points": 0, "max_points": 1, "message": m}
+                for i, (status, m) in enumerate(checks)
+            ],
+        }
+
+    syntax = "ex02_activations.py, line 28: SyntaxError: invalid syntax\n    def f(:\n          ^"
+    record = {
+        "notice": "not found: ex04_dense.py",
+        "exercises": [
+            exercise(1, [("passed", ""), ("failed", "values differ")]),
+            exercise(2, [("error", syntax)] * 3),
+            exercise(3, [("error", "`softmax` raised ValueError"), ("failed", "wrong")]),
+        ],
+    }
+    assert record_message(record) == (
+        "not found: ex04_dense.py; ex02: ex02_activations.py, line 28: SyntaxError: invalid syntax"
+    )

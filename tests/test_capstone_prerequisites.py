@@ -399,6 +399,8 @@ def test_a_piped_capstone_prints_one_line_per_epoch(tmp_path):
     assert "Traceback" not in result.stderr
     assert "parameter count matches the same model in keras" in result.stdout
     assert "epoch 1/2" not in result.stdout, "the report on stdout stays as it was"
+    comparison = _rows(result.stdout)["the same network in keras for comparison"]
+    assert comparison[:2] == ["0/0", "not run"] and "--compare-keras" in comparison[2]
 
 
 def test_the_epoch_line_comes_only_from_bounded_numbers():

@@ -298,3 +298,10 @@ def test_a_syntax_error_beside_a_capstone_is_reported_without_a_worker(tmp_path)
     result, output = probe(tmp_path, "exercise", "12", "--submission", str(submission))
     assert_refused_early(result, output, code=1)
     assert f"ex04_dense.py, line {line}: SyntaxError: " in output
+
+
+def test_an_unknown_exercise_is_said_in_the_learners_language():
+    result = grade("exercise", "99", "--lang", "zh")
+    assert result.returncode == 2 and "没有练习 99；课程中的练习是 1-" in result.stderr
+    result = grade("hint", "42", NNLAB_LANG="zh")
+    assert result.returncode == 2 and "没有练习 42" in result.stderr

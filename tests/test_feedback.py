@@ -238,7 +238,7 @@ def test_the_text_report_in_english_and_chinese(tmp_path):
 
     for lang, expected in (
         ("en", ["Exercise 3: Softmax and losses", "(same as above)", "Hint: second hint"]),
-        ("zh", ["练习 3：Softmax and losses", "（同上）", "提示：second hint", "得分：1/5"]),
+        ("zh", ["练习 3：Softmax 与损失函数", "（同上）", "提示：second hint", "得分：1/5"]),
         ("zh", ["softmax 与 TensorFlow 一致", "沿轴 0 的 softmax", text("reproduce", "zh")]),
     ):
         console = Console(file=(tmp_path / lang).open("w"), width=120)
@@ -253,13 +253,30 @@ def test_the_text_report_in_english_and_chinese(tmp_path):
     assert english.count("is not implemented yet") == 1
 
 
-def test_json_messages_carry_every_revealed_hint():
+def test_json_messages_carry_the_revealed_hints_and_their_own_in_english():
     report = _report()
+    report.hints_revealed = 2
+    first, second, *_ = get_exercise(3).hints
     messages = [check["message"] for check in report.to_dict()["checks"]]
-    assert messages[0].endswith("hint: first hint\nhint: second hint")
-    assert report.full_message(report.checks[0], "zh").endswith(
-        "提示：first hint\n提示：second hint"
+    assert messages[0].endswith(f"hint: {first}\nhint: {second}")
+    assert report.full_message(report.checks[0], "zh").endswith(f"提示：{first}\n提示：{second}")
+    assert messages[3] == "", "a check that passed has no hint"
+    assert Report.from_dict(report.to_dict()).to_dict()["checks"] == report.to_dict()["checks"]
+
+
+def test_exports_give_each_failing_check_only_the_hint_that_belongs_to_it():
+    exercise = get_exercise(5)
+    report = Report(
+        exercise=5,
+        title=exercise.title,
+        checks=[
+            CheckResult("conv_output_size_matches_tensorflow", "failed", 0, 1, "off by one"),
+            CheckResult("conv2d_forward_is_vectorised", "failed", 0, 1, "too slow"),
+        ],
     )
+    unmatched, slow = (check["message"] for check in report.to_dict()["checks"])
+    assert unmatched == "off by one", "no hint belongs: none, not hint 1 on every row"
+    assert slow == f"too slow\nhint: {exercise.hints[2]}"
 
 
 # ---------------------------------------------------------------- on real mistakes
@@ -324,3 +341,11 @@ def test_the_sandboxs_own_sentences_translate_too(tmp_path):
     message = report.full_message(report.checks[0], "zh")
     assert "ex02_activations.py 无法导入：ValueError：no" in message
     assert "位置：第 3 行，<module> 中：raise ValueError('no')" in message
+
+
+def test_an_unscored_extra_not_run_does_not_fail_the_exercise():
+    checks = [CheckResult("test_accuracy_reaches_the_bar", "passed", 8, 8)]
+    extra = CheckResult("the_same_network_in_keras_for_comparison", "skipped", 0, 0, "use ...")
+    assert Report(exercise=12, title="t", checks=[*checks, extra]).passed
+    scored = CheckResult("parameter_count_matches", "skipped", 0, 1, "needs `relu`")
+    assert not Report(exercise=12, title="t", checks=[*checks, scored]).passed

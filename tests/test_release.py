@@ -353,7 +353,7 @@ def test_release_refuses_a_non_empty_folder_unless_forced(tmp_path):
     runner = CliRunner()
     (tmp_path / "notes.txt").write_text("mine")
     result = runner.invoke(main, ["release", str(tmp_path)])
-    assert result.exit_code == 1
+    assert result.exit_code == 2, "a folder that is not empty is a usage error"
     assert "is not empty" in result.output and "--force" in result.output
     assert not (tmp_path / "README.md").exists()
     result = runner.invoke(main, ["release", str(tmp_path), "--force"])

@@ -152,6 +152,9 @@ def test_reset_restores_the_stub_and_keeps_a_backup(runner, folder):
     assert backup.name in result.output
     entry = Progress.load(folder).get(2)
     assert (entry.passed, entry.best_score, entry.hints_revealed) == (False, 0, 1)
+    listed = runner.invoke(main, ["list", "--submission", str(folder)], env={"COLUMNS": "200"})
+    row = next(line for line in listed.output.splitlines() if "ex02_activations.py" in line)
+    assert "-/14" in row, "after a reset the exercise reads as not attempted, not 0 points"
     mine.write_text("def relu(x):\n    return 2 * x\n")  # a second try, reset in the same second
     runner.invoke(main, ["reset", "2", "--submission", str(folder)])
     backups = sorted(p.read_text() for p in folder.glob("ex02_activations.py.bak-*"))

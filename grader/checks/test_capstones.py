@@ -124,8 +124,7 @@ def test_the_same_network_in_keras_for_comparison(collector, request, keras, not
     """Not scored: with --compare-keras, Keras trains the same network beside yours."""
     spec, dataset, outcome = (_needed(request, name) for name in ("spec", "dataset", "outcome"))
     if not collector.compare_keras:
-        note("not run (use --compare-keras)")
-        return
+        raise NotRun("use --compare-keras to train the same network in Keras beside yours")
     theirs = train_keras(spec, dataset, keras)
     note(
         f"yours: test accuracy {outcome.test_accuracy:.2%} in {outcome.seconds:.0f} s; "
