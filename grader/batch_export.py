@@ -128,8 +128,9 @@ def record_message(record: dict) -> str:
     line 28: SyntaxError: ..."); "" when there is none of these."""
     problems = []
     for exercise in record.get("exercises", []):
-        checks = Report.from_dict(exercise).checks
-        shared = shared_error(checks)
+        if exercise.get("notice"):  # a module not found: the record's notice says so
+            continue
+        shared = shared_error(Report.from_dict(exercise).checks)
         if shared:
             problems.append(f"ex{int(exercise['exercise']):02d}: {shared.splitlines()[0]}")
     parts = [record.get("error", ""), record.get("notice", ""), *problems]

@@ -215,6 +215,10 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     ),
     "at_line": ("  at line {line}: {code}", "  位置：第 {line} 行：{code}"),
     "missing_name": ("{file} does not define `{name}`", "{file} 没有定义 `{name}`"),
+    "typed_at_prompt_row": (
+        "`{name}` was typed at the >>> prompt: it cannot be graded (see below)",
+        "`{name}` 是在 >>> 提示符下输入的：无法评分（见下文）",
+    ),
     "typed_at_prompt": (
         "functions typed at the >>> prompt cannot be graded (Python keeps no source code for "
         "them): {names}. Put them in a Jupyter notebook cell and run "

@@ -105,12 +105,24 @@ def check(
             report = grade_and_record(number, Path(folder), options, record=False)
         report.submission = "notebook"
         if unreadable:
+            _say_typed_at_prompt(report, exercise, unreadable)
             names = ", ".join(f"`{name}`" for name in unreadable)
             report.notice = text(  # kept in English, like every notice; shown in options.lang
                 "typed_at_prompt", names=names, number=number, file=exercise.filename
             )
     values = {f.name: getattr(report, f.name) for f in fields(Report)}
     return NotebookReport(**values, lang=options.lang)
+
+
+def _say_typed_at_prompt(report: Report, exercise: Exercise, names) -> None:
+    """In each check that found no `name` in the graded module, say that it was typed at the
+    prompt, where it was defined, instead of "does not define" (which reads as untrue)."""
+    for check in report.checks:
+        for name in names:
+            missing = text("missing_name", file=exercise.filename, name=name)
+            if check.message.startswith(missing):
+                rest = check.message[len(missing) :]
+                check.message = text("typed_at_prompt_row", name=name) + rest
 
 
 def module_source(exercise: Exercise, namespace: dict) -> str:

@@ -303,9 +303,12 @@ class _Collector:
 
     def _with_input(self, message: str, error: BaseException) -> str:
         """`message` and what reproduces the failure: the failing call as Python to paste
-        (`grader.reproduction`), else the input hypothesis found, as a line of text."""
+        (`grader.reproduction`), else the input hypothesis found, as a line of text;
+        nothing for a function the module does not define (no input would help)."""
+        if isinstance(error, MissingName):
+            return message
         lines = []
-        if isinstance(error, REPRODUCIBLE) and not isinstance(error, MissingName):
+        if isinstance(error, REPRODUCIBLE):
             call = self.calls.failing(message)
             lines = reproduction(call, self.exercise.module, self.source)
         if lines and len(message) + sum(len(line) + 1 for line in lines) < MAX_MESSAGE_CHARS:

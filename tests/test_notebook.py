@@ -107,7 +107,7 @@ def test_importing_grader_stays_cheap():
 
 def python_prompt(folder, lines: str) -> str:
     """What a user sees who types `lines` at the `>>>` prompt of `python -i` in `folder`."""
-    environment = {**os.environ, "NNLAB_LANG": "en", "COLUMNS": "100", "PYTHONSTARTUP": ""}
+    environment = {**os.environ, "NNLAB_LANG": "en", "COLUMNS": "200", "PYTHONSTARTUP": ""}
     result = subprocess.run(
         [sys.executable, "-i", "-q"],
         input=textwrap.dedent(lines),
@@ -121,7 +121,8 @@ def python_prompt(folder, lines: str) -> str:
 
 
 def squeezed(value: str) -> str:
-    """`value` without any whitespace: sentences compare whatever the report's wrapping."""
+    """`value` without any whitespace: sentences compare whatever the report's wrapping
+    (a wide screen keeps table cells on one line)."""
     return "".join(value.split())
 
 
@@ -154,6 +155,10 @@ def test_check_at_the_python_prompt_prints_the_report_and_explains_typed_functio
     assert squeezed(text("missing_name", "en", file="ex01_tensors.py", name="flatten")) in (
         squeezed(typed)
     )
+    assert squeezed(text("typed_at_prompt_row", "en", name="one_hot")) in squeezed(typed), seen
+    one_hot_missing = text("missing_name", "en", file="ex01_tensors.py", name="one_hot")
+    assert squeezed(one_hot_missing) not in squeezed(typed), "one_hot was defined, at the prompt"
+    assert "failing input" not in typed, "no input helps with a function that is not there"
     assert squeezed(text("typed_at_prompt", "zh", **fields)) in squeezed(chinese), seen
     assert "练习 1" in chinese
 
