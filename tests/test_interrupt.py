@@ -89,18 +89,19 @@ class Sleeper:
         assert self.progress.read_bytes() == self.before, "the interrupted grading was recorded"
 
 
-def interrupt(command: list[str], sleeper: Sleeper) -> tuple[int, str]:
-    """Run `grade command` in the sleeper's folder, SIGINT it mid-check: (exit code, output)."""
+def interrupt_when(command: list[str], cwd: Path, ready) -> tuple[int, str]:
+    """Run `grade command` in `cwd`, SIGINT it once `ready(process)` returns: (exit code,
+    output)."""
     process = subprocess.Popen(
         [str(GRADE), *command],
-        cwd=sleeper.folder,
+        cwd=cwd,
         env=grade_env(),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
     try:
-        sleeper.wait_until_called(process)
+        ready(process)
         process.send_signal(signal.SIGINT)
         output, _ = process.communicate(timeout=STOP_TIMEOUT_S)
     finally:
@@ -108,6 +109,11 @@ def interrupt(command: list[str], sleeper: Sleeper) -> tuple[int, str]:
             process.kill()
             process.wait()
     return process.returncode, output
+
+
+def interrupt(command: list[str], sleeper: Sleeper) -> tuple[int, str]:
+    """Run `grade command` in the sleeper's folder, SIGINT it mid-check: (exit code, output)."""
+    return interrupt_when(command, sleeper.folder, sleeper.wait_until_called)
 
 
 def assert_interrupted(code: int, output: str) -> None:
@@ -194,36 +200,18 @@ def test_ctrl_c_in_a_real_terminal(tmp_path):
     sleeper.assert_nothing_left()
 
 
-def _threads(process: subprocess.Popen) -> int:
-    """How many threads `process` runs (more than one: the command has started its work)."""
-    try:
-        return len(os.listdir(f"/proc/{process.pid}/task"))
-    except FileNotFoundError:
-        return 0
+def _grading_started(process: subprocess.Popen) -> None:
+    """Block until `process` runs a second thread (TensorFlow's import: grading has begun)."""
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while len(os.listdir(f"/proc/{process.pid}/task")) < 2:
+        assert process.poll() is None, process.communicate()[0]
+        assert time.monotonic() < deadline, "the command never started grading"
+        time.sleep(0.05)
 
 
 def test_ctrl_c_ends_every_command_alike(tmp_path):
     """Not only `grade exercise`: `grade selfcheck` too says "interrupted" and exits 130
     (Click alone would print "Aborted!" and exit 1)."""
-    process = subprocess.Popen(
-        [str(GRADE), "selfcheck", "1"],
-        cwd=tmp_path,
-        env=grade_env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while _threads(process) < 2:  # TensorFlow's import thread: grading has begun
-            assert process.poll() is None, process.communicate()[0]
-            assert time.monotonic() < deadline, "selfcheck never started grading"
-            time.sleep(0.05)
-        process.send_signal(signal.SIGINT)
-        output, _ = process.communicate(timeout=STOP_TIMEOUT_S)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-    assert process.returncode == 130, output
+    code, output = interrupt_when(["selfcheck", "1"], tmp_path, _grading_started)
+    assert code == 130, output
     assert "interrupted" in output and "Traceback" not in output and "Aborted" not in output

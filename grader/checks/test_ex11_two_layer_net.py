@@ -83,15 +83,20 @@ def net_with_weights(learner, sizes, weights):
     net = learner.TwoLayerNet(*sizes, rng=np.random.default_rng(0))
     for name in NAMES:
         setattr(net, name, weights[name])
-    held = read_weights(net, sizes)
-    for name in NAMES:
-        if not np.array_equal(held[name], weights[name]):
-            raise CheckFailure(
-                f"after `net.{name} = array` the net's {name} is not that array: keep the "
-                "weights in the attributes W1, b1, W2, b2 that forward, loss_and_grads and "
-                "train_step use, so that whatever is assigned to them is what the net computes with"
-            )
+    name = first_changed_weight(net, sizes, weights)
+    if name:
+        raise CheckFailure(
+            f"after `net.{name} = array` the net's {name} is not that array: keep the "
+            "weights in the attributes W1, b1, W2, b2 that forward, loss_and_grads and "
+            "train_step use, so that whatever is assigned to them is what the net computes with"
+        )
     return net
+
+
+def first_changed_weight(net, sizes, weights) -> str:
+    """The name of the first of the net's weights that no longer equals `weights`, or ""."""
+    held = read_weights(net, sizes)
+    return next((n for n in NAMES if not np.array_equal(held[n], weights[n])), "")
 
 
 @st.composite
@@ -323,13 +328,12 @@ def test_gradients_match_gradient_tape(learner, tf, batch):
     _, expected = tf_loss_and_grads(tf, X, y, weights)
     for name in NAMES:
         expect_close(grads[name], expected[name], what=f'grads["{name}"] of net.loss_and_grads')
-    held = read_weights(net, sizes)
-    for name in NAMES:
-        if not np.array_equal(held[name], weights[name]):
-            raise CheckFailure(
-                f"net.loss_and_grads(X, y) changed net.{name}: it computes the loss and the "
-                "gradients only, the weights are not changed (train_step moves them)"
-            )
+    changed = first_changed_weight(net, sizes, weights)
+    if changed:
+        raise CheckFailure(
+            f"net.loss_and_grads(X, y) changed net.{changed}: it computes the loss and the "
+            "gradients only, the weights are not changed (train_step moves them)"
+        )
 
 
 def numpy_loss(weights, X, y) -> float:
