@@ -7,6 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 from grader.cli import main
+from grader.messages import keys_in
 from grader.registry import get_exercise
 
 
@@ -35,7 +36,17 @@ def test_exercise_on_stubs_scores_zero_and_exits_1(runner, pristine_stubs):
     assert result.exit_code == 1
     report = json.loads(result.output)
     assert report["score"] == 0
-    assert all("hint:" in c["message"] for c in report["checks"])
+    # Each failing check carries the hint that belongs to it (English), not hint 1 on all.
+    exercise = get_exercise(3)
+    hinted = 0
+    for check in report["checks"]:
+        number = exercise.hint_for([*keys_in(check["message"]), check["name"]])
+        if number:
+            hinted += 1
+            assert f"hint: {exercise.hints[number - 1]}" in check["message"], check
+        else:
+            assert "hint:" not in check["message"], check
+    assert hinted, "some failing checks have a hint of their own"
 
 
 def test_text_report_has_table_and_score_line(runner, pristine_stubs):

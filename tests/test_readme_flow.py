@@ -121,7 +121,7 @@ def test_reset_puts_the_stub_back_on_a_solved_exercise_in_the_kit(kit):
     (backup,) = mine.parent.glob(f"{mine.name}.bak-*")
     assert backup.read_text("utf-8") == solved and backup.name in done.stdout
     row = table_rows(run_grade(kit, "list").stdout)["1"]
-    assert row[3] == "0/12", "the reset forgot the best score"
+    assert row[3] == "-/12", "after a reset the exercise reads as not attempted"
     again = run_grade(kit, "reset", "1")
     assert again.returncode == 0, again.stderr
     assert "is already the untouched stub of exercise 1" in again.stdout
@@ -147,7 +147,7 @@ def test_a_release_counts_the_public_points_in_list_and_exercise_and_resets(stud
     assert mine.read_text("utf-8") == pristine.read_text("utf-8") == make_stub(solved)
     (backup,) = mine.parent.glob(f"{mine.name}.bak-*")
     assert backup.read_text("utf-8") == solved
-    assert table_rows(run_grade(student, "list").stdout)["1"][3] == f"0/{public:g}"
+    assert table_rows(run_grade(student, "list").stdout)["1"][3] == f"-/{public:g}"
 
 
 # ---------------------------------------------------------------- a fresh clone

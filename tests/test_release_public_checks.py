@@ -42,6 +42,8 @@ SHAPING = {
     "ravel", "reshape", "resize", "select", "squeeze", "stack", "tile", "transpose", "where",
     "zeros", "zeros_like",
 }  # fmt: skip
+# NumPy functions that compare values (a yes or no, never an expected answer).
+COMPARING = {"allclose", "array_equal", "array_equiv", "isclose"}
 # Methods that compute new numbers from an array (any other method only hands values on).
 COMPUTING_METHODS = {
     "clip", "cumsum", "dot", "max", "mean", "min", "prod", "round", "std", "sum", "var",
@@ -53,7 +55,7 @@ RANDOM = {
 }  # fmt: skip
 SHAPING_BUILTINS = {
     "bool", "dict", "enumerate", "float", "int", "isinstance", "len", "list", "range",
-    "sorted", "str", "tuple", "type", "zip", "getattr", "set", "repr",
+    "sorted", "str", "tuple", "type", "zip", "getattr", "set", "repr", "next", "any", "all",
 }  # fmt: skip
 PUBLIC_FORMULA_HELPERS = ("_same_pads", "_out_size")  # the answers issue 14 found shipped
 
@@ -209,7 +211,7 @@ class Provenance:
             found = arguments | self.origins(node.func.value, scope)
             attr = node.func.attr
             if self._module_path(node.func.value):  # np.sqrt(...), math.log(...)
-                computes = attr not in SHAPING | RANDOM
+                computes = attr not in SHAPING | COMPARING | RANDOM
             else:  # a method of a value: x.sum(), rng.uniform(...), case.kwargs.get(...)
                 computes = attr in COMPUTING_METHODS
             return found | ({COMPUTED} if computes and INPUT in found else set())
