@@ -45,6 +45,12 @@ class CheckResult:
     visible: bool = True
     duration_s: float = 0.0
 
+    @property
+    def optional_not_run(self) -> bool:
+        """An unscored extra that was not run (the capstones' Keras comparison without
+        --compare-keras): it neither passes nor fails the exercise."""
+        return self.status == "skipped" and self.max_points == 0
+
 
 @dataclass
 class Report:
@@ -78,11 +84,9 @@ class Report:
 
     @property
     def passed(self) -> bool:
-        """True when every check passed (an unscored extra that was not run, such as the
-        capstones' Keras comparison without --compare-keras, does not count)."""
+        """True when every check passed (an optional check not run does not count)."""
         return bool(self.checks) and all(
-            c.status == "passed" or (c.status == "skipped" and c.max_points == 0)
-            for c in self.checks
+            c.status == "passed" or c.optional_not_run for c in self.checks
         )
 
     def full_message(self, check: CheckResult, lang: str = "en") -> str:
@@ -227,6 +231,7 @@ def gradescope_results(reports: list[Report]) -> dict:
         }
         for report in reports
         for c in report.checks
+        if not c.optional_not_run  # nothing to grade, and Gradescope knows no "not run"
     ]
     return {
         "score": sum(r.score for r in reports),
@@ -305,6 +310,7 @@ def classroom_results(report: Report) -> dict:
                 "duration": round(c.duration_s * 1000),
             }
             for c in report.checks
+            if not c.optional_not_run
         ],
     }
 

@@ -347,5 +347,13 @@ def test_an_unscored_extra_not_run_does_not_fail_the_exercise():
     checks = [CheckResult("test_accuracy_reaches_the_bar", "passed", 8, 8)]
     extra = CheckResult("the_same_network_in_keras_for_comparison", "skipped", 0, 0, "use ...")
     assert Report(exercise=12, title="t", checks=[*checks, extra]).passed
+    from grader.report import classroom_results, gradescope_results
+
+    with_extra = Report(exercise=12, title="t", checks=[*checks, extra])
+    assert [t["name"] for t in gradescope_results([with_extra])["tests"]] == [
+        "12. test_accuracy_reaches_the_bar"
+    ], "an optional check not run is no failed 0/0 row in Gradescope"
+    classroom = classroom_results(with_extra)
+    assert classroom["status"] == "pass" and len(classroom["tests"]) == 1
     scored = CheckResult("parameter_count_matches", "skipped", 0, 1, "needs `relu`")
     assert not Report(exercise=12, title="t", checks=[*checks, scored]).passed

@@ -17,7 +17,11 @@ SOLUTION_CASES = [
 @pytest.mark.parametrize("number", SOLUTION_CASES)
 def test_solutions_pass_every_check(graded, number):
     report = graded(number, "solutions")
-    failing = [(c.name, c.message) for c in report.checks if c.status != "passed"]
+    failing = [
+        (c.name, c.message)
+        for c in report.checks
+        if c.status != "passed" and not c.optional_not_run  # Keras comparison: opt-in
+    ]
     assert failing == []
     assert report.score == report.max_score == get_exercise(number).points
 
