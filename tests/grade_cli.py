@@ -11,18 +11,31 @@ from pathlib import Path
 from mutants import MUTANTS
 
 GRADE = str(Path(sys.executable).with_name("grade"))
+KIT_ROOT = Path(__file__).resolve().parent.parent
+TIMEOUT_S = 600  # generous: two cores are shared with other runs
 
 
-def grade(folder: Path, number: int, *options: str, env: dict | None = None):
+def grade_env(**extra: str) -> dict[str, str]:
+    """The environment the kit's CLI tests run `grade` in: English, the terminal's width
+    unset, and conftest's NNLAB_OFFLINE and NNLAB_DATA_DIR; `extra` on top."""
+    environment = dict(os.environ, NNLAB_LANG="en")
+    environment.pop("COLUMNS", None)
+    environment.update(extra)
+    return environment
+
+
+def grade(
+    folder: Path, number: int, *options: str, env: dict | None = None, cwd: Path | None = None
+):
     """`grade exercise NUMBER --submission FOLDER OPTIONS` in English (unless `env` says
-    otherwise) on a wide screen; returns the finished process (text output)."""
-    environment = {**os.environ, "COLUMNS": "200", "NNLAB_LANG": "en", **(env or {})}
+    otherwise) on a wide screen, in `cwd`; returns the finished process (text output)."""
     return subprocess.run(
         [GRADE, "exercise", str(number), "--submission", str(folder), *options],
         capture_output=True,
         text=True,
-        env=environment,
-        timeout=600,
+        env=grade_env(COLUMNS="200", **(env or {})),
+        cwd=cwd,
+        timeout=TIMEOUT_S,
         check=False,
     )
 

@@ -22,6 +22,7 @@ from xml.etree import ElementTree
 
 import numpy as np
 import pytest
+from grade_cli import GRADE, grade
 
 from grader import oracles
 from grader.capstone import (
@@ -40,9 +41,7 @@ from grader.stubs import make_stub
 
 KIT = Path(__file__).resolve().parent.parent
 SOLUTIONS = KIT / "solutions"
-GRADE = str(Path(sys.executable).with_name("grade"))
 LAYER_MODULES = sorted(p.stem for p in SOLUTIONS.glob("ex0[1-9]_*.py"))
-CLI_TIMEOUT_S = 600  # generous: two cores are shared with other runs
 
 MLP = [
     {"layer": "dense", "units": 16, "activation": "relu", "kernel_initializer": "he_normal"},
@@ -266,16 +265,8 @@ def test_a_probe_cannot_name_a_function_outside_the_course():
 
 
 def _grade(folder: Path, *options: str, number: int = 12) -> subprocess.CompletedProcess:
-    """`grade exercise NUMBER --submission folder ...` with stdout and stderr piped."""
-    environment = {**os.environ, "NNLAB_LANG": "en", "COLUMNS": "200"}
-    return subprocess.run(
-        [GRADE, "exercise", str(number), "--submission", str(folder), *options],
-        capture_output=True,
-        text=True,
-        timeout=CLI_TIMEOUT_S,
-        env=environment,
-        cwd=folder.parent,
-    )
+    """`grade exercise NUMBER --submission folder ...` run beside the folder."""
+    return grade(folder, number, *options, cwd=folder.parent)
 
 
 def _learner(tmp_path: Path, pristine_stubs: Path, solved: list[str]) -> Path:

@@ -19,12 +19,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from grade_cli import GRADE, KIT_ROOT, grade_env
 
 from grader.cli import main
 from grader.registry import exercises
 
-KIT_ROOT = Path(__file__).resolve().parent.parent
-GRADE = Path(sys.executable).parent / "grade"
 TIMEOUT_S = 300
 
 PROBE = """
@@ -59,15 +58,6 @@ except SystemExit as done:
 with open(sys.argv[1], "w") as out:
     json.dump({"code": code, "seen": seen, "tensorflow": "tensorflow" in sys.modules}, out)
 """
-
-
-def grade_env(**extra: str) -> dict[str, str]:
-    """The environment the kit's CLI tests run `grade` in (English, offline, the datasets)."""
-    environment = dict(os.environ, NNLAB_OFFLINE="1", NNLAB_LANG="en")
-    environment.setdefault("NNLAB_DATA_DIR", str(KIT_ROOT.parent / "shared" / "datasets"))
-    environment.pop("COLUMNS", None)
-    environment.update(extra)
-    return environment
 
 
 def grade(*args: str, cwd: Path | None = None, **env: str) -> subprocess.CompletedProcess:

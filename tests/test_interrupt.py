@@ -19,7 +19,7 @@ import threading
 import time
 from pathlib import Path
 
-from test_cli_usage import GRADE, KIT_ROOT, grade_env
+from grade_cli import GRADE, KIT_ROOT, grade_env
 from test_redteam import live_processes_named
 from test_watch import Terminal
 
