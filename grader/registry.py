@@ -85,15 +85,18 @@ class Exercise:
         return None
 
     def shown_hints(
-        self, revealed: int, belonging: int | None, lang: str = "en"
+        self, revealed: int, belonging: int | None, lang: str = "en", first_by_default=True
     ) -> tuple[str, ...]:
         """The hints a report shows, in order: the first `revealed` and hint number
-        `belonging` (None: no hint belongs to what failed); the first hint when neither."""
+        `belonging` (None: no hint belongs to what failed); when neither, the first hint
+        (or none, if not `first_by_default`)."""
         hints = self.hints_in(lang)
         numbers = set(range(1, min(revealed, len(hints)) + 1))
         if belonging is not None and 1 <= belonging <= len(hints):
             numbers.add(belonging)
-        return tuple(hints[n - 1] for n in sorted(numbers or {1}) if n <= len(hints))
+        if not numbers and first_by_default:
+            numbers = {1}
+        return tuple(hints[n - 1] for n in sorted(numbers) if n <= len(hints))
 
     def title_in(self, lang: str = "en") -> str:
         """The exercise's title in `lang` ("en" or "zh")."""

@@ -101,22 +101,18 @@ class Report:
         lines = [line for line in lines if line not in message]  # a record read back
         return translate("\n".join([message, *lines]), lang)
 
-    def _hints_of(self, check: CheckResult) -> list[str]:
-        """The English hints that go with `check` in exports: none when it passed or
-        was not run, or when nothing failed on the maths (but those revealed)."""
+    def _hints_of(self, check: CheckResult) -> tuple[str, ...]:
+        """The English hints that go with `check` in exports: those revealed and the one
+        that belongs to it; none when it passed or was not run, and only those revealed
+        when nothing failed on the maths."""
         if check.status in ("passed", "skipped") or self.notice:
-            return []
+            return ()
         try:
             exercise = get_exercise(self.exercise)
         except UnknownExercise:
-            return []
-        failing = [c for c in self.checks if c.status not in ("passed", "skipped")]
-        belonging = None
-        if not _nothing_to_hint(self.checks, failing):
-            belonging = exercise.hint_for([*keys_in(check.message), check.name])
-        numbers = set(range(1, min(self.hints_revealed, len(exercise.hints)) + 1))
-        numbers |= {belonging} if belonging else set()
-        return [exercise.hints[n - 1] for n in sorted(numbers)]
+            return ()
+        belonging = None if _nothing_to_hint(self.checks) else _hint_of(exercise, check)
+        return exercise.shown_hints(self.hints_revealed, belonging, first_by_default=False)
 
     def to_dict(self) -> dict:
         """The JSON form: exercise, title, score, max_score, duration_s, checks, and context."""
@@ -184,23 +180,29 @@ def choose_hints(report: Report, exercise: Exercise, revealed: int = 0, lang: st
     itself); the first hint when there is neither. When nothing failed on the maths
     (checks not run; every check met the same error), only the revealed hints.
     """
-    failing = [check for check in report.checks if check.status not in ("passed", "skipped")]
-    if _nothing_to_hint(report.checks, failing):
-        return "\n".join(exercise.hints_in(lang)[:revealed])
-    belonging = None
-    for check in report.checks:
-        if check.status not in ("passed", "skipped"):
-            belonging = exercise.hint_for([*keys_in(check.message), check.name])
-            if belonging is not None:
-                break
+    if _nothing_to_hint(report.checks):
+        return "\n".join(exercise.shown_hints(revealed, None, lang, first_by_default=False))
+    numbers = (_hint_of(exercise, check) for check in _failing(report.checks))
+    belonging = next((number for number in numbers if number is not None), None)
     return "\n".join(exercise.shown_hints(revealed, belonging, lang))
 
 
-def _nothing_to_hint(checks: list[CheckResult], failing: list[CheckResult]) -> bool:
+def _failing(checks: list[CheckResult]) -> list[CheckResult]:
+    """The checks that ran and did not pass."""
+    return [check for check in checks if check.status not in ("passed", "skipped")]
+
+
+def _hint_of(exercise: Exercise, check: CheckResult) -> int | None:
+    """The number of the hint that belongs to `check`: to a mistake its message names
+    first, else to the check itself; None when no hint does."""
+    return exercise.hint_for([*keys_in(check.message), check.name])
+
+
+def _nothing_to_hint(checks: list[CheckResult]) -> bool:
     """Whether no check failed on the maths: only checks not run (a capstone whose
     functions are missing), or every check met one and the same error (a syntax error,
     an import that hangs). A hint about the exercise would only distract from that."""
-    return not failing or bool(shared_error(checks))
+    return not _failing(checks) or bool(shared_error(checks))
 
 
 def shared_error(checks: list[CheckResult]) -> str:
