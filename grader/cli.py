@@ -185,16 +185,12 @@ def exercise(
     progress file (see `grade list`). Ctrl-C stops it: exit code 130, nothing recorded.
     """
     # What can be refused is refused before TensorFlow's import starts.
-    gradable = _gradable(number)
+    _gradable(number)
     if output_format == "gradescope" and submission is None and output is None:
         from grader.gradescope import autograder_paths
 
         submission, output = autograder_paths(number) or (None, None)
     _check_writable(output)
-    if _compiles(gradable, submission):  # a syntax error is reported without TensorFlow
-        from grader import oracles
-
-        oracles.warm_up()
     from rich.console import Console
 
     from grader.runner import GradingOptions, NotAvailable
@@ -249,16 +245,6 @@ def _gradable(number: int):
         sentence = text("exercise_not_available", number=number, title=record.title)
         raise click.UsageError(_in_users_language(sentence))
     return record
-
-
-def _compiles(exercise, submission: Path | None) -> bool:
-    """Whether the modules to grade compile (one that cannot be read: grading says why)."""
-    from grader.submission import MissingSubmission, read_submission, syntax_problem
-
-    try:
-        return not syntax_problem(read_submission(submission, exercise))
-    except MissingSubmission:
-        return True
 
 
 class _Refused(click.ClickException):
