@@ -37,7 +37,7 @@ def main() -> None:
     args = parser.parse_args()
     import numpy as np
 
-    from grader import capstone, data, oracles
+    from grader.engine import capstone, data, oracles
 
     keras = oracles.keras()
     dataset = data.load("mnist", args.data_dir)

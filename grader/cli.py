@@ -11,9 +11,9 @@ from pathlib import Path
 
 import click
 
+from grader.course.registry import UnknownExercise, exercises
+from grader.learner.watch import DEBOUNCE_S
 from grader.messages import LANGS, grading_status, resolve_lang, text
-from grader.registry import UnknownExercise, exercises
-from grader.watch import DEBOUNCE_S
 
 # Heavy modules (pytest, hypothesis, rich, TensorFlow) are imported inside the
 # commands, after TensorFlow's import has been started in the background:
@@ -187,15 +187,15 @@ def exercise(
     # What can be refused is refused before TensorFlow's import starts.
     _gradable(number)
     if output_format == "gradescope" and submission is None and output is None:
-        from grader.gradescope import autograder_paths
+        from grader.instructor.gradescope import autograder_paths
 
         submission, output = autograder_paths(number) or (None, None)
     _check_writable(output)
     from rich.console import Console
 
-    from grader.runner import GradingOptions, NotAvailable
+    from grader.engine.runner import GradingOptions, NotAvailable
+    from grader.learner.progress import grade_and_record
     from grader.sandbox import SandboxUnavailable
-    from grader.state import grade_and_record
 
     # Bound now: while checks run, the runner redirects sys.stderr to a buffer.
     console = Console(file=sys.stderr)
@@ -277,8 +277,8 @@ def _deliver(report, output_format: str, output: Path | None, lang: str) -> None
     (atomically, its missing folders made); a write that fails is an _Refused."""
     from rich.console import Console
 
-    from grader import report as reports
-    from grader.atomic import write_atomically
+    from grader.engine import report as reports
+    from grader.engine.atomic import write_atomically
 
     if output_format == "text":
         if output is None:
@@ -321,7 +321,7 @@ class _EpochBars:
 
     def update(self, message: dict) -> None:
         """Show one progress message: a new bar for a new epoch, else move the bar."""
-        from grader.capstone import describe_epoch
+        from grader.engine.capstone import describe_epoch
 
         epoch = int(message.get("epoch", 0))
         if epoch not in self.tasks:
@@ -347,7 +347,7 @@ class _EpochLines:
 
     def update(self, message: dict) -> None:
         """Print the line of an epoch that has just ended, once per epoch; skip the rest."""
-        from grader.capstone import describe_finished_epoch
+        from grader.engine.capstone import describe_finished_epoch
 
         if message.get("done") and message.get("epoch") not in self.printed:
             self.printed.add(message["epoch"])
@@ -364,7 +364,7 @@ def data(data_dir: Path | None) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from grader.data import search_path, status
+    from grader.engine.data import search_path, status
 
     table = Table(title="nnlab datasets")
     for column in ("dataset", "found in", "train", "test", "verified"):
@@ -395,9 +395,9 @@ def list_exercises(obj: dict, submission: Path | None) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from grader.engine.submission import MissingSubmission, module_path
+    from grader.learner.progress import ExerciseProgress, learner_folder, points_checked
     from grader.messages import text
-    from grader.state import ExerciseProgress, learner_folder, points_checked
-    from grader.submission import MissingSubmission, module_path
 
     lang = obj["lang"]
     progress = _load_progress(learner_folder(submission), lang)
@@ -430,8 +430,8 @@ def list_exercises(obj: dict, submission: Path | None) -> None:
 
 def _load_progress(folder: Path, lang: str):
     """The learner's progress in `folder`; an unreadable file is reported on stderr."""
+    from grader.learner.progress import Progress
     from grader.messages import translate
-    from grader.state import Progress
 
     progress = Progress.load(folder)
     if progress.warning:
@@ -466,7 +466,7 @@ def watch(
 
     Moves on to the next exercise when every check passes; Ctrl-C stops.
     """
-    from grader import watch as watching
+    from grader.learner import watch as watching
 
     if number is not None:
         _gradable(number)
@@ -476,7 +476,7 @@ def watch(
 
 def _known_exercise(number: int):
     """The registry record of exercise `number`, or a usage error."""
-    from grader.registry import get_exercise
+    from grader.course.registry import get_exercise
 
     try:
         return get_exercise(number)
@@ -499,8 +499,8 @@ def _in_users_language(message: str) -> str:
 @click.pass_obj
 def hint(obj: dict, number: int, everything: bool, reset: bool, submission: Path | None) -> None:
     """Reveal the next hint of exercise NUMBER, after the ones already revealed."""
+    from grader.learner.progress import learner_folder
     from grader.messages import text
-    from grader.state import learner_folder
 
     lang = obj["lang"]
     exercise = _known_exercise(number)
@@ -537,8 +537,8 @@ def _save(progress) -> None:
 @click.pass_obj
 def reset(obj: dict, number: int, submission: Path | None) -> None:
     """Put the untouched stub of exercise NUMBER back; your file is kept as <file>.bak-<time>."""
+    from grader.learner.progress import ResetRefused, restore_stub
     from grader.messages import text, translate
-    from grader.state import ResetRefused, restore_stub
 
     lang = obj["lang"]
     _known_exercise(number)
@@ -560,18 +560,18 @@ def reset(obj: dict, number: int, submission: Path | None) -> None:
 @click.argument("numbers", type=int, nargs=-1)
 def selfcheck(numbers: tuple[int, ...]) -> None:
     """Prove the kit: solutions earn full marks, stubs earn zero (all exercises by default)."""
-    from grader.release import missing_instructor_kit
+    from grader.instructor.release.build import missing_instructor_kit
 
     needs = missing_instructor_kit()
     if needs:
         raise click.ClickException(needs)
-    from grader import oracles
+    from grader.engine import oracles
 
     oracles.warm_up()
     from rich.console import Console
 
-    from grader.runner import NotAvailable
-    from grader.selfcheck import available_numbers, selfcheck_exercise
+    from grader.engine.runner import NotAvailable
+    from grader.instructor.selfcheck import available_numbers, selfcheck_exercise
 
     console = Console()
     healthy = True
@@ -648,10 +648,15 @@ def batch(
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from grader.batch import BatchOptions, ExerciseSelectionError, parse_exercises, run_batch
-    from grader.batch_export import STUDENT_VIEW, terminal_text
-    from grader.batch_summary import summary_table
-    from grader.seeds import secret_seed
+    from grader.engine.seeds import secret_seed
+    from grader.instructor.batch.export import STUDENT_VIEW, terminal_text
+    from grader.instructor.batch.run import (
+        BatchOptions,
+        ExerciseSelectionError,
+        parse_exercises,
+        run_batch,
+    )
+    from grader.instructor.batch.summary import summary_table
 
     try:
         numbers = parse_exercises(selection)
@@ -714,7 +719,7 @@ def batch(
 def release(outdir: Path, keep_hidden: bool, force: bool) -> None:
     """Write the student distribution into OUTDIR: the stubs, the public checks, the
     grader, a README for students, a GitHub Classroom workflow and Gradescope scripts."""
-    from grader.release import ReleaseError, build_release
+    from grader.instructor.release.build import ReleaseError, build_release
 
     try:
         summary = build_release(outdir, keep_hidden=keep_hidden, force=force)

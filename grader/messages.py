@@ -702,4 +702,4 @@ CHECK_NAMES_ZH: dict[str, str] = {
     "the_same_network_in_keras_for_comparison": "同一网络在 Keras 中训练，用于对比",
 }
 """The Chinese name of every check, keyed by its name (the test function's, without
-`test_`); tests/test_check_names.py holds it to the check files."""
+`test_`); tests/engine/test_check_names.py holds it to the check files."""

@@ -14,7 +14,7 @@ import os
 import zipfile
 from pathlib import Path
 
-from grader.stubs import make_stub
+from grader.course.stubs import make_stub
 
 EXERCISES = [1, 2]
 EX01 = "ex01_tensors.py"

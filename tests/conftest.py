@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from grader.runner import grade_exercise
-from grader.stubs import write_stubs
+from grader.course.stubs import write_stubs
+from grader.engine.runner import grade_exercise
 
 KIT_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATASETS = KIT_ROOT.parent / "shared" / "datasets"
@@ -66,7 +66,7 @@ def write_module(folder: Path, name: str, source: str) -> Path:
 def scene(tmp_path):
     """A red-team attack's surroundings (test_redteam.Scene): its submission folder, a
     folder and a listening port of the test's outside the sandbox, a process name."""
-    from test_redteam import Scene
+    from scene import Scene
 
     outside = tmp_path / "outside"
     outside.mkdir()

@@ -42,8 +42,8 @@ def grade(
 
 def mutated(kit_root: Path, folder: Path, mistake: str) -> Path:
     """`folder` (created) holding the reference module with the mutant `mistake`
-    (tests/mutants) applied; returns `folder`."""
-    from grader.registry import get_exercise
+    (tests/meta/mutants) applied; returns `folder`."""
+    from grader.course.registry import get_exercise
 
     mutant = next(m for m in MUTANTS if m.mistake == mistake)
     filename = get_exercise(mutant.exercise).filename

@@ -13,7 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from grader.stubs import write_stubs
+from grader.course.stubs import write_stubs
 
 KIT_ROOT = Path(__file__).resolve().parent.parent
 # What an instructor's checkout holds besides exercises/ (tests/ and bench/ are not needed).

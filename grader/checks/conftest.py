@@ -6,10 +6,10 @@ import importlib.util
 
 import pytest
 
-from grader import oracles
-from grader.reproduction import RecordingLearner
-from grader.runner import COLLECTOR
-from grader.submission import solutions_path
+from grader.course.paths import solutions_path
+from grader.engine import oracles
+from grader.engine.reproduction import RecordingLearner
+from grader.engine.runner import COLLECTOR
 
 
 def _collector(config):
@@ -38,7 +38,7 @@ def collector(pytestconfig):
 def learner(pytestconfig):
     """The learner's module, as a proxy into the sandbox worker.
 
-    Each call of one of its functions is noted (grader.reproduction), so that a
+    Each call of one of its functions is noted (grader.engine.reproduction), so that a
     failed check can print the call that failed as Python to paste.
     """
     collector = _collector(pytestconfig)
@@ -60,7 +60,7 @@ def keras():
 @pytest.fixture(scope="session")
 def reference(exercise):
     """The kit's reference solution module, loaded in the trusted process."""
-    path = solutions_path(exercise)
+    path = solutions_path(exercise.filename)
     spec = importlib.util.spec_from_file_location(f"reference_{exercise.module}", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

@@ -13,8 +13,9 @@ are not written yet, the checks that need the trained network are not run
 
 import pytest
 
-from grader import data
-from grader.capstone import (
+from grader.checks.checking import CheckFailure, points
+from grader.engine import data
+from grader.engine.capstone import (
     PROBE_TIMEOUT_S,
     CapstoneProblem,
     NotRun,
@@ -28,7 +29,6 @@ from grader.capstone import (
     train_keras,
     validate,
 )
-from grader.checking import CheckFailure, points
 from grader.sandbox.client import LearnerProblem
 
 

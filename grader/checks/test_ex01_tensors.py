@@ -5,7 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from grader.checking import (
+from grader.checks.checking import (
     CheckFailure,
     expect_close,
     expect_equal,

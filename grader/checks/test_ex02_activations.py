@@ -3,8 +3,8 @@
 import numpy as np
 from hypothesis import given
 
-from grader.checking import expect_close, float_arrays, hidden, points
-from grader.oracles import tf_gradient
+from grader.checks.checking import expect_close, float_arrays, hidden, points
+from grader.engine.oracles import tf_gradient
 
 
 @points(1)

@@ -7,9 +7,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from grader.checking import expect_close, float_arrays, hidden, matrices, naming_overflow, points
-from grader.mistakes import Mistake, not_normalised, wrong_reductions
-from grader.oracles import tf_gradient
+from grader.checks.checking import (
+    expect_close,
+    float_arrays,
+    hidden,
+    matrices,
+    naming_overflow,
+    points,
+)
+from grader.checks.mistakes import Mistake, not_normalised, wrong_reductions
+from grader.engine.oracles import tf_gradient
 
 BATCH_OF_CLASSES = ("mean", "sum")
 """A batch loss: the mean over the samples (axis 0) of a sum over the classes (axis 1)."""

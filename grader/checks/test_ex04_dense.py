@@ -4,9 +4,9 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from grader.checking import CheckFailure, expect_close, expect_equal, hidden, points
-from grader.mistakes import Mistake
-from grader.oracles import tf_gradient
+from grader.checks.checking import CheckFailure, expect_close, expect_equal, hidden, points
+from grader.checks.mistakes import Mistake
+from grader.engine.oracles import tf_gradient
 
 
 class DenseCase:

@@ -4,7 +4,7 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from grader.checking import (
+from grader.checks.checking import (
     CheckFailure,
     conv_geometry,
     expect_close,
@@ -13,8 +13,8 @@ from grader.checking import (
     hidden,
     points,
 )
-from grader.mistakes import Mistake
-from grader.oracles import tf_same_padding
+from grader.checks.mistakes import Mistake
+from grader.engine.oracles import tf_same_padding
 from grader.sandbox import LearnerError
 
 PADDINGS = ("valid", "VALID", "Valid", "same", "SAME", "Same")

@@ -14,9 +14,9 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from grader.checking import CheckFailure, expect_close, hidden, points
-from grader.mistakes import Mistake
-from grader.oracles import tensorflow, tf_gradient, tf_same_padding
+from grader.checks.checking import CheckFailure, expect_close, hidden, points
+from grader.checks.mistakes import Mistake
+from grader.engine.oracles import tensorflow, tf_gradient, tf_same_padding
 
 VALID = ("valid", "VALID", "Valid")
 SAME = ("same", "SAME", "Same")

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from grader.checking import (
+from grader.checks.checking import (
     CheckFailure,
     conv_geometry,
     expect_close,
@@ -19,7 +19,7 @@ from grader.checking import (
     hidden,
     points,
 )
-from grader.oracles import tensorflow, tf_gradient, tf_same_padding
+from grader.engine.oracles import tensorflow, tf_gradient, tf_same_padding
 from grader.sandbox.worker import ScalarFunction
 
 VALID = ("valid", "VALID", "Valid")

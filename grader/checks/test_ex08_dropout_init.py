@@ -10,8 +10,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from grader.checking import CheckFailure, expect_close, expect_equal, expect_shape, hidden, points
-from grader.oracles import tf_gradient
+from grader.checks.checking import (
+    CheckFailure,
+    expect_close,
+    expect_equal,
+    expect_shape,
+    hidden,
+    points,
+)
+from grader.engine.oracles import tf_gradient
 
 RATES = (0.1, 0.5, 0.8)
 DROPOUT_SHAPE = (200, 500)  # 100,000 units

@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from grader.checking import CheckFailure, expect_close, hidden, points
+from grader.checks.checking import CheckFailure, expect_close, hidden, points
 
 LEARNING_RATES = st.sampled_from([1 / 16, 1 / 128, 1 / 1024, 0.25])
 DECAYS = st.sampled_from([0.5, 0.875, 0.9375])  # momentum, rho, beta_1

@@ -1,7 +1,7 @@
 """Checks for exercise 10: a straight line through Boston housing, two ways.
 
 Data: price (in $1000s) against the average number of rooms (feature 5) of
-Keras' train split, loaded by grader.data (--data-dir, NNLAB_DATA_DIR, then the
+Keras' train split, loaded by grader.engine.data (--data-dir, NNLAB_DATA_DIR, then the
 caches). The learner's code gets x and y and fits a line; the grading is of
 the line's quality, computed here.
 """
@@ -12,8 +12,8 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from grader.checking import CheckFailure, expect_close, hidden, points
-from grader.data import DatasetCorrupt, DatasetNotFound, load_boston_housing
+from grader.checks.checking import CheckFailure, expect_close, hidden, points
+from grader.engine.data import DatasetCorrupt, DatasetNotFound, load_boston_housing
 
 ROOMS = 5
 SEED = 0

@@ -17,8 +17,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from grader.checking import CheckFailure, expect_close, expect_shape, hidden, points
-from grader.oracles import tf_gradient
+from grader.checks.checking import CheckFailure, expect_close, expect_shape, hidden, points
+from grader.engine.oracles import tf_gradient
 
 NAMES = ("W1", "b1", "W2", "b2")
 CENTRES = np.array([[1.0, 1.0], [-1.0, 1.0], [-1.0, -1.0], [1.0, -1.0]])

@@ -15,7 +15,7 @@ learner's `scale_pixels` must return images / 255 as float32 (exercise 1's
 contract): that is how the trusted side scales the images it predicts.
 
 The `layers` and `training` arguments arrive already validated and
-normalised by the trusted side (grader/capstone.py).
+normalised by the trusted side (grader/engine/capstone.py).
 
 Before training, `probe_functions` tries each learner function the network
 needs once, on tiny inputs, and answers in a fixed form (one verdict per

@@ -1,0 +1,881 @@
+"""Capstones, trusted side: check the learner's network spec, train it, judge it.
+
+A capstone module declares `LAYERS` and `TRAINING` (CURRICULUM.md, 12-15).
+Here the spec is validated and normalised (plain messages for every mistake),
+the same model is built in Keras for its parameter count, output and weight
+shapes, and the training runs in the sandbox worker (grader/sandbox/trainer.py,
+built from the learner's own functions). The worker never sees the test set;
+it returns the trained weights. They are checked against the spec's shapes,
+set into the same model in Keras, and that model predicts the test images
+here: the score never rests on a prediction, count or curve the worker sends.
+Plots go to the report folder.
+
+Before training, the functions the network needs (computed here from the spec,
+with the trainer's own `needed_functions`) are each tried once in the worker;
+its fixed-form verdicts name the ones not written yet, and the checks that
+need the trained network are then not run (NotRun) instead of failing.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from grader.course.registry import exercises
+from grader.messages import text
+from grader.sandbox.client import LearnerProblem, NotImplementedYet, RemoteFunction, RemoteObject
+from grader.sandbox.trainer import (
+    NO_MODULE,
+    NOT_DEFINED,
+    NOT_IMPLEMENTED,
+    READY,
+    held_out_size,
+    needed_functions,
+)
+
+ACTIVATIONS = {"relu", "sigmoid", "tanh", "linear", None}
+OPTIMIZERS = {"sgd", "momentum", "rmsprop", "adam"}
+LAYER_KEYS = {
+    "conv2d": {"filters", "kernel_size", "stride", "padding", "activation", "kernel_initializer"},
+    "max_pool": {"pool_size", "stride", "padding"},
+    "avg_pool": {"pool_size", "stride", "padding"},
+    "flatten": set(),
+    "dense": {"units", "activation", "kernel_initializer"},
+    "dropout": {"rate"},
+}
+OPTIMIZER_OPTIONS = {
+    "sgd": {"momentum", "nesterov"},
+    "momentum": {"momentum", "nesterov"},
+    "rmsprop": {"rho", "epsilon"},
+    "adam": {"beta_1", "beta_2", "epsilon"},
+}
+TRAINING_KEYS = {"optimizer", "learning_rate", "epochs", "batch_size", "validation_split", "decay"}
+# Below this share of held-out images on which the learner's own forward pass
+# and the kit's agree, the report points the difference out (it costs no points).
+AGREEMENT_FINDING = 0.98
+PREDICT_BATCH = 512
+TRAINER_MODULE, TRAINER_CALL, PROBE_CALL = "nnlab_trainer", "fit_and_predict", "probe_functions"
+PROBE_TIMEOUT_S = 60.0  # tiny inputs: far more than any honest function needs
+
+
+class SpecError(ValueError):
+    """The learner's LAYERS or TRAINING cannot be built; the message says why."""
+
+
+class TrainerOutputError(ValueError):
+    """What the trainer returned does not follow its documented layout; the message says why."""
+
+
+class NotRun(LearnerProblem, Exception):
+    """A check that could not run (status "skipped", no points); the message says why.
+
+    Also an Exception: pytest keeps a module-scoped fixture's Exception and
+    gives it to each check that needs the fixture.
+    """
+
+    status = "skipped"
+
+
+class CapstoneProblem(LearnerProblem, Exception):
+    """A learner problem met while probing or training (a timeout, a crash, an error),
+    with the status it had. pytest keeps a fixture's Exception for every check that
+    needs the fixture, but not a BaseException (most LearnerProblems): without this,
+    the next check would fail with pytest's own error instead."""
+
+    def __init__(self, message: str, status: str):
+        super().__init__(message)
+        self.status = status
+
+
+def kept_problem(problem: LearnerProblem, call: str, words: str) -> CapstoneProblem:
+    """`problem`, met in the trainer's function `call`, as a CapstoneProblem whose
+    message says `words` (e.g. "the training of your network") where it named `call`."""
+    if isinstance(problem, NotImplementedYet):
+        return CapstoneProblem(text("training_not_implemented"), problem.status)
+    return CapstoneProblem(str(problem).replace(f"`{call}`", words), problem.status)
+
+
+@dataclass
+class Spec:
+    """A validated, normalised capstone network and its training settings.
+
+    `layers` are the normalised layers: LAYERS, with a flatten put in front of
+    a dense first layer (`implicit_flatten`). `weight_shapes` has one dict per
+    normalised layer, the shapes of its Keras weights: dense {"w": (n_in,
+    units), "b": (units,)}, conv2d {"w": (kh, kw, c_in, filters), "b":
+    (filters,)}, {} for a layer without weights.
+    """
+
+    layers: list[dict]
+    training: dict
+    parameter_count: int
+    input_shape: tuple[int, ...]
+    weight_shapes: list[dict[str, tuple[int, ...]]]
+    implicit_flatten: bool
+    summary: list[str] = field(default_factory=list)
+
+    def layer_name(self, index: int) -> str:
+        """How the learner knows normalised layer `index`, e.g. "LAYERS[2] (dense)"."""
+        declared = index - int(self.implicit_flatten)
+        if declared < 0:
+            return "the flatten put in front of LAYERS[0]"
+        return f"LAYERS[{declared}] ({self.layers[index]['layer']})"
+
+
+def _pair(value, what: str) -> list[int]:
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return [value, value]
+    if (
+        isinstance(value, list | tuple)
+        and len(value) == 2
+        and all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in value)
+    ):
+        return [int(value[0]), int(value[1])]
+    raise SpecError(f"{what} must be a positive int or a (height, width) pair, got {value!r}")
+
+
+def _positive_int(spec: dict, key: str, where: str, default=None) -> int:
+    value = spec.get(key, default)
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        raise SpecError(f"{where}: `{key}` must be a positive whole number, got {value!r}")
+    return value
+
+
+def _normalise_layer(raw, index: int, last: bool, n_classes: int) -> dict:
+    where = f"LAYERS[{index}]"
+    if not isinstance(raw, dict) or raw.get("layer") not in LAYER_KEYS:
+        kinds = ", ".join(sorted(LAYER_KEYS))
+        raise SpecError(f"{where} must be a dict whose 'layer' is one of: {kinds}; got {raw!r}")
+    kind = raw["layer"]
+    unknown = set(raw) - LAYER_KEYS[kind] - {"layer"}
+    if unknown:
+        allowed = ", ".join(sorted(LAYER_KEYS[kind])) or "nothing else"
+        raise SpecError(f"{where} ({kind}) has unknown keys {sorted(unknown)}; allowed: {allowed}")
+    spec = {"layer": kind}
+    if kind in ("conv2d", "dense"):
+        activation = raw.get("activation")
+        allowed = ACTIVATIONS | ({"softmax"} if last and kind == "dense" else set())
+        if activation not in allowed:
+            raise SpecError(
+                f"{where}: activation {activation!r} is not supported here; "
+                f"use one of relu, sigmoid, tanh, linear" + (" or softmax" if last else "")
+            )
+        spec["activation"] = None if activation == "linear" else activation
+        initializer = raw.get("kernel_initializer", "glorot_uniform")
+        if initializer not in ("glorot_uniform", "he_normal"):
+            raise SpecError(f"{where}: kernel_initializer must be glorot_uniform or he_normal")
+        spec["kernel_initializer"] = initializer
+    if kind == "conv2d":
+        spec["filters"] = _positive_int(raw, "filters", where)
+        spec["kernel_size"] = _pair(raw.get("kernel_size", 3), f"{where}: kernel_size")
+    if kind in ("max_pool", "avg_pool"):
+        spec["pool_size"] = _pair(raw.get("pool_size", 2), f"{where}: pool_size")
+    if kind in ("conv2d", "max_pool", "avg_pool"):
+        default_stride = 1 if kind == "conv2d" else spec["pool_size"]
+        stride = raw.get("stride", default_stride)
+        spec["stride"] = _pair(stride, f"{where}: stride")
+        padding = str(raw.get("padding", "valid")).lower()
+        if padding not in ("valid", "same"):
+            got = raw.get("padding")
+            raise SpecError(f"{where}: padding must be 'valid' or 'same', got {got!r}")
+        spec["padding"] = padding
+    if kind == "dense":
+        spec["units"] = _positive_int(raw, "units", where)
+    if kind == "dropout":
+        rate = raw.get("rate")
+        if not isinstance(rate, int | float) or not 0 <= rate < 1:
+            raise SpecError(f"{where}: dropout rate must be a number in [0, 1), got {rate!r}")
+        spec["rate"] = float(rate)
+    if last and (kind != "dense" or spec.get("activation") != "softmax"):
+        raise SpecError(
+            f"the last layer must be {{'layer': 'dense', 'units': {n_classes}, "
+            f"'activation': 'softmax'}}: one probability per class"
+        )
+    if last and spec["units"] != n_classes:
+        units = spec["units"]
+        raise SpecError(f"the last layer has {units} units; this dataset has {n_classes} classes")
+    return spec
+
+
+def _normalise_training(raw) -> dict:
+    if not isinstance(raw, dict):
+        raise SpecError(f"TRAINING must be a dict, got {type(raw).__name__}")
+    optimizer = str(raw.get("optimizer", "")).lower()
+    if optimizer not in OPTIMIZERS:
+        got = raw.get("optimizer")
+        raise SpecError(f"TRAINING['optimizer'] must be one of {sorted(OPTIMIZERS)}, got {got!r}")
+    unknown = set(raw) - TRAINING_KEYS - OPTIMIZER_OPTIONS[optimizer]
+    if unknown:
+        raise SpecError(f"TRAINING has unknown keys {sorted(unknown)} for optimizer {optimizer!r}")
+    learning_rate = raw.get("learning_rate")
+    if not isinstance(learning_rate, int | float) or not 0 < learning_rate < 10:
+        raise SpecError(
+            f"TRAINING['learning_rate'] must be a positive number, not {learning_rate!r}"
+        )
+    options = {k: raw[k] for k in OPTIMIZER_OPTIONS[optimizer] if k in raw}
+    if optimizer == "sgd" and options.get("momentum"):
+        optimizer = "momentum"
+    elif optimizer == "sgd":
+        options = {}
+    training = {
+        "optimizer": optimizer,
+        "optimizer_options": options,
+        "learning_rate": float(learning_rate),
+        "epochs": _positive_int(raw, "epochs", "TRAINING"),
+        "batch_size": _positive_int(raw, "batch_size", "TRAINING"),
+        "validation_split": float(raw.get("validation_split", 0.1)),
+    }
+    if not 0 <= training["validation_split"] < 0.5:
+        raise SpecError("TRAINING['validation_split'] must be in [0, 0.5)")
+    if training["epochs"] > 100 or training["batch_size"] > 4096:
+        raise SpecError("TRAINING: at most 100 epochs and batches of at most 4096")
+    decay = raw.get("decay")
+    if decay is not None:
+        if not isinstance(decay, dict) or not {"decay_steps", "decay_rate"} <= set(decay):
+            raise SpecError("TRAINING['decay'] must be a dict with decay_steps and decay_rate")
+        training["decay"] = {
+            "decay_steps": float(decay["decay_steps"]),
+            "decay_rate": float(decay["decay_rate"]),
+            "staircase": bool(decay.get("staircase", False)),
+        }
+    return training
+
+
+def keras_model(layers: list[dict], input_shape: tuple, keras):
+    """The same network in Keras (normalised layer specs -> keras.Sequential)."""
+    stack = [keras.Input(shape=input_shape)]
+    for spec in layers:
+        kind = spec["layer"]
+        if kind == "conv2d":
+            stack.append(
+                keras.layers.Conv2D(
+                    spec["filters"],
+                    tuple(spec["kernel_size"]),
+                    strides=tuple(spec["stride"]),
+                    padding=spec["padding"],
+                    activation=spec["activation"],
+                )
+            )
+        elif kind in ("max_pool", "avg_pool"):
+            cls = keras.layers.MaxPooling2D if kind == "max_pool" else keras.layers.AveragePooling2D
+            size, stride = tuple(spec["pool_size"]), tuple(spec["stride"])
+            stack.append(cls(size, strides=stride, padding=spec["padding"]))
+        elif kind == "flatten":
+            stack.append(keras.layers.Flatten())
+        elif kind == "dense":
+            stack.append(keras.layers.Dense(spec["units"], activation=spec["activation"]))
+        else:
+            stack.append(keras.layers.Dropout(spec["rate"]))
+    return keras.Sequential(stack)
+
+
+def _weight_shapes(layer) -> dict[str, tuple[int, ...]]:
+    """A Keras layer's weight shapes under the trainer's names: kernel "w", bias "b"."""
+    shapes = [tuple(int(d) for d in w.shape) for w in layer.weights]
+    return dict(zip(("w", "b")[: len(shapes)], shapes, strict=True))
+
+
+def validate(layers, training, input_shape: tuple, n_classes: int, keras) -> Spec:
+    """Check and normalise a capstone's LAYERS and TRAINING.
+
+    Inputs:
+    - layers, training: the learner's LAYERS and TRAINING values (plain data).
+    - input_shape: one image's shape, e.g. (28, 28) or (32, 32, 3).
+    - n_classes: the number of classes.
+    - keras: the Keras module, to build the same model.
+
+    Returns:
+    - a Spec; raises SpecError with a plain message for any mistake.
+    """
+    if not isinstance(layers, list) or not layers:
+        raise SpecError("LAYERS must be a non-empty list of layer dicts")
+    normalised = [
+        _normalise_layer(raw, i, i == len(layers) - 1, n_classes) for i, raw in enumerate(layers)
+    ]
+    uses_conv = any(s["layer"] in ("conv2d", "max_pool", "avg_pool") for s in normalised)
+    shape = tuple(input_shape) + ((1,) if uses_conv and len(input_shape) == 2 else ())
+    # A dense first layer gets the images flattened for it, as the stubs promise.
+    implicit_flatten = normalised[0]["layer"] == "dense" and len(shape) > 1
+    rank = 1 if implicit_flatten else len(shape)
+    for i, spec in enumerate(normalised):
+        if spec["layer"] in ("conv2d", "max_pool", "avg_pool") and rank != 3:
+            kind = spec["layer"]
+            raise SpecError(f"LAYERS[{i}] ({kind}) needs images: put it before any flatten")
+        if spec["layer"] == "dense" and rank != 1:
+            raise SpecError(f"LAYERS[{i}] (dense) needs vectors: put a flatten layer before it")
+        if spec["layer"] == "flatten":
+            rank = 1
+    if implicit_flatten:
+        normalised.insert(0, {"layer": "flatten"})
+    try:
+        model = keras_model(normalised, shape, keras)
+    except ValueError as error:  # Keras refuses e.g. a pool window larger than the image
+        first = str(error).strip().splitlines()[0]
+        raise SpecError(f"the image got too small for a layer (Keras says: {first})") from None
+    for spec, layer in zip(normalised, model.layers, strict=True):
+        out_shape = tuple(layer.output.shape[1:])
+        if any(d == 0 for d in out_shape):
+            kind = spec["layer"]
+            raise SpecError(f"{kind} leaves an empty output {out_shape}: the image got too small")
+        spec["out_shape"] = list(out_shape)
+    summary = [
+        f"{layer.name}: {tuple(layer.output.shape[1:])}, {layer.count_params()} parameters"
+        for layer in model.layers
+    ]
+    weight_shapes = [_weight_shapes(layer) for layer in model.layers]
+    training = _normalise_training(training)
+    count = int(model.count_params())
+    return Spec(normalised, training, count, shape, weight_shapes, implicit_flatten, summary)
+
+
+@dataclass
+class TrainingOutcome:
+    """The learner's trained network, judged here from its weights.
+
+    Only `history` is the trainer's word (displayed, labelled as reported);
+    everything else is measured on the trusted side. `agreement` is the share
+    of the held-out images on which the trainer's own forward pass predicts
+    what the kit's does (None without a validation split).
+    """
+
+    history: list[dict]
+    test_accuracy: float
+    val_accuracy: float | None
+    agreement: float | None
+    parameter_count: int
+    seconds: float
+    confusion: np.ndarray
+    epochs: int
+    test_images: int
+    held_out: int
+    plots: list[Path] = field(default_factory=list)
+
+
+def _kind(value) -> str:
+    """A short description of a value the worker sent, never its (unbounded) contents."""
+    if value is None:
+        return "None"
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape} and dtype {value.dtype}"
+    if isinstance(value, RemoteObject | RemoteFunction):  # never called: it runs learner code
+        return f"an object that lives in your code's process ({str(value)[:80]})"
+    return f"a value of type {type(value).__name__}"
+
+
+def _checked_layer(spec: Spec, index: int, entry, shapes: dict) -> dict[str, np.ndarray]:
+    where = spec.layer_name(index)
+    if not isinstance(entry, dict) or set(entry) != set(shapes):
+        got = f"keys {sorted(entry)}" if isinstance(entry, dict) else _kind(entry)
+        want = f"a dict with keys {sorted(shapes)}" if shapes else "{} (it has no weights)"
+        raise TrainerOutputError(f"the trainer returned {got} for {where}, expected {want}")
+    arrays = {}
+    for name, shape in shapes.items():
+        value = entry[name]
+        if not isinstance(value, np.ndarray):
+            raise TrainerOutputError(
+                f"the trainer returned {_kind(value)} as weights `{name}` of {where}, "
+                f"expected an array of shape {shape}"
+            )
+        if value.dtype.kind != "f":
+            raise TrainerOutputError(
+                f"the trainer returned weights `{name}` of dtype {value.dtype} for {where}, "
+                f"expected floating-point numbers"
+            )
+        if value.shape != shape:
+            raise TrainerOutputError(
+                f"the trainer returned weights `{name}` of shape {value.shape} for {where}, "
+                f"expected {shape}: check the shapes your initialisers (exercise 8) and "
+                f"optimizer steps (exercise 9) return"
+            )
+        with np.errstate(over="ignore"):
+            arrays[name] = value.astype(np.float32)
+        bad = int(value.size - np.count_nonzero(np.isfinite(arrays[name])))
+        if bad:
+            raise TrainerOutputError(
+                f"the trainer returned weights `{name}` for {where} holding {bad:,} NaN or "
+                f"infinite values (of {value.size:,}): the training diverged; "
+                f"a smaller learning rate may help"
+            )
+    return arrays
+
+
+def checked_weights(spec: Spec, returned) -> list[dict[str, np.ndarray]]:
+    """The trainer's weights, each array checked against the spec before it is converted.
+
+    Inputs:
+    - spec: the validated Spec (its weight_shapes).
+    - returned: what the worker sent as its weights (any decoded value).
+
+    Returns one dict of float32 arrays per normalised layer ({} for a layer
+    without weights); raises TrainerOutputError for a wrong count, key, type,
+    dtype or shape, and for NaN or infinite values.
+    """
+    expected = spec.weight_shapes
+    if not isinstance(returned, list):
+        raise TrainerOutputError(
+            f"the trainer returned {_kind(returned)} as weights, "
+            f"expected a list with one dict of arrays per layer"
+        )
+    if len(returned) != len(expected):
+        flatten = " (with the flatten put in front of LAYERS[0])" if spec.implicit_flatten else ""
+        raise TrainerOutputError(
+            f"the trainer returned weights for {len(returned)} layers, "
+            f"expected {len(expected)}: one per layer of your network{flatten}"
+        )
+    return [
+        _checked_layer(spec, index, entry, shapes)
+        for index, (entry, shapes) in enumerate(zip(returned, expected, strict=True))
+    ]
+
+
+def _checked_predictions(returned, count: int, n_classes: int) -> np.ndarray:
+    """The trainer's own held-out predictions: `count` class numbers, else TrainerOutputError."""
+    if (
+        not isinstance(returned, np.ndarray)
+        or returned.dtype.kind not in "iu"
+        or returned.shape != (count,)
+        or (count and not 0 <= int(returned.min()) <= int(returned.max()) < n_classes)
+    ):
+        raise TrainerOutputError(
+            f"the trainer returned {_kind(returned)} as val_predictions, expected "
+            f"{count:,} class numbers from 0 to {n_classes - 1}, one per held-out image"
+        )
+    return returned.astype(np.int64)
+
+
+def _epoch_record(raw: dict) -> dict:
+    record = {}
+    for key in ("epoch", "loss", "accuracy", "val_accuracy", "seconds"):
+        value = raw.get(key)
+        if key == "val_accuracy" and value is None:
+            record[key] = None
+            continue
+        if (
+            not isinstance(value, numbers.Real)
+            or isinstance(value, bool)
+            or not math.isfinite(value)
+        ):
+            raise TrainerOutputError(
+                f"the trainer's history has {_kind(value)} as `{key}`, expected a finite number"
+            )
+        record[key] = float(value)
+    record["epoch"] = int(record["epoch"])
+    return record
+
+
+def reported_history(returned, epochs: int) -> list[dict]:
+    """The trainer's history as plain records (display only); TrainerOutputError if unreadable.
+
+    Each record: epoch (int), loss, accuracy, seconds (floats), val_accuracy (float or None).
+    """
+    if (
+        not isinstance(returned, list)
+        or len(returned) > epochs
+        or not all(isinstance(record, dict) for record in returned)
+    ):
+        raise TrainerOutputError(
+            f"the trainer returned {_kind(returned)} as its history, "
+            f"expected a list of at most {epochs} epoch records"
+        )
+    return [_epoch_record(record) for record in returned]
+
+
+def scaled_images(images, input_shape: tuple) -> np.ndarray:
+    """uint8 images as the network takes them: / 255 as float32, shaped (N, *input_shape).
+
+    The same scaling as exercise 1's `scale_pixels`, which the trainer uses.
+    """
+    return (np.asarray(images).astype(np.float32) / np.float32(255.0)).reshape((-1, *input_shape))
+
+
+def trusted_model(spec: Spec, weights: list[dict[str, np.ndarray]], keras):
+    """The spec's network in Keras holding `weights` (as checked_weights returns them)."""
+    model = keras_model(spec.layers, spec.input_shape, keras)
+    for layer, arrays in zip(model.layers, weights, strict=True):
+        if arrays:
+            layer.set_weights([arrays["w"], arrays["b"]])
+    return model
+
+
+def predict_classes(model, images, input_shape: tuple) -> np.ndarray:
+    """The class `model` predicts for each uint8 image (Keras' predict: dropout is off)."""
+    if len(images) == 0:
+        return np.zeros(0, np.int64)
+    x = scaled_images(images, input_shape)
+    probabilities = model.predict(x, batch_size=PREDICT_BATCH, verbose=0)
+    return np.argmax(probabilities, axis=-1).astype(np.int64)
+
+
+@dataclass(frozen=True)
+class MissingFunction:
+    """A function the network needs that cannot run yet: `reason` is "not_implemented"
+    (it raises NotImplementedError), "not_defined" (its module lacks it) or "no_module"."""
+
+    module: str
+    name: str
+    reason: str
+
+
+def read_probe(answer, needed: list[tuple[str, str]]) -> list[MissingFunction]:
+    """The missing functions, read from the worker's answer to `probe_functions`.
+
+    Inputs:
+    - answer: the decoded answer (any value): one verdict per needed function.
+    - needed: `needed_functions` of the spec, computed on this side.
+
+    Returns the MissingFunctions in `needed`'s order, each once. A verdict naming
+    where NotImplementedError was raised is believed only for a function of the
+    course's modules (a helper the learner was asked to write, e.g. `fans`);
+    otherwise the needed function itself is named. Raises TrainerOutputError for
+    an answer out of its fixed form.
+    """
+    if not isinstance(answer, list) or len(answer) != len(needed):
+        raise TrainerOutputError(
+            f"the trial run of your functions returned {_kind(answer)}, "
+            f"expected a list of {len(needed)} verdicts"
+        )
+    modules = {module for module, _ in needed}
+    known = {(r.module, f) for r in exercises() if r.module in modules for f in r.functions}
+    missing = []
+    for (module, name), verdict in zip(needed, answer, strict=True):
+        if isinstance(verdict, str) and verdict in (READY, NOT_DEFINED, NO_MODULE):
+            if verdict != READY:
+                missing.append(MissingFunction(module, name, verdict))
+        elif (
+            isinstance(verdict, list)
+            and len(verdict) == 3
+            and verdict[0] == NOT_IMPLEMENTED
+            and all(isinstance(part, str) for part in verdict)
+        ):
+            where = tuple(verdict[1:]) if tuple(verdict[1:]) in known else (module, name)
+            missing.append(MissingFunction(*where, NOT_IMPLEMENTED))
+        else:
+            raise TrainerOutputError(
+                f"the trial run of your functions returned {_kind(verdict)} for `{name}`, "
+                f"expected one of its fixed verdicts"
+            )
+    return list(dict.fromkeys(missing))
+
+
+def missing_functions(learner, spec: Spec, timeout: float = PROBE_TIMEOUT_S):
+    """The functions `spec`'s network needs that are not written yet (list of MissingFunction).
+
+    Each is tried once, on tiny inputs, in the learner's worker (`learner`, a
+    LearnerProxy holding the trainer). Raises CapstoneProblem when that goes
+    wrong (e.g. a function hangs) and TrainerOutputError for an answer out of form.
+    """
+    needed = needed_functions(spec.layers, spec.training)
+    try:
+        answer = learner.call(
+            PROBE_CALL, spec.layers, spec.training, module=TRAINER_MODULE, timeout=timeout
+        )
+    except LearnerProblem as problem:
+        raise kept_problem(
+            problem, PROBE_CALL, "the trial run of your functions on tiny inputs"
+        ) from None
+    return read_probe(answer, needed)
+
+
+def describe_missing(missing: list[MissingFunction]) -> str:
+    """What the network needs and is not written yet, by exercise, in the catalogue's words.
+
+    One line when every missing function is one exercise's and not implemented
+    yet; else a first line naming the exercises, then one line per exercise and reason.
+    """
+    records = {record.module: record for record in exercises()}
+    groups: dict[tuple[int, str], list[str]] = {}
+    for item in missing:
+        key = (records[item.module].number, item.reason)
+        groups.setdefault(key, []).append(f"`{item.name}`")
+    if len(groups) == 1 and missing[0].reason == NOT_IMPLEMENTED:
+        ((number, _), names), *_ = groups.items()
+        key = "needs_one" if len(names) == 1 else "needs_several"
+        return text(key, names=", ".join(names), number=number)
+    numbers = sorted({number for number, _ in groups})
+    lines = [text("needs_header", numbers=", ".join(str(n) for n in numbers))]
+    by_number = {record.number: record for record in records.values()}
+    for number, reason in sorted(groups, key=lambda key: key[0]):  # stable: need order
+        names = ", ".join(groups[number, reason])
+        file = by_number[number].filename
+        lines.append(text(f"needs_{reason}", names=names, number=number, file=file))
+    return "\n".join(lines)
+
+
+def train_in_sandbox(
+    learner, spec: Spec, data, keras, time_limit_s: float, on_progress=None
+) -> TrainingOutcome:
+    """Train the learner's network in its worker; judge its weights here.
+
+    Inputs:
+    - learner: the LearnerProxy whose worker holds ex01..ex09 and the trainer.
+    - spec: the validated Spec.
+    - data: ((x_train, y_train), (x_test, y_test)) as keras.datasets give them;
+      only the training part is sent to the worker.
+    - keras: the Keras module, to run the trained network on the test images.
+    - time_limit_s: wall-clock limit of the whole training.
+    - on_progress: callable(dict) for the streamed progress.
+
+    Returns a TrainingOutcome. Raises TrainerOutputError when the trainer's
+    answer breaks its documented layout, and CapstoneProblem for the learner's
+    problems (e.g. a timeout), with the status the problem has.
+    """
+    (x_train, y_train), (x_test, y_test) = data
+    y_train = np.asarray(y_train).ravel()
+    started = time.monotonic()
+    try:
+        result = learner.call(
+            TRAINER_CALL,
+            spec.layers,
+            spec.training,
+            list(spec.input_shape),
+            x_train,
+            y_train,
+            module=TRAINER_MODULE,
+            timeout=time_limit_s,
+            on_progress=_trusted_progress(on_progress, spec.training["epochs"]),
+        )
+    except LearnerProblem as problem:
+        raise kept_problem(problem, TRAINER_CALL, "the training of your network") from None
+    seconds = time.monotonic() - started
+    if not isinstance(result, dict):
+        raise TrainerOutputError(f"the trainer returned {_kind(result)}, expected a dict")
+    n_classes = spec.layers[-1]["units"]
+    n_fit = len(x_train) - held_out_size(len(x_train), spec.training["validation_split"])
+    weights = checked_weights(spec, result.get("weights"))
+    own = _checked_predictions(result.get("val_predictions"), len(x_train) - n_fit, n_classes)
+    history = reported_history(result.get("history"), spec.training["epochs"])
+
+    model = trusted_model(spec, weights, keras)
+    val_predictions = predict_classes(model, x_train[n_fit:], spec.input_shape)
+    predictions = predict_classes(model, x_test, spec.input_shape)
+    labels = np.asarray(y_test).ravel().astype(np.int64)
+    confusion = np.zeros((n_classes, n_classes), np.int64)
+    np.add.at(confusion, (labels, predictions), 1)
+    held_out = len(own)
+    return TrainingOutcome(
+        history=history,
+        test_accuracy=float(np.mean(predictions == labels)),
+        val_accuracy=float(np.mean(val_predictions == y_train[n_fit:])) if held_out else None,
+        agreement=float(np.mean(own == val_predictions)) if held_out else None,
+        parameter_count=sum(int(a.size) for arrays in weights for a in arrays.values()),
+        seconds=seconds,
+        confusion=confusion,
+        epochs=spec.training["epochs"],
+        test_images=len(labels),
+        held_out=held_out,
+    )
+
+
+def describe_outcome(outcome: TrainingOutcome) -> str:
+    """The judgement in words: the kit's measures first, then what the trainer reported."""
+    parts = [
+        f"test accuracy {outcome.test_accuracy:.2%} after {outcome.epochs} epochs in "
+        f"{outcome.seconds:.0f} s (the kit's forward pass with your trained weights "
+        f"on the {outcome.test_images:,} test images)"
+    ]
+    if outcome.agreement is None:
+        parts.append("no validation split: your own forward pass was not compared")
+    elif outcome.agreement < AGREEMENT_FINDING:
+        parts.append(
+            f"FINDING: your own forward pass agrees with the kit's on only "
+            f"{outcome.agreement:.2%} of the {outcome.held_out:,} validation images: with "
+            f"these weights it computes something other than the network you declared "
+            f"(the score uses the kit's)"
+        )
+    else:
+        parts.append(
+            f"your own forward pass agrees with the kit's on {outcome.agreement:.2%} "
+            f"of the {outcome.held_out:,} validation images"
+        )
+    if outcome.history:
+        last = outcome.history[-1]
+        reported = (
+            f"reported by the trainer in your code's process, last epoch: "
+            f"loss {last['loss']:.4f}, training accuracy {last['accuracy']:.2%}"
+        )
+        if last["val_accuracy"] is not None and outcome.val_accuracy is not None:
+            reported += (
+                f", validation accuracy {last['val_accuracy']:.2%} "
+                f"(the kit measures {outcome.val_accuracy:.2%})"
+            )
+        parts.append(reported)
+    return "; ".join(parts)
+
+
+def save_plots(outcome: TrainingOutcome, folder: Path, title: str, class_names=None) -> list[Path]:
+    """Loss/accuracy curves and the confusion matrix as PNGs in `folder`; returns their paths."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    folder.mkdir(parents=True, exist_ok=True)
+    epochs = [h["epoch"] for h in outcome.history]
+    curves, (loss_axis, accuracy_axis) = plt.subplots(1, 2, figsize=(10, 4))
+    loss_axis.plot(epochs, [h["loss"] for h in outcome.history], "o-", label="training loss")
+    loss_axis.set(xlabel="epoch", ylabel="loss", title=f"{title}: loss (reported)")
+    accuracy_axis.plot(epochs, [h["accuracy"] for h in outcome.history], "o-", label="training")
+    if outcome.history and outcome.history[-1].get("val_accuracy") is not None:
+        validation = [
+            math.nan if h["val_accuracy"] is None else h["val_accuracy"] for h in outcome.history
+        ]
+        accuracy_axis.plot(epochs, validation, "s-", label="validation")
+    accuracy_axis.set(xlabel="epoch", ylabel="accuracy", title=f"{title}: accuracy (reported)")
+    for axis in (loss_axis, accuracy_axis):
+        axis.legend()
+        axis.grid(alpha=0.3)
+    curves.tight_layout()
+    curves_path = folder / "curves.png"
+    curves.savefig(curves_path, dpi=100)
+    plt.close(curves)
+
+    n = outcome.confusion.shape[0]
+    names = list(class_names or range(n))
+    figure, axis = plt.subplots(figsize=(7, 6))
+    image = axis.imshow(outcome.confusion, cmap="Blues")
+    axis.set(
+        xticks=range(n),
+        yticks=range(n),
+        xlabel="predicted",
+        ylabel="true",
+        title=f"{title}\nconfusion matrix, test accuracy {outcome.test_accuracy:.2%}",
+    )
+    axis.set_xticklabels(names, rotation=45, ha="right")
+    axis.set_yticklabels(names)
+    threshold = outcome.confusion.max() / 2 if outcome.confusion.size else 0
+    for (row, column), count in np.ndenumerate(outcome.confusion):
+        axis.text(
+            column,
+            row,
+            str(count),
+            ha="center",
+            va="center",
+            fontsize=7,
+            color="white" if count > threshold else "black",
+        )
+    figure.colorbar(image)
+    figure.tight_layout()
+    confusion_path = folder / "confusion_matrix.png"
+    figure.savefig(confusion_path, dpi=100)
+    plt.close(figure)
+    return [curves_path, confusion_path]
+
+
+def progress_record(raw, epochs: int) -> dict | None:
+    """A progress message from the worker as plain, bounded numbers, or None to drop it.
+
+    Inputs: raw, the decoded message (any value); epochs, the spec's epoch count.
+    Returns {"epoch": 1..epochs, "epochs": epochs, "fraction": 0..1, "loss",
+    "accuracy", "val_accuracy", "seconds": floats (NaN when absent; val_accuracy
+    None), "done": True only for the message that ends the epoch}.
+    """
+    if not isinstance(raw, dict):
+        return None
+    epoch = raw.get("epoch")
+    if not isinstance(epoch, int) or isinstance(epoch, bool) or not 1 <= epoch <= epochs:
+        return None
+
+    def number(key: str) -> float:
+        value = raw.get(key)
+        real = isinstance(value, numbers.Real) and not isinstance(value, bool)
+        return float(value) if real and math.isfinite(value) else math.nan
+
+    record = {"epoch": epoch, "epochs": epochs, "fraction": min(max(number("fraction"), 0.0), 1.0)}
+    if math.isnan(record["fraction"]):
+        record["fraction"] = 0.0
+    record.update(loss=number("loss"), accuracy=number("accuracy"), seconds=number("seconds"))
+    record["val_accuracy"] = None if raw.get("val_accuracy") is None else number("val_accuracy")
+    record["done"] = raw.get("done") is True
+    return record
+
+
+def _trusted_progress(on_progress, epochs: int):
+    """Wrap a progress callback so that it only ever sees progress_record's output."""
+    if on_progress is None:
+        return None
+
+    def forward(raw) -> None:
+        record = progress_record(raw, epochs)
+        if record is not None:
+            on_progress(record)
+
+    return forward
+
+
+def describe_epoch(progress: dict) -> str:
+    """One status line for a progress message streamed by the trainer."""
+    line = (
+        f"epoch {progress.get('epoch')}/{progress.get('epochs')} "
+        f"{progress.get('fraction', 0):.0%}  loss {progress.get('loss', math.nan):.4f}  "
+        f"accuracy {progress.get('accuracy', math.nan):.4f}"
+    )
+    if progress.get("val_accuracy") is not None:
+        line += f"  val_accuracy {progress['val_accuracy']:.4f}"
+    return line
+
+
+def describe_finished_epoch(progress: dict) -> str:
+    """One plain line for an epoch's last progress message (progress_record's form), e.g.
+    "epoch 1/3  loss 0.4100  accuracy 88.20%  val_accuracy 90.10%  12.3 s"."""
+    line = (
+        f"epoch {progress['epoch']}/{progress['epochs']}  loss {progress['loss']:.4f}  "
+        f"accuracy {progress['accuracy']:.2%}"
+    )
+    if progress.get("val_accuracy") is not None:
+        line += f"  val_accuracy {progress['val_accuracy']:.2%}"
+    return line + f"  {progress['seconds']:.1f} s"
+
+
+def keras_optimizer(training: dict, keras):
+    """The Keras optimizer with the same settings as a normalised TRAINING dict."""
+    rate = training["learning_rate"]
+    if training.get("decay"):
+        d = training["decay"]
+        rate = keras.optimizers.schedules.ExponentialDecay(
+            rate, d["decay_steps"], d["decay_rate"], staircase=d["staircase"]
+        )
+    options = training["optimizer_options"]
+    if training["optimizer"] in ("sgd", "momentum"):
+        return keras.optimizers.SGD(rate, **options)
+    if training["optimizer"] == "rmsprop":
+        return keras.optimizers.RMSprop(rate, **options)
+    return keras.optimizers.Adam(rate, **options)
+
+
+def train_keras(spec: Spec, data, keras, seed: int = 0) -> dict:
+    """Train the same network in Keras, for comparison (trusted process).
+
+    Returns a dict: test_accuracy, val_accuracy (last epoch), seconds, epochs.
+    """
+    (x_train, y_train), (x_test, y_test) = data
+    keras.utils.set_random_seed(seed)
+    x_fit = scaled_images(x_train, spec.input_shape)
+    model = keras_model(spec.layers, spec.input_shape, keras)
+    model.compile(
+        keras_optimizer(spec.training, keras),
+        "sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    started = time.monotonic()
+    history = model.fit(
+        x_fit,
+        np.asarray(y_train).ravel(),
+        epochs=spec.training["epochs"],
+        batch_size=spec.training["batch_size"],
+        validation_split=spec.training["validation_split"],
+        verbose=0,
+    )
+    seconds = time.monotonic() - started
+    predictions = predict_classes(model, x_test, spec.input_shape)
+    val = history.history.get("val_accuracy") or [None]
+    return {
+        "test_accuracy": float(np.mean(predictions == np.asarray(y_test).ravel())),
+        "val_accuracy": val[-1],
+        "seconds": seconds,
+        "epochs": spec.training["epochs"],
+    }

@@ -1,0 +1,69 @@
+"""`grade selfcheck`: prove each exercise's checks can pass and can fail.
+
+For every available exercise: the reference solutions must earn full marks,
+the untouched stubs must earn zero on every check, and the registry's points
+must equal the checks' points. The stubs graded are generated from the
+solutions (grader.course.stubs), not read from exercises/, which may hold a
+maintainer's own work; tests/course/test_stubs.py keeps the committed stubs in step.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from grader.course.paths import KIT_ROOT
+from grader.course.registry import Exercise, exercises, get_exercise
+from grader.course.stubs import make_stub
+from grader.engine.runner import grade_exercise
+
+
+@dataclass
+class SelfcheckResult:
+    """One exercise's selfcheck: problems is empty when it is healthy."""
+
+    exercise: Exercise
+    solution_score: float = 0.0
+    stub_score: float = 0.0
+    max_score: float = 0.0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when the exercise has no problems."""
+        return not self.problems
+
+
+def selfcheck_exercise(number: int, root: Path = KIT_ROOT) -> SelfcheckResult:
+    """Selfcheck one exercise of the kit at `root`; returns its SelfcheckResult."""
+    exercise = get_exercise(number)
+    result = SelfcheckResult(exercise)
+    if not exercise.check_file.is_file():
+        result.problems.append(f"no hidden checks: {exercise.check_file.name} does not exist")
+        return result
+    solution = grade_exercise(number, root / "solutions")
+    source = (root / "solutions" / exercise.filename).read_text("utf-8")
+    with tempfile.TemporaryDirectory(prefix="nnlab-stub-") as folder:
+        (Path(folder) / exercise.filename).write_text(make_stub(source), "utf-8")
+        stub = grade_exercise(number, Path(folder))
+    result.solution_score, result.stub_score = solution.score, stub.score
+    result.max_score = solution.max_score
+    for check in solution.checks:
+        if check.status != "passed" and not check.optional_not_run:
+            result.problems.append(f"solution fails {check.name}: {check.message.splitlines()[0]}")
+    for check in stub.checks:
+        if check.status == "passed":
+            result.problems.append(f"the stub passes {check.name}: that check cannot fail")
+    if solution.max_score != exercise.points:
+        result.problems.append(
+            f"registry says {exercise.points} points, the checks add up to {solution.max_score:g}"
+        )
+    if not any(h.strip() for h in exercise.hints) or not any(h.strip() for h in exercise.hints_zh):
+        result.problems.append("missing hints (English and Chinese)")
+    return result
+
+
+def available_numbers() -> list[int]:
+    """Numbers of the exercises whose checks exist."""
+    return [e.number for e in exercises() if e.available]

@@ -1,0 +1,49 @@
+"""Known-wrong variants of the references lose points, with a useful message."""
+
+import pytest
+
+from grader.course.registry import get_exercise
+from grader.engine.runner import grade_exercise
+
+from mutants import MUTANTS
+
+
+@pytest.mark.parametrize(
+    "mutant", MUTANTS, ids=[f"ex{m.exercise:02d} {m.mistake}" for m in MUTANTS]
+)
+def test_mutant_loses_points(kit_root, tmp_path, mutant):
+    exercise = get_exercise(mutant.exercise)
+    source = (kit_root / "solutions" / exercise.filename).read_text("utf-8")
+    assert source.count(mutant.old) == 1, "the mutation no longer applies to the solution"
+    (tmp_path / exercise.filename).write_text(source.replace(mutant.old, mutant.new), "utf-8")
+    report = grade_exercise(mutant.exercise, tmp_path)
+    assert report.score < report.max_score, f"'{mutant.mistake}' earned full marks"
+    lost = [c for c in report.checks if c.status != "passed"]
+    assert all(c.message for c in lost)
+    assert not any("internal error" in c.message for c in report.checks)
+
+
+def test_at_least_two_mutants_per_available_exercise():
+    from grader.instructor.selfcheck import available_numbers
+
+    for number in available_numbers():
+        assert sum(m.exercise == number for m in MUTANTS) >= 2, f"exercise {number}"
+
+
+def test_grading_is_deterministic(kit_root, tmp_path):
+    mutant = next(m for m in MUTANTS if m.exercise == 3 and "max shift" in m.mistake)
+    source = (kit_root / "solutions" / "ex03_softmax_losses.py").read_text("utf-8")
+    (tmp_path / "ex03_softmax_losses.py").write_text(source.replace(mutant.old, mutant.new))
+    first = grade_exercise(3, tmp_path).to_dict()
+    second = grade_exercise(3, tmp_path).to_dict()
+    for report in (first, second):
+        report.pop("duration_s")
+        for check in report["checks"]:
+            check.pop("duration_s")
+    assert first == second
+
+
+def test_grading_writes_nothing_into_the_current_folder(kit_root, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    grade_exercise(2, kit_root / "solutions")
+    assert list(tmp_path.iterdir()) == [], "grading must not write into the learner's folder"
