@@ -395,8 +395,9 @@ def list_exercises(obj: dict, submission: Path | None) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from grader.course.points import points_checked
     from grader.engine.submission import MissingSubmission, module_path
-    from grader.learner.progress import ExerciseProgress, learner_folder, points_checked
+    from grader.learner.progress import ExerciseProgress, learner_folder
     from grader.messages import text
 
     lang = obj["lang"]

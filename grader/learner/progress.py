@@ -10,8 +10,7 @@ with a warning and rewritten at the next save.
 `grade watch`, `check()` in a notebook) grade with: it grades, keeps the best
 score, and puts the hints revealed so far into the report. `restore_stub`
 puts an exercise's untouched stub back (`grade reset`), keeping the learner's
-file. `points_checked` is what an exercise is scored out of here, for
-`grade list` as for `grade exercise`.
+file.
 """
 
 from __future__ import annotations
@@ -24,7 +23,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from grader.course.registry import Exercise, exercises, get_exercise
+from grader.course.registry import exercises, get_exercise
 from grader.course.stubs import pristine_stub
 from grader.engine.atomic import write_atomically
 from grader.engine.submission import default_submission
@@ -189,21 +188,6 @@ def grade_and_record(
     report.hint = choose_hints(report, get_exercise(number), revealed, lang)
     report.hints_revealed = revealed
     return report
-
-
-def points_checked(exercise: Exercise) -> float:
-    """The points exercise `exercise` is scored out of by this grader.
-
-    It is the sum of the points of the checks this grader holds, as
-    `grade exercise` counts them: every check in the instructor kit, the public
-    ones in a student release. An exercise without a check file counts its
-    registry points.
-    """
-    from grader.instructor.release.build import check_points
-
-    if not exercise.check_file.is_file():
-        return float(exercise.points)
-    return check_points(exercise.check_file.read_text("utf-8"))
 
 
 class ResetRefused(Exception):

@@ -17,11 +17,12 @@ from click.testing import CliRunner
 from kit_copy import copy_kit, run_grade
 
 from grader.cli import main
+from grader.course.points import check_points
 from grader.course.registry import exercises, get_exercise
 from grader.course.stubs import generate_stubs, make_stub
 from grader.instructor.gradescope import autograder_paths, submission_folder
 from grader.instructor.release import build as release
-from grader.instructor.release.build import ReleaseError, build_release, check_points
+from grader.instructor.release.build import ReleaseError, build_release
 
 EXERCISE = 3
 FORBIDDEN = ("solutions", "tests", "bench", ".git")

@@ -7,6 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 from grader.cli import main
+from grader.course.points import points_checked
 from grader.course.registry import get_exercise
 from grader.course.stubs import pristine_stub
 from grader.engine.report import CheckResult, Report
@@ -15,7 +16,6 @@ from grader.learner.progress import (
     Progress,
     ResetRefused,
     learner_folder,
-    points_checked,
     restore_stub,
 )
 

@@ -32,6 +32,7 @@ from importlib import resources
 from pathlib import Path
 
 from grader.course.paths import CHECKS, KIT_ROOT, PACKAGE, PRISTINE
+from grader.course.points import check_points, decorator_name
 from grader.course.registry import exercises
 from grader.course.stubs import FenceError, generate_stubs
 
@@ -292,32 +293,9 @@ def strip_hidden_checks(
     return _rebuild(source, tree.body, set(kept), replaced), removed
 
 
-def check_points(source: str) -> float:
-    """The points a check module's tests are worth: the sum of their @points(n)."""
-    total = 0.0
-    for node in ast.parse(source).body:
-        if isinstance(node, ast.FunctionDef) and node.name.startswith("test_"):
-            for decorator in node.decorator_list:
-                if (
-                    isinstance(decorator, ast.Call)
-                    and _target_name(decorator) == "points"
-                    and isinstance(decorator.args[0], ast.Constant)
-                ):
-                    total += float(decorator.args[0].value)
-    return total
-
-
-def _target_name(decorator: ast.expr) -> str:
-    """The last name of a decorator: `hidden`, `points` for @points(2), `fixture`, ..."""
-    target = decorator.func if isinstance(decorator, ast.Call) else decorator
-    if isinstance(target, ast.Attribute):
-        return target.attr
-    return target.id if isinstance(target, ast.Name) else ""
-
-
 def _is_hidden(node: ast.stmt) -> bool:
     return isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and any(
-        _target_name(d) == "hidden" for d in node.decorator_list
+        decorator_name(d) == "hidden" for d in node.decorator_list
     )
 
 
