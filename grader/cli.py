@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import io
 import os
 import sys
 from pathlib import Path
 
 import click
 
-from grader.course.registry import UnknownExercise, exercises
+from grader.course.registry import UnknownExercise
 from grader.learner.watch import DEBOUNCE_S
-from grader.messages import LANGS, grading_status, resolve_lang, text
+from grader.messages import LANGS, resolve_lang, text
 
 # Heavy modules (pytest, hypothesis, rich, TensorFlow) are imported inside the
 # commands, after TensorFlow's import has been started in the background:
@@ -191,49 +190,18 @@ def exercise(
 
         submission, output = autograder_paths(number) or (None, None)
     _check_writable(output)
-    from rich.console import Console
-
-    from grader.engine.runner import GradingOptions, NotAvailable
-    from grader.learner.progress import grade_and_record
+    from grader.engine.runner import NotAvailable
+    from grader.learner.terminal import grade_on_screen
     from grader.sandbox import SandboxUnavailable
 
-    # Bound now: while checks run, the runner redirects sys.stderr to a buffer.
-    console = Console(file=sys.stderr)
-    status = console.status(text("grading", obj["lang"], number=number))
-    show = output_format == "text" and output is None and console.is_terminal
-
-    def progress(done: int, total: int, check: str) -> None:
-        status.update(grading_status(number, done, total, check, obj["lang"]))
-
-    # Where no bars are drawn (a CI log, a file), a capstone prints one line per epoch.
-    epochs = _EpochBars(console) if show else _EpochLines(sys.stderr)
-
-    def training(message: dict) -> None:
-        status.update(text("grading_training", obj["lang"], number=number))
-        epochs.update(message)
-
+    given = _given(report_dir=report_dir, data_dir=data_dir, compare_keras=compare_keras, seed=seed)
+    animate = output_format == "text" and output is None
     try:
-        if show:
-            status.start()
-        options = GradingOptions(
-            **_given(
-                lang=obj["lang"],
-                progress=progress,
-                report_dir=report_dir,
-                on_training=training,
-                data_dir=data_dir,
-                compare_keras=compare_keras,
-                seed=seed,
-            )
-        )
-        report = grade_and_record(number, submission, options, record=submission is None)
+        report = grade_on_screen(number, submission, obj["lang"], animate, **given)
     except (UnknownExercise, NotAvailable) as problem:
         raise click.UsageError(str(problem)) from None
     except SandboxUnavailable as problem:
         raise click.ClickException(str(problem)) from None
-    finally:
-        status.stop()
-        epochs.stop()
     _deliver(report, output_format, output, obj["lang"])
     sys.exit(0 if report.passed else 1)
 
@@ -275,25 +243,14 @@ def _check_writable(path: Path | None) -> None:
 def _deliver(report, output_format: str, output: Path | None, lang: str) -> None:
     """Show the report in `output_format` on the terminal, or write it to `output`
     (atomically, its missing folders made); a write that fails is an _Refused."""
-    from rich.console import Console
-
-    from grader.engine import report as reports
     from grader.engine.atomic import write_atomically
+    from grader.learner.terminal import report_text, show_report
 
-    if output_format == "text":
-        if output is None:
-            reports.print_text(report, Console(), lang)
-            return
-        buffer = io.StringIO()
-        reports.print_text(report, Console(file=buffer), lang)
-        rendered = buffer.getvalue()
-    else:
-        rendered = reports.RENDERERS[output_format](report) + "\n"
-        if output is None:
-            click.echo(rendered, nl=False)
-            return
+    if output is None:
+        show_report(report, output_format, lang)
+        return
     try:
-        write_atomically(output, rendered)
+        write_atomically(output, report_text(report, output_format, lang))
     except OSError as error:
         reason = error.strerror or str(error)
         raise _Refused(text("output_unwritable", path=output, reason=reason)) from None
@@ -304,87 +261,13 @@ def _given(**values) -> dict:
     return {name: value for name, value in values.items() if value is not None}
 
 
-class _EpochBars:
-    """One rich progress bar per training epoch, fed by the trainer's progress messages."""
-
-    def __init__(self, console):
-        from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-
-        self.progress = Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            TextColumn("{task.fields[metrics]}"),
-            TimeRemainingColumn(),
-            console=console,
-        )
-        self.tasks: dict[int, int] = {}
-
-    def update(self, message: dict) -> None:
-        """Show one progress message: a new bar for a new epoch, else move the bar."""
-        from grader.engine.capstone import describe_epoch
-
-        epoch = int(message.get("epoch", 0))
-        if epoch not in self.tasks:
-            if not self.tasks:
-                self.progress.start()
-            label = f"epoch {epoch}/{message.get('epochs')}"
-            self.tasks[epoch] = self.progress.add_task(label, total=1.0, metrics="")
-        metrics = describe_epoch(message).split("  ", 1)[-1]
-        completed = float(message.get("fraction", 0))
-        self.progress.update(self.tasks[epoch], completed=completed, metrics=metrics)
-
-    def stop(self) -> None:
-        """Stop drawing (leaves the finished bars on screen)."""
-        self.progress.stop()
-
-
-class _EpochLines:
-    """One plain line per finished training epoch, for where no bars can be drawn (CI logs)."""
-
-    def __init__(self, stream):
-        self.stream = stream  # bound now: the runner redirects sys.stderr while checks run
-        self.printed: set[int] = set()
-
-    def update(self, message: dict) -> None:
-        """Print the line of an epoch that has just ended, once per epoch; skip the rest."""
-        from grader.engine.capstone import describe_finished_epoch
-
-        if message.get("done") and message.get("epoch") not in self.printed:
-            self.printed.add(message["epoch"])
-            print(describe_finished_epoch(message), file=self.stream, flush=True)
-
-    def stop(self) -> None:
-        """Nothing to stop: each line is written as its epoch ends."""
-
-
 @main.command()
 @_data_dir_option("Folder searched first (or set NNLAB_DATA_DIR).")
 def data(data_dir: Path | None) -> None:
     """List each dataset, where it was found, and whether its checksum holds."""
-    from rich.console import Console
-    from rich.table import Table
+    from grader.learner.terminal import print_datasets
 
-    from grader.engine.data import search_path, status
-
-    table = Table(title="nnlab datasets")
-    for column in ("dataset", "found in", "train", "test", "verified"):
-        table.add_column(column, overflow="fold")
-    rows = status(data_dir)
-    for row in rows:
-        style = "green" if row["verified"] in ("checksum ok", "structure only") else "red"
-        table.add_row(
-            row["name"],
-            row["where"] or "-",
-            f"{row['train_size']:,}",
-            f"{row['test_size']:,}",
-            f"[{style}]{row['verified']}[/]",
-        )
-    console = Console()
-    console.print(table)
-    if not all(row["found"] for row in rows):
-        folders = ", ".join(str(f) for f in search_path(data_dir))
-        console.print(f"Searched: {folders}. Set NNLAB_DATA_DIR or pass --data-dir.", markup=False)
-    sys.exit(0 if all(r["verified"] in ("checksum ok", "structure only") for r in rows) else 1)
+    sys.exit(0 if print_datasets(data_dir) else 1)
 
 
 @main.command(name="list")
@@ -392,52 +275,9 @@ def data(data_dir: Path | None) -> None:
 @click.pass_obj
 def list_exercises(obj: dict, submission: Path | None) -> None:
     """List every exercise: its file, your best score, whether it passes, the next to do."""
-    from rich.console import Console
-    from rich.table import Table
+    from grader.learner.terminal import print_exercise_list
 
-    from grader.course.points import points_checked
-    from grader.engine.submission import MissingSubmission, module_path
-    from grader.learner.progress import ExerciseProgress, learner_folder
-    from grader.messages import text
-
-    lang = obj["lang"]
-    progress = _load_progress(learner_folder(submission), lang)
-    upcoming = progress.next_exercise()
-    table = Table(title=text("list_title", lang))
-    table.add_column("#")
-    table.add_column(text("column_exercise", lang), min_width=18)
-    for key in ("file", "best", "status"):
-        table.add_column(text(f"column_{key}", lang))
-    for record in exercises():
-        try:
-            module_path(submission, record)
-            file = record.filename
-        except MissingSubmission:
-            file = f"{record.filename} ({text('missing', lang)})"
-        status = text("ready" if record.available else "not_available", lang)
-        entry = progress.exercises.get(record.number, ExerciseProgress())
-        best = f"{entry.best_score:g}" if entry.max_score else "-"
-        is_next = record.number == upcoming
-        table.add_row(
-            f"→ {record.number}" if is_next else str(record.number),
-            record.title_in(lang),
-            file,
-            f"{best}/{points_checked(record):g}" + (" ✓" if entry.passed else ""),
-            text("next", lang) if is_next else status,
-            style="bold" if is_next else None,
-        )
-    Console().print(table)
-
-
-def _load_progress(folder: Path, lang: str):
-    """The learner's progress in `folder`; an unreadable file is reported on stderr."""
-    from grader.learner.progress import Progress
-    from grader.messages import translate
-
-    progress = Progress.load(folder)
-    if progress.warning:
-        click.echo(translate(progress.warning, lang), err=True)
-    return progress
+    print_exercise_list(submission, obj["lang"])
 
 
 @main.command()
@@ -500,36 +340,13 @@ def _in_users_language(message: str) -> str:
 @click.pass_obj
 def hint(obj: dict, number: int, everything: bool, reset: bool, submission: Path | None) -> None:
     """Reveal the next hint of exercise NUMBER, after the ones already revealed."""
-    from grader.learner.progress import learner_folder
-    from grader.messages import text
+    from grader.learner.terminal import show_hints
 
-    lang = obj["lang"]
-    exercise = _known_exercise(number)
-    progress = _load_progress(learner_folder(submission), lang)
-    if reset:
-        progress.hide_hints(number)
-        _save(progress)
-        click.echo(text("hint_reset", lang, number=number))
-        return
-    shown = progress.reveal_hint(number, everything)
-    _save(progress)
-    hints = exercise.revealed_hints(shown, lang)
-    total = len(exercise.hints_in(lang))
-    title = exercise.title_in(lang)
-    click.echo(text("hint_header", lang, number=number, title=title, shown=shown, total=total))
-    for index, line in enumerate(hints, start=1):
-        click.echo(f"{index}. {line}")
-    if shown < total:
-        click.echo(text("hint_more", lang, left=total - shown, number=number))
-    else:
-        click.echo(text("hint_all_shown", lang, total=total))
-
-
-def _save(progress) -> None:
+    _known_exercise(number)
     try:
-        progress.save()
-    except OSError as error:
-        raise click.ClickException(f"{progress.path}: {error}") from None
+        show_hints(number, submission, obj["lang"], everything=everything, reset=reset)
+    except OSError as error:  # the progress file could not be saved
+        raise click.ClickException(str(error)) from None
 
 
 @main.command()
@@ -538,23 +355,16 @@ def _save(progress) -> None:
 @click.pass_obj
 def reset(obj: dict, number: int, submission: Path | None) -> None:
     """Put the untouched stub of exercise NUMBER back; your file is kept as <file>.bak-<time>."""
-    from grader.learner.progress import ResetRefused, restore_stub
-    from grader.messages import text, translate
+    from grader.learner.reset import ResetRefused, restore_stub
 
-    lang = obj["lang"]
     _known_exercise(number)
     try:
         done = restore_stub(number, submission)
     except ResetRefused as refused:
-        raise click.ClickException(translate(str(refused), lang)) from None
+        raise click.ClickException(_in_users_language(str(refused))) from None
     except OSError as error:
         raise click.ClickException(str(error)) from None
-    if done.unchanged:
-        click.echo(text("reset_already", lang, number=number, file=done.path))
-    elif done.backup is None:
-        click.echo(text("reset_fresh", lang, number=number, file=done.path))
-    else:
-        click.echo(text("reset_done", lang, number=number, file=done.path, backup=done.backup.name))
+    click.echo(done.said(number, obj["lang"]))
 
 
 @main.command()
@@ -569,26 +379,13 @@ def selfcheck(numbers: tuple[int, ...]) -> None:
     from grader.engine import oracles
 
     oracles.warm_up()
-    from rich.console import Console
-
     from grader.engine.runner import NotAvailable
-    from grader.instructor.selfcheck import available_numbers, selfcheck_exercise
+    from grader.instructor.selfcheck import print_selfcheck
 
-    console = Console()
-    healthy = True
-    for number in numbers or available_numbers():
-        try:
-            result = selfcheck_exercise(number)
-        except (UnknownExercise, NotAvailable) as problem:
-            raise click.UsageError(str(problem)) from None
-        mark = "[green]ok[/]" if result.ok else "[red]FAIL[/]"
-        console.print(
-            f"{mark} exercise {number:2d} {result.exercise.title}: solution "
-            f"{result.solution_score:g}/{result.max_score:g}, stub {result.stub_score:g}"
-        )
-        for problem in result.problems:
-            console.print(f"     - {problem}", markup=False)
-        healthy &= result.ok
+    try:
+        healthy = print_selfcheck(numbers)
+    except (UnknownExercise, NotAvailable) as problem:
+        raise click.UsageError(str(problem)) from None
     sys.exit(0 if healthy else 1)
 
 
@@ -646,18 +443,9 @@ def batch(
     the students' pages without grading again). Exit code 0 when every
     submission could be graded (whatever its score), 1 otherwise.
     """
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
     from grader.engine.seeds import secret_seed
-    from grader.instructor.batch.export import STUDENT_VIEW, terminal_text
-    from grader.instructor.batch.run import (
-        BatchOptions,
-        ExerciseSelectionError,
-        parse_exercises,
-        run_batch,
-    )
-    from grader.instructor.batch.summary import summary_table
+    from grader.instructor.batch.run import BatchOptions, ExerciseSelectionError, parse_exercises
+    from grader.instructor.batch.summary import grade_class
 
     try:
         numbers = parse_exercises(selection)
@@ -674,39 +462,11 @@ def batch(
         seed=secret_seed(seed),
         student_view=student_view,
     )
-    console = Console(stderr=True)
-    progress = Progress(
-        TextColumn("grading"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[last]}", markup=False),
-        TimeElapsedColumn(),
-        console=console,
-    )
-    task = progress.add_task("batch", total=None, last="")
-
-    def on_record(record: dict, done: int, total: int) -> None:
-        last = f"{terminal_text(record['student'])}: {record['score']:g}/{record['max_score']:g}"
-        progress.update(task, total=total, completed=done, last=last)
-
     try:
-        with progress:
-            summary = run_batch(submissions_dir, options, on_record)
-    except KeyboardInterrupt:
-        console.print(f"interrupted: re-run the same command to grade the rest (results in {out})")
-        sys.exit(130)
+        summary = grade_class(submissions_dir, options)
     except RuntimeError as problem:
         raise click.ClickException(str(problem)) from None
-    Console().print(summary_table(summary.records, numbers))
-    console.print(
-        f"{len(summary.records)} students: {summary.graded} graded, {summary.skipped} already "
-        f"graded (skipped), {summary.failed} could not be graded, in {summary.duration_s:.0f} s. "
-        f"Results: {out / 'gradebook.csv'}, {out / 'junit.xml'}, {out / 'report.html'}"
-        + (f", {out / STUDENT_VIEW}" if student_view else ""),
-        markup=False,
-        highlight=False,
-    )
-    sys.exit(1 if summary.failed else 0)
+    sys.exit(130 if summary is None else 1 if summary.failed else 0)
 
 
 @main.command()

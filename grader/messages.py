@@ -204,6 +204,23 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "{file} could not be imported: {kind}: {message}",
         "{file} 无法导入：{kind}：{message}",
     ),
+    "module_unreadable": ("{file} could not be read: {reason}", "无法读取 {file}：{reason}"),
+    "uncheckable": (
+        "`{name}` returned something that cannot be checked: {message}",
+        "`{name}` 返回了无法检查的值：{message}",
+    ),
+    "out_of_memory": (
+        "`{name}` ran out of memory (MemoryError)",
+        "`{name}` 内存不足（MemoryError）",
+    ),
+    "garbled": (
+        "`{name}` sent back garbled data: {problem}",
+        "`{name}` 发回的数据无法解析：{problem}",
+    ),
+    "malformed_answer": (
+        "the worker sent a malformed answer: {problem}",
+        "运行你代码的进程发回了格式错误的答复：{problem}",
+    ),
     # submission.py: a module that does not compile, known before any worker starts
     "syntax_error": (
         "{file}, line {line}: {kind}: {message}",
@@ -214,6 +231,12 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "  位置：第 {line} 行，{function} 中：{code}",
     ),
     "at_line": ("  at line {line}: {code}", "  位置：第 {line} 行：{code}"),
+    # the same, when a worker imported several modules (a capstone)
+    "at_file_line_in": (
+        "  at {file} line {line}, in {function}: {code}",
+        "  位置：{file} 第 {line} 行，{function} 中：{code}",
+    ),
+    "at_file_line": ("  at {file} line {line}: {code}", "  位置：{file} 第 {line} 行：{code}"),
     "missing_name": ("{file} does not define `{name}`", "{file} 没有定义 `{name}`"),
     "typed_at_prompt_row": (
         "`{name}` was typed at the >>> prompt: it cannot be graded (see below)",
@@ -229,6 +252,11 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "或者把它们保存到你的 {file} 里，用 `check({number})` 或 `grade exercise {number}` "
         "为这个文件评分。",
     ),
+    # before "timed_out", whose {what} would match it too (the first entry that matches wins)
+    "import_timed_out": (
+        "importing your module did not finish within {limit} s (an endless loop?)",
+        "导入你的模块没有在 {limit} 秒内完成（死循环？）",
+    ),
     "timed_out": (
         "{what} did not finish within {limit} s (an endless loop?)",
         "{what} 没有在 {limit} 秒内完成（死循环？）",
@@ -237,7 +265,52 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "your code tried to import {names}: exercises use NumPy only",
         "你的代码试图导入 {names}：练习只能使用 NumPy",
     ),
-    # ---------------------------------------------------------------- runner.py
+    # the worker died: {when} and {how} are sentences of their own (below), translated too
+    "crashed": ("your code's process died {when}: {how}", "你的代码的进程{when}终止了：{how}"),
+    "while_importing": ("while importing your module", "在导入你的模块时"),
+    "during_call": ("during `{name}`", "在运行 `{name}` 时"),
+    "receiving_inputs": ("while receiving its inputs", "在接收输入时"),
+    "exit_no_answer": ("stopped answering", "它不再应答"),
+    "exit_memory": (
+        "it went over its memory limit of {mib} MiB (all its processes together)",
+        "它超出了 {mib} MiB 的内存上限（它的所有进程合计）",
+    ),
+    "exit_killed": (
+        "it was killed (likely over its memory or CPU limit)",
+        "它被强行终止了（可能超出了内存或 CPU 上限）",
+    ),
+    "exit_cpu": ("it used up its CPU time limit", "它用完了 CPU 时间上限"),
+    "exit_output": ("it wrote more output than allowed", "它写出的输出超过了允许的大小"),
+    "exit_segfault": ("it crashed (segmentation fault)", "它崩溃了（段错误）"),
+    "exit_signal": ("it was ended by {signal}", "它被 {signal} 终止了"),
+    "exit_code": (
+        "it exited with code {code} (does your code call exit or os._exit?)",
+        "它以退出码 {code} 退出了（你的代码是否调用了 exit 或 os._exit？）",
+    ),
+    "last_output": ("last output:", "最后的输出："),
+    # ---------------------------------------------------------------- runner.py, collector.py
+    "exercise_time_spent": (
+        "the exercise's time limit of {limit} s was reached during this check, so it was "
+        "stopped (the checks after it are not run)",
+        "本练习 {limit} 秒的时间上限在这项检查中用完了，所以它被停止了（之后的检查不会运行）",
+    ),
+    "check_share_spent": (
+        "this check used its share of the exercise's time ({share} s of {limit} s) and was "
+        "stopped: your code is slow here (a loop over elements, or a sleep?)",
+        "这项检查用完了它在本练习时间中的份额（{limit} 秒中的 {share} 秒），已被停止："
+        "你的代码在这里很慢（逐个元素的循环，还是 sleep？）",
+    ),
+    "not_run_over_time": (
+        "not run: the exercise used its whole time limit ({used} s of {limit} s)",
+        "未运行：本练习已用完全部时间上限（{limit} 秒中的 {used} 秒）",
+    ),
+    "nondeterministic": (
+        "your code gave a different result when the same input was tried again: the answer "
+        "must depend only on the arguments (no unseeded randomness, no state kept between calls)",
+        "同一个输入再试一次时，你的代码给出了不同的结果：答案只能取决于参数"
+        "（不要用未设种子的随机数，也不要在两次调用之间保留状态）",
+    ),
+    "first_time": ("the first time:", "第一次："),  # the first failure follows, line by line
     "failing_input": ("failing input: {example}", "出错的输入：{example}"),
     "internal_error": (
         "internal error in the grader's check: {error}",
@@ -305,6 +378,44 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     # ---------------------------------------------------------------- batch.py (gradebook)
     "no_modules": ("no exercise modules found", "没有找到任何练习模块"),
     "modules_missing": ("not found: {files}", "没有找到：{files}"),
+    # instructor/batch/html.py: the class page and the students' pages (also status_*, column_*)
+    "status_graded": ("graded", "已评分"),
+    "page_students": ("students", "学生"),
+    "page_student_table": ("Students", "学生"),
+    "page_student": ("student", "学生"),
+    "page_errors": ("could not be graded", "无法评分"),
+    "page_mean": ("mean", "平均"),
+    "page_median": ("median", "中位数"),
+    "page_min": ("min", "最低"),
+    "page_max": ("max", "最高"),
+    "page_total": ("total", "总分"),
+    "page_exercise": ("Exercise", "练习"),
+    "page_distributions": ("Score distribution per exercise", "各练习得分分布"),
+    "page_full_marks": ("full marks", "满分"),
+    "page_of": ("of", "/"),
+    "page_range": ("{low} ≤ score < {high}", "{low} ≤ 得分 < {high}"),
+    "page_most_failed": ("Checks most students fail", "最多学生未通过的检查"),
+    "page_failed_by": ("students who failed it", "未通过人数"),
+    "page_share": ("of those graded", "占已评分"),
+    "page_none_failed": (
+        "Every graded student passed every check.",
+        "所有已评分的学生都通过了全部检查。",
+    ),
+    "page_message": ("message", "信息"),
+    "page_error_counts_zero": (
+        "A submission that could not be graded counts as 0 on each exercise.",
+        "无法评分的提交在每个练习上记 0 分。",
+    ),
+    "page_back": ("class report", "全班报告"),
+    "page_duration": ("time", "用时"),
+    "page_submission": ("submission", "提交"),
+    "page_grader": ("grader", "评分器"),
+    "page_isolation": ("isolation", "隔离"),
+    "page_artifacts": ("files written", "生成的文件"),
+    "page_hidden": ("hidden", "隐藏"),
+    "page_hidden_details": ("details of hidden checks are not shown", "隐藏检查不显示详细信息"),
+    "page_no_exercises": ("No exercise was graded.", "没有评分的练习。"),
+    "page_no_students": ("No students.", "没有学生。"),
     # ---------------------------------------------------------------- hints, progress, watch
     "hint_header": (
         "Exercise {number}: {title}, hint {shown} of {total}",
@@ -422,8 +533,9 @@ def translate(message: str, lang: str) -> str:
     return "\n".join(_translate_line(line) for line in message.split("\n"))
 
 
-_NESTED_FIELDS = frozenset({"mistake"})
-"""Fields that hold another catalogue sentence (an item of a list of mistakes)."""
+_NESTED_FIELDS = frozenset({"mistake", "when", "how"})
+"""Fields that hold another catalogue sentence (an item of a list of mistakes; when and
+how a sandboxed worker died)."""
 
 
 def _translate_line(line: str) -> str:
@@ -446,7 +558,7 @@ def keys_in(message: str) -> list[str]:
             match = pattern.fullmatch(line)
             if match:
                 keys.append(key)
-                for name in _NESTED_FIELDS & match.groupdict().keys():
+                for name in [n for n in match.groupdict() if n in _NESTED_FIELDS]:  # in order
                     keys.extend(keys_in(match.group(name)))
                 break
     return keys

@@ -14,6 +14,9 @@ mistake when one fits (grader.checks.mistakes; a check passes its own candidates
 with `mistakes=`). The fixed words come from grader.messages' catalogue. The
 runner adds the failing call as Python to paste (grader.engine.reproduction) and the
 report the hint that belongs to the check (or to the mistake it names).
+
+The inputs a check draws: grader.checks.strategies (arrays), grader.checks.geometry
+(convolutions and pooling).
 """
 
 from __future__ import annotations
@@ -21,12 +24,9 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable, Sequence
-from typing import NamedTuple
 
 import numpy as np
 import pytest
-from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
 
 from grader.checks.mistakes import Mistake, describe, recognise
 from grader.messages import text
@@ -241,18 +241,6 @@ def naming_overflow(mistake: str = "overflow"):
         raise CheckFailure(f"{error}\n{describe(mistake)}") from None
 
 
-@contextlib.contextmanager
-def reproducible_reprs():
-    """While grading, NumPy reprs keep every digit (shortest round-trip form).
-
-    Hypothesis prints the failing input with repr() (the report shows it when
-    the failing call cannot be written as Python to paste); with NumPy's
-    default 8 digits it would not be the input that failed.
-    """
-    with np.printoptions(floatmode="unique"):
-        yield
-
-
 # ---------------------------------------------------------------- speed
 
 
@@ -328,57 +316,3 @@ def expect_vectorised(
     check_result(got)
     if seconds > SPEED_BOUND * bound:
         raise too_slow(seconds, bound)
-
-
-# ---------------------------------------------------------------- strategies
-
-
-def float_arrays(
-    min_dims: int = 1, max_dims: int = 3, max_side: int = 5, bound: float = 10.0
-) -> st.SearchStrategy[np.ndarray]:
-    """Float64 arrays of a few small dimensions with values in [-bound, bound]."""
-    shapes = hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, min_side=1, max_side=max_side)
-    return hnp.arrays(np.float64, shapes, elements=st.floats(-bound, bound, width=64))
-
-
-def matrices(
-    max_rows: int = 6, max_cols: int = 6, bound: float = 10.0
-) -> st.SearchStrategy[np.ndarray]:
-    """Float64 matrices (N, C) with N in 1..max_rows, C in 2..max_cols."""
-    shapes = st.tuples(st.integers(1, max_rows), st.integers(2, max_cols))
-    return hnp.arrays(np.float64, shapes, elements=st.floats(-bound, bound, width=64))
-
-
-class ConvGeometry(NamedTuple):
-    """Sizes of one random convolution: batch, image, channels, kernel, padding mode."""
-
-    mode: str
-    n: int
-    h: int
-    w: int
-    c_in: int
-    c_out: int
-    kh: int
-    kw: int
-
-
-@st.composite
-def conv_geometry(draw, modes: st.SearchStrategy[str], kernel_larger_than_image: bool = False):
-    """Batch 1-4, images 1-12, channels 1-5, kernels 1-5; VALID kernels fit the image.
-
-    kernel_larger_than_image: SAME padding with kh > H or kw > W (or both).
-    """
-    mode = draw(modes)
-    n, c_in, c_out = draw(st.integers(1, 4)), draw(st.integers(1, 5)), draw(st.integers(1, 5))
-    kh, kw = draw(st.integers(1, 5)), draw(st.integers(1, 5))
-    if mode.lower() == "valid":
-        h, w = draw(st.integers(kh, 12)), draw(st.integers(kw, 12))
-    elif kernel_larger_than_image:
-        axes = draw(st.sampled_from(["height", "width", "both"]))
-        kh = draw(st.integers(2, 5)) if axes != "width" else kh
-        kw = draw(st.integers(2, 5)) if axes != "height" else kw
-        h = draw(st.integers(1, kh - 1)) if axes != "width" else draw(st.integers(1, 12))
-        w = draw(st.integers(1, kw - 1)) if axes != "height" else draw(st.integers(1, 12))
-    else:
-        h, w = draw(st.integers(1, 12)), draw(st.integers(1, 12))
-    return ConvGeometry(mode, n, h, w, c_in, c_out, kh, kw)

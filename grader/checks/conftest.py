@@ -8,8 +8,8 @@ import pytest
 
 from grader.course.paths import solutions_path
 from grader.engine import oracles
+from grader.engine.collector import COLLECTOR
 from grader.engine.reproduction import RecordingLearner
-from grader.engine.runner import COLLECTOR
 
 
 def _collector(config):
@@ -30,7 +30,7 @@ def note(request):
 
 @pytest.fixture(scope="session")
 def collector(pytestconfig):
-    """The runner's collector: report folder, training progress callback, artifacts."""
+    """The collector (grader.engine.collector): report folder, training progress, artifacts."""
     return _collector(pytestconfig)
 
 

@@ -3,7 +3,8 @@
 import numpy as np
 from hypothesis import given
 
-from grader.checks.checking import expect_close, float_arrays, hidden, points
+from grader.checks.checking import expect_close, hidden, points
+from grader.checks.strategies import float_arrays
 from grader.engine.oracles import tf_gradient
 
 

@@ -7,15 +7,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from grader.checks.checking import (
-    expect_close,
-    float_arrays,
-    hidden,
-    matrices,
-    naming_overflow,
-    points,
-)
+from grader.checks.checking import expect_close, hidden, naming_overflow, points
 from grader.checks.mistakes import Mistake, not_normalised, wrong_reductions
+from grader.checks.strategies import float_arrays, matrices
 from grader.engine.oracles import tf_gradient
 
 BATCH_OF_CLASSES = ("mean", "sum")
@@ -77,14 +71,6 @@ def test_softmax_is_stable_for_logits_of_1e4(learner, tf):
         learner.call("softmax", z, float_errors="raise")
 
 
-def _softmax_shifted_by(z, shift):
-    """The softmax a learner may write with one shift for all of z (0: none at all),
-    NaN wherever exp overflows to inf or every exp of a row underflows to 0."""
-    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
-        e = np.exp(z - shift)
-        return e / e.sum(axis=-1, keepdims=True)
-
-
 @hidden
 @points(2)
 @given(z=matrices(bound=1e4))
@@ -95,12 +81,6 @@ def test_log_softmax_matches_tensorflow(learner, tf, z):
     )
     with naming_overflow("softmax_overflow"):
         learner.call("log_softmax", z, float_errors="raise")
-
-
-def _log_of_softmax(tf, z):
-    """log(softmax(z)): -inf wherever a probability rounds to 0."""
-    with np.errstate(divide="ignore"):
-        return np.log(tf.nn.softmax(z).numpy())
 
 
 @hidden
@@ -117,27 +97,6 @@ def test_log_softmax_along_axis_0(learner, tf, z):
 
 # Public checks take their expectations, and the wrong answers they name, from TensorFlow
 # and Keras: a formula written here would be the answer, shipped to students in a release.
-
-
-def _loss_reductions(tf, y_true, per_sample):
-    """Wrong reductions of a batch loss, from the oracle's per-sample losses (N,).
-
-    Each loss is put at its sample's true class of an (N, C) array of terms (the
-    cross-entropy's terms are 0 at the other classes), so every sum or mean of the
-    terms is one a learner's np.sum / np.mean over the wrong axis gives.
-    """
-    terms = tf.multiply(y_true, tf.reshape(per_sample, (-1, 1)))
-    return wrong_reductions(np.asarray(terms), BATCH_OF_CLASSES)
-
-
-def _unclipped(tf, y_true, y_pred):
-    """The loss without Keras' clip (inf for a prediction of 0 on the true class): the
-    cross-entropy of the normalised predictions, i.e. of softmax(log(y_pred))."""
-    with np.errstate(divide="ignore"):
-        logits = np.log(y_pred)
-    labels = np.argmax(y_true, axis=-1)  # the sparse form: no 0 * inf at the other classes
-    per_sample = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits)
-    return Mistake(lambda: tf.reduce_mean(per_sample), "not_clipped")
 
 
 @points(2)
@@ -296,3 +255,41 @@ def test_mse_backward_matches_gradient_tape(learner, tf, y, noise):
     y_pred = y + np.resize(noise, y.shape)
     (expected,) = tf_gradient(lambda p: tf.reduce_mean(tf.square(y - p)), [y_pred], np.float64(1.0))
     expect_close(learner.mse_backward(y, y_pred), expected, what="mse_backward(y_true, y_pred)")
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _softmax_shifted_by(z, shift):
+    """The softmax a learner may write with one shift for all of z (0: none at all),
+    NaN wherever exp overflows to inf or every exp of a row underflows to 0."""
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        e = np.exp(z - shift)
+        return e / e.sum(axis=-1, keepdims=True)
+
+
+def _log_of_softmax(tf, z):
+    """log(softmax(z)): -inf wherever a probability rounds to 0."""
+    with np.errstate(divide="ignore"):
+        return np.log(tf.nn.softmax(z).numpy())
+
+
+def _loss_reductions(tf, y_true, per_sample):
+    """Wrong reductions of a batch loss, from the oracle's per-sample losses (N,).
+
+    Each loss is put at its sample's true class of an (N, C) array of terms (the
+    cross-entropy's terms are 0 at the other classes), so every sum or mean of the
+    terms is one a learner's np.sum / np.mean over the wrong axis gives.
+    """
+    terms = tf.multiply(y_true, tf.reshape(per_sample, (-1, 1)))
+    return wrong_reductions(np.asarray(terms), BATCH_OF_CLASSES)
+
+
+def _unclipped(tf, y_true, y_pred):
+    """The loss without Keras' clip (inf for a prediction of 0 on the true class): the
+    cross-entropy of the normalised predictions, i.e. of softmax(log(y_pred))."""
+    with np.errstate(divide="ignore"):
+        logits = np.log(y_pred)
+    labels = np.argmax(y_true, axis=-1)  # the sparse form: no 0 * inf at the other classes
+    per_sample = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits)
+    return Mistake(lambda: tf.reduce_mean(per_sample), "not_clipped")

@@ -6,6 +6,7 @@ from hypothesis import strategies as st
 
 from grader.checks.checking import CheckFailure, expect_close, expect_equal, hidden, points
 from grader.checks.mistakes import Mistake
+from grader.checks.strategies import seeds
 from grader.engine.oracles import tf_gradient
 
 
@@ -24,29 +25,13 @@ def dense_cases(draw, max_batch=4, max_units=12):
     """Random float64 x (N, n_in), w (n_in, n_out), b (n_out,) and dout (N, n_out)."""
     n = draw(st.integers(1, max_batch))
     n_in, n_out = draw(st.integers(1, max_units)), draw(st.integers(1, max_units))
-    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    rng = np.random.default_rng(draw(seeds))
     return DenseCase(
         x=rng.standard_normal((n, n_in)),
         w=rng.standard_normal((n_in, n_out)),
         b=rng.standard_normal(n_out),
         dout=rng.standard_normal((n, n_out)),
     )
-
-
-def _tape(tf, case):
-    """(dx, dw, db) of sum((x @ w + b) * dout), by tf.GradientTape in float64."""
-    return tf_gradient(lambda x, w, b: tf.matmul(x, w) + b, [case.x, case.w, case.b], case.dout)
-
-
-def _backward(learner, case, which):
-    """The learner's dense_backward as a 3-tuple; `which` in 0, 1, 2 picks dx, dw, db."""
-    result = learner.dense_backward(case.dout, case.x, case.w)
-    if not isinstance(result, tuple | list) or len(result) != 3:
-        raise CheckFailure(
-            f"dense_backward should return a tuple (dx, dw, db), got {type(result).__name__}"
-            + (f" of length {len(result)}" if isinstance(result, tuple | list) else "")
-        )
-    return result[which]
 
 
 @points(2)
@@ -134,3 +119,22 @@ def test_mlp_param_count_of_the_mnist_network_matches_keras_summary(learner, ker
 def test_mlp_param_count_adds_up_every_layer(learner, sizes):
     expected = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:], strict=False))
     expect_equal(learner.mlp_param_count(sizes), expected, what=f"mlp_param_count({sizes})")
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _tape(tf, case):
+    """(dx, dw, db) of sum((x @ w + b) * dout), by tf.GradientTape in float64."""
+    return tf_gradient(lambda x, w, b: tf.matmul(x, w) + b, [case.x, case.w, case.b], case.dout)
+
+
+def _backward(learner, case, which):
+    """The learner's dense_backward as a 3-tuple; `which` in 0, 1, 2 picks dx, dw, db."""
+    result = learner.dense_backward(case.dout, case.x, case.w)
+    if not isinstance(result, tuple | list) or len(result) != 3:
+        raise CheckFailure(
+            f"dense_backward should return a tuple (dx, dw, db), got {type(result).__name__}"
+            + (f" of length {len(result)}" if isinstance(result, tuple | list) else "")
+        )
+    return result[which]

@@ -6,108 +6,20 @@ from hypothesis import strategies as st
 
 from grader.checks.checking import (
     CheckFailure,
-    conv_geometry,
     expect_close,
     expect_equal,
     expect_vectorised,
     hidden,
     points,
 )
+from grader.checks.geometry import SAME, VALID, ConvCase, conv_cases
 from grader.checks.mistakes import Mistake
 from grader.engine.oracles import tf_same_padding
 from grader.sandbox import LearnerError
 
-PADDINGS = ("valid", "VALID", "Valid", "same", "SAME", "Same")
-paddings = st.sampled_from(PADDINGS)
-strides = st.integers(1, 3) | st.tuples(st.integers(1, 3), st.integers(1, 3))
+paddings = st.sampled_from(VALID + SAME)
 
 BIG_X_SHAPE, BIG_W_SHAPE = (64, 28, 28, 8), (3, 3, 8, 16)
-
-
-class ConvCase:
-    """Inputs of one convolution; shown to the learner as Python that rebuilds them."""
-
-    def __init__(self, x, w, b, stride, padding):
-        self.x, self.w, self.b, self.stride, self.padding = x, w, b, stride, padding
-
-    @property
-    def strides(self) -> list[int]:
-        return [self.stride] * 2 if isinstance(self.stride, int) else list(self.stride)
-
-    def __repr__(self) -> str:
-        # name=value pairs: the "failing input" line, when no call can be reprinted.
-        return (
-            f"x={self.x!r}, w={self.w!r}, b={self.b!r}, "
-            f"stride={self.stride!r}, padding={self.padding!r}"
-        )
-
-
-@st.composite
-def conv_cases(draw, padding=paddings, kernel_larger_than_image=False):
-    """Random float64 NHWC x, HWIO w and bias; VALID kernels fit inside the image.
-
-    kernel_larger_than_image: SAME padding with kh > H or kw > W (or both).
-    """
-    mode, n, h, w, c_in, c_out, kh, kw = draw(conv_geometry(padding, kernel_larger_than_image))
-    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
-    return ConvCase(
-        x=rng.standard_normal((n, h, w, c_in)),
-        w=rng.standard_normal((kh, kw, c_in, c_out)),
-        b=rng.standard_normal(c_out),
-        stride=draw(strides),
-        padding=mode,
-    )
-
-
-def _tf_conv(tf, x, w, b, strides, padding):
-    """tf.nn.conv2d(x, w) + b in float64; padding a TF string or explicit pairs."""
-    x, w = tf.constant(x, tf.float64), tf.constant(np.ascontiguousarray(w), tf.float64)
-    return (tf.nn.conv2d(x, w, strides, padding) + b).numpy()
-
-
-def _mistakes(tf, case) -> list[Mistake]:
-    """Wrong answers common mistakes give for this case (TensorFlow runs only on failure)."""
-    x, w, b, s, mode = case.x, case.w, case.b, case.strides, case.padding.upper()
-
-    def conv(**change):
-        args = {"x": x, "w": w, "b": b, "strides": s, "padding": mode} | change
-        return lambda: _tf_conv(tf, **args)
-
-    other = "SAME" if mode == "VALID" else "VALID"
-    mistakes = [
-        Mistake(conv(w=w[::-1, ::-1]), "flipped_kernel"),
-        Mistake(conv(b=0.0), "looks like the bias b was not added"),
-        Mistake(conv(padding=other), f"the output has the shape of {other} padding, not {mode}"),
-    ]
-    c_in, c_out = w.shape[2:]
-    if c_in > 1:
-        # Windows flattened channel-first (C, kh, kw), as an NCHW im2col does, against the
-        # kernel's (kh, kw, C) rows: the convolution with the kernel's axes so reordered.
-        regrouped = w.reshape(c_in, *w.shape[:2], c_out).transpose(1, 2, 0, 3)
-        order = (
-            "the windows are flattened in (C, kh, kw) order but the kernel in (kh, kw, C) "
-            "order: flatten each window as x_pad[n, rows, columns, :] is laid out"
-        )
-        mistakes.append(Mistake(conv(w=regrouped), order))
-    if s != [1, 1]:
-        stride_1 = "the output has the shape of stride 1: was the stride ignored?"
-        mistakes.append(Mistake(conv(strides=[1, 1]), stride_1))
-    if mode == "SAME":
-        top, bottom = tf_same_padding(x.shape[1], w.shape[0], s[0])
-        left, right = tf_same_padding(x.shape[2], w.shape[1], s[1])
-        if (top, left) != (bottom, right):
-            swapped = [[0, 0], [bottom, top], [right, left], [0, 0]]
-            mistakes.append(Mistake(conv(padding=swapped), "same_wrong_side"))
-    return mistakes
-
-
-def _expect_conv(tf, got, case, what="conv2d_forward(x, w, b, stride, padding)"):
-    expected = _tf_conv(tf, case.x, case.w, case.b, case.strides, case.padding.upper())
-    expect_close(got, expected, what=what, mistakes=_mistakes(tf, case))
-
-
-def _forward(learner, case):
-    return learner.conv2d_forward(case.x, case.w, case.b, stride=case.stride, padding=case.padding)
 
 
 # ---------------------------------------------------------------- sizes and padding
@@ -205,20 +117,20 @@ def test_vertical_edge_kernel_finds_the_edge(learner):
 
 
 @points(3)
-@given(case=conv_cases(padding=st.sampled_from(["valid", "VALID", "Valid"])))
+@given(case=conv_cases(VALID))
 def test_conv2d_forward_with_valid_padding_matches_tensorflow(learner, tf, case):
     _expect_conv(tf, _forward(learner, case), case)
 
 
 @points(3)
-@given(case=conv_cases(padding=st.sampled_from(["same", "SAME", "Same"])))
+@given(case=conv_cases(SAME))
 def test_conv2d_forward_with_same_padding_matches_tensorflow(learner, tf, case):
     _expect_conv(tf, _forward(learner, case), case)
 
 
 @hidden
 @points(1)
-@given(case=conv_cases(padding=st.sampled_from(["same", "SAME"]), kernel_larger_than_image=True))
+@given(case=conv_cases(("same", "SAME"), kernel_larger_than_image=True))
 def test_conv2d_forward_with_a_kernel_larger_than_the_image(learner, tf, case):
     _expect_conv(tf, _forward(learner, case), case)
 
@@ -227,13 +139,8 @@ def test_conv2d_forward_with_a_kernel_larger_than_the_image(learner, tf, case):
 @points(1)
 def test_conv2d_forward_defaults_to_stride_1_and_valid_padding(learner, tf, check_seed):
     rng = np.random.default_rng(check_seed(5))
-    case = ConvCase(
-        rng.standard_normal((2, 7, 6, 3)),
-        rng.standard_normal((3, 2, 3, 4)),
-        rng.standard_normal(4),
-        1,
-        "valid",
-    )
+    x, w = rng.standard_normal((2, 7, 6, 3)), rng.standard_normal((3, 2, 3, 4))
+    case = ConvCase(x, w, stride=1, padding="valid", b=rng.standard_normal(4))
     _expect_conv(
         tf, learner.conv2d_forward(case.x, case.w, case.b), case, "conv2d_forward(x, w, b)"
     )
@@ -282,3 +189,59 @@ def test_conv2d_forward_is_vectorised(learner, reference, check_seed):
         "instead of Python loops over pixels",
         check_result=lambda got: expect_close(got, expected, what=what),
     )
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _forward(learner, case):
+    """The learner's conv2d_forward of a case, every argument given."""
+    return learner.conv2d_forward(case.x, case.w, case.b, stride=case.stride, padding=case.padding)
+
+
+def _expect_conv(tf, got, case, what="conv2d_forward(x, w, b, stride, padding)"):
+    """expect_close against tf.nn.conv2d + b, naming a common mistake when one matches."""
+    expected = _tf_conv(tf, case.x, case.w, case.b, case.strides, case.padding.upper())
+    expect_close(got, expected, what=what, mistakes=_mistakes(tf, case))
+
+
+def _mistakes(tf, case) -> list[Mistake]:
+    """Wrong answers common mistakes give for this case (TensorFlow runs only on failure)."""
+    x, w, b, s, mode = case.x, case.w, case.b, case.strides, case.padding.upper()
+
+    def conv(**change):
+        args = {"x": x, "w": w, "b": b, "strides": s, "padding": mode} | change
+        return lambda: _tf_conv(tf, **args)
+
+    other = "SAME" if mode == "VALID" else "VALID"
+    mistakes = [
+        Mistake(conv(w=w[::-1, ::-1]), "flipped_kernel"),
+        Mistake(conv(b=0.0), "looks like the bias b was not added"),
+        Mistake(conv(padding=other), f"the output has the shape of {other} padding, not {mode}"),
+    ]
+    c_in, c_out = w.shape[2:]
+    if c_in > 1:
+        # Windows flattened channel-first (C, kh, kw), as an NCHW im2col does, against the
+        # kernel's (kh, kw, C) rows: the convolution with the kernel's axes so reordered.
+        regrouped = w.reshape(c_in, *w.shape[:2], c_out).transpose(1, 2, 0, 3)
+        order = (
+            "the windows are flattened in (C, kh, kw) order but the kernel in (kh, kw, C) "
+            "order: flatten each window as x_pad[n, rows, columns, :] is laid out"
+        )
+        mistakes.append(Mistake(conv(w=regrouped), order))
+    if s != [1, 1]:
+        stride_1 = "the output has the shape of stride 1: was the stride ignored?"
+        mistakes.append(Mistake(conv(strides=[1, 1]), stride_1))
+    if mode == "SAME":
+        top, bottom = tf_same_padding(x.shape[1], w.shape[0], s[0])
+        left, right = tf_same_padding(x.shape[2], w.shape[1], s[1])
+        if (top, left) != (bottom, right):
+            swapped = [[0, 0], [bottom, top], [right, left], [0, 0]]
+            mistakes.append(Mistake(conv(padding=swapped), "same_wrong_side"))
+    return mistakes
+
+
+def _tf_conv(tf, x, w, b, strides, padding):
+    """tf.nn.conv2d(x, w) + b in float64; padding a TF string or explicit pairs."""
+    x, w = tf.constant(x, tf.float64), tf.constant(np.ascontiguousarray(w), tf.float64)
+    return (tf.nn.conv2d(x, w, strides, padding) + b).numpy()

@@ -12,218 +12,16 @@ from functools import partial
 
 import numpy as np
 from hypothesis import given
-from hypothesis import strategies as st
 
+from grader.checks import geometry
 from grader.checks.checking import CheckFailure, expect_close, hidden, points
+from grader.checks.geometry import SAME, VALID, PoolCase, distinct_values
 from grader.checks.mistakes import Mistake
 from grader.engine.oracles import tensorflow, tf_gradient, tf_same_padding
 
-VALID = ("valid", "VALID", "Valid")
-SAME = ("same", "SAME", "Same")
-sizes = st.integers(1, 5) | st.tuples(st.integers(1, 5), st.integers(1, 5))
-strides = st.none() | st.integers(1, 3) | st.tuples(st.integers(1, 3), st.integers(1, 3))
-
-
-def _pair(v) -> tuple[int, int]:
-    return (v, v) if isinstance(v, int) else tuple(v)
-
-
-class PoolCase:
-    """Inputs of one pooling call; shown to the learner as Python that rebuilds them."""
-
-    def __init__(self, x, pool_size, stride, padding, dout=None):
-        self.x, self.pool_size, self.stride, self.padding = x, pool_size, stride, padding
-        self.dout = dout
-
-    @property
-    def window(self) -> list[int]:
-        return list(_pair(self.pool_size))
-
-    @property
-    def strides(self) -> list[int]:
-        return list(_pair(self.pool_size if self.stride is None else self.stride))
-
-    @property
-    def kwargs(self) -> dict:
-        """Keyword arguments for the learner: no stride when it should default."""
-        extra = {} if self.stride is None else {"stride": self.stride}
-        return {"pool_size": self.pool_size, **extra, "padding": self.padding}
-
-    def __repr__(self) -> str:
-        # name=value pairs: the "failing input" line, when no call can be reprinted.
-        stride = "" if self.stride is None else f"stride={self.stride!r}, "
-        dout = "" if self.dout is None else f", dout={self.dout!r}"
-        return f"x={self.x!r}, pool_size={self.pool_size!r}, {stride}padding={self.padding!r}{dout}"
-
-
-def _distinct_values(rng, shape) -> np.ndarray:
-    """Tie-free values of both signs: a shuffled range, scaled."""
-    size = int(np.prod(shape))
-    return (rng.permutation(size).reshape(shape) - size / 2.0) / 4.0
-
-
-@st.composite
-def pool_cases(draw, paddings=VALID + SAME, window_fits=False, window_larger=False, values=None):
-    """A random PoolCase with its upstream gradient `dout`.
-
-    window_fits: the window is at most the image (always so for VALID);
-    window_larger: SAME padding with a window larger than the image.
-    values: None for tie-free values, else a list of values to draw (with ties).
-    """
-    mode = draw(st.sampled_from(paddings))
-    pool_size = draw(sizes)
-    ph, pw = _pair(pool_size)
-    n, c = draw(st.integers(1, 4)), draw(st.integers(1, 5))
-    if mode.lower() == "valid" or window_fits:
-        h, w = draw(st.integers(ph, 12)), draw(st.integers(pw, 12))
-    elif window_larger:
-        axes = draw(st.sampled_from(["height", "width", "both"]))
-        if axes != "width":
-            ph = draw(st.integers(2, 5))
-        if axes != "height":
-            pw = draw(st.integers(2, 5))
-        pool_size = (ph, pw)
-        h = draw(st.integers(1, ph - 1)) if axes != "width" else draw(st.integers(1, 12))
-        w = draw(st.integers(1, pw - 1)) if axes != "height" else draw(st.integers(1, 12))
-    else:
-        h, w = draw(st.integers(1, 12)), draw(st.integers(1, 12))
-    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
-    shape = (n, h, w, c)
-    x = _distinct_values(rng, shape) if values is None else rng.choice(values, size=shape)
-    case = PoolCase(x, pool_size, draw(strides), mode)
-    case.dout = rng.standard_normal(_tf_max_pool(case).shape)
-    return case
-
-
-def _tf_pool(name, case, x=None, padding=None, strides=None, window=None):
-    """tf.nn.<name> of case.x (or x), optionally with another padding, strides or window."""
-    tf = tensorflow()
-    # Always an explicit float64 constant: given a NumPy array, TF 2.21's eager
-    # max_pool2d (whose dtype attribute defaults to float32) computes in float32
-    # from its second call on.
-    x = tf.constant(np.asarray(case.x if x is None else x, dtype=np.float64), tf.float64)
-    mode = padding or case.padding.upper()
-    return getattr(tf.nn, name)(x, window or case.window, strides or case.strides, mode).numpy()
-
-
-def _tf_max_pool(case, **variant):
-    return _tf_pool("max_pool2d", case, **variant)
-
-
-def _tf_avg_pool(case, **variant):
-    return _tf_pool("avg_pool2d", case, **variant)
-
-
-def _zero_padded(case) -> np.ndarray:
-    """case.x with its SAME padding as real zeros."""
-    (ph, pw), (sh, sw) = case.window, case.strides
-    pads = (
-        (0, 0),
-        tf_same_padding(case.x.shape[1], ph, sh),
-        tf_same_padding(case.x.shape[2], pw, sw),
-        (0, 0),
-    )
-    return np.pad(case.x, pads)
-
-
-def _shape_mistakes(case, pool) -> list[Mistake]:
-    """Outputs of the shapes a stride, padding or axis mistake gives (computed on failure only)."""
-    mode = case.padding.upper()
-    mistakes = []
-    if case.window[0] != case.window[1]:
-        swapped = "pool_size is (height, width): the window's height and width were swapped"
-        mistakes.append(Mistake(partial(pool, case, window=case.window[::-1]), swapped))
-    if case.stride is None:
-        stride_1 = "the output has the shape of stride 1: the stride should default to pool_size"
-        mistakes.append(Mistake(partial(pool, case, strides=[1, 1]), stride_1 + " (Keras)"))
-    for other in ("VALID", "SAME"):
-        if other != mode:
-            message = f"the output has the shape of {other} padding, not {mode}"
-            mistakes.append(Mistake(partial(pool, case, padding=other), message))
-    return mistakes
-
-
-def _wrong_side_mistakes(case, pool_function, dout=None) -> list[Mistake]:
-    """SAME padding put on the other sides: its output, or its gradient for `dout`.
-
-    [] unless SAME padding is uneven here (else both sides get the same).
-    """
-    (ph, pw), (sh, sw) = case.window, case.strides
-    top, bottom = tf_same_padding(case.x.shape[1], ph, sh)
-    left, right = tf_same_padding(case.x.shape[2], pw, sw)
-    if case.padding.upper() != "SAME" or (top, left) == (bottom, right):
-        return []
-    tf = tensorflow()
-    pads = [[0, 0], [bottom, top], [right, left], [0, 0]]
-
-    def pooled(x):
-        if pool_function == "max_pool2d":
-            padded = tf.pad(x, pads, constant_values=-np.inf)
-            return tf.nn.max_pool2d(padded, case.window, case.strides, "VALID")
-        sums = tf.nn.avg_pool2d(tf.pad(x, pads), case.window, case.strides, "VALID")
-        counts = tf.nn.avg_pool2d(tf.pad(tf.ones_like(x), pads), case.window, case.strides, "VALID")
-        return sums / counts
-
-    def wrong():
-        if dout is None:
-            return pooled(tf.constant(case.x, tf.float64))
-        return tf_gradient(pooled, [case.x], dout)[0]
-
-    return [Mistake(wrong, "same_wrong_side")]
-
-
-def _expect_pool(got, expected, case, what, pool=None, variants=()):
-    """expect_close, naming the mistake when a known wrong answer matches.
-
-    pool: the forward oracle, whose stride and padding variants explain a
-    wrong output shape; variants: more Mistakes (wrong answers and their names).
-    """
-    shapes = _shape_mistakes(case, pool) if pool is not None else []
-    expect_close(got, expected, what=what, mistakes=[*variants, *shapes])
-
-
-def _max_pool_backward(learner, case):
-    return learner.max_pool_backward(case.dout, case.x, **case.kwargs)
-
-
-def _avg_pool_backward(learner, case):
-    return learner.avg_pool_backward(case.dout, case.x, **case.kwargs)
-
-
-def _tape(case, pool_function):
-    tf = tensorflow()
-    window, strides, mode = case.window, case.strides, case.padding.upper()
-    (expected,) = tf_gradient(
-        lambda t: getattr(tf.nn, pool_function)(t, window, strides, mode), [case.x], case.dout
-    )
-    return expected
-
-
-def _avg_pool_gradient_from_forward(case) -> np.ndarray:
-    """avg_pool2d's gradient as the transpose of its forward pass (it is linear).
-
-    The forward of every one-hot image of one channel gives the pooling
-    matrix, one column per input pixel.
-    """
-    n, h, w, c = case.x.shape
-    basis = np.eye(h * w).reshape(h * w, h, w, 1)
-    matrix = _tf_avg_pool(case, x=basis).reshape(h * w, -1)  # (pixels, outputs)
-    dout = case.dout.reshape(n, -1, c)  # (n, outputs, c)
-    return np.einsum("po,noc->npc", matrix, dout).reshape(n, h, w, c)
-
-
-def _padding_hint(case) -> list[Mistake]:
-    """The variant that lets padded cells count in a SAME average."""
-    if case.padding.upper() != "SAME":
-        return []
-    counted = partial(_tf_avg_pool, case, x=_zero_padded(case), padding="VALID")
-    return [
-        Mistake(
-            counted,
-            "the average counted padded cells: with SAME padding, divide each window's sum "
-            "by the number of real (not padded) cells in it",
-        )
-    ]
+# The upstream gradient `dout` of a case has the shape of TensorFlow's pooled output.
+pool_cases = partial(geometry.pool_cases, dout_shape=lambda case: _tf_max_pool(case).shape)
+FOUR_BY_FOUR = np.array([[1, 3, 2, 1], [4, 2, 0, 1], [5, 6, 1, 2], [0, 1, 3, 4]], float)
 
 
 # ---------------------------------------------------------------- forward
@@ -255,9 +53,6 @@ def test_avg_pool_forward_with_same_padding_averages_only_real_cells(learner, ca
     _expect_pool(got, _tf_avg_pool(case), case, "avg_pool_forward(x, ...)", _tf_avg_pool, variants)
 
 
-FOUR_BY_FOUR = np.array([[1, 3, 2, 1], [4, 2, 0, 1], [5, 6, 1, 2], [0, 1, 3, 4]], float)
-
-
 @points(1)
 def test_pooling_a_4x4_image_with_2x2_windows(learner):
     x = FOUR_BY_FOUR.reshape(1, 4, 4, 1)
@@ -280,7 +75,7 @@ def test_pooling_a_4x4_image_with_2x2_windows(learner):
 def test_pooling_stride_defaults_to_the_pool_size(learner, check_seed):
     rng = np.random.default_rng(check_seed(6))
     for pool_size, mode in ((3, "valid"), ((3, 2), "same")):
-        case = PoolCase(_distinct_values(rng, (2, 7, 6, 3)), pool_size, None, mode)
+        case = PoolCase(distinct_values(rng, (2, 7, 6, 3)), pool_size, None, mode)
         for name, pool in (("max_pool_forward", _tf_max_pool), ("avg_pool_forward", _tf_avg_pool)):
             got = getattr(learner, name)(case.x, pool_size, padding=mode)
             what = f"{name}(x, pool_size={pool_size!r}, padding={mode!r})"
@@ -346,3 +141,137 @@ def test_avg_pool_backward_with_a_window_larger_than_the_image(learner, case):
     expected = _avg_pool_gradient_from_forward(case)
     variants = _wrong_side_mistakes(case, "avg_pool2d", case.dout)
     _expect_pool(got, expected, case, "avg_pool_backward(dout, x, ...)", variants=variants)
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _max_pool_backward(learner, case):
+    return learner.max_pool_backward(case.dout, case.x, **case.kwargs)
+
+
+def _avg_pool_backward(learner, case):
+    return learner.avg_pool_backward(case.dout, case.x, **case.kwargs)
+
+
+def _expect_pool(got, expected, case, what, pool=None, variants=()):
+    """expect_close, naming the mistake when a known wrong answer matches.
+
+    pool: the forward oracle, whose stride and padding variants explain a
+    wrong output shape; variants: more Mistakes (wrong answers and their names).
+    """
+    shapes = _shape_mistakes(case, pool) if pool is not None else []
+    expect_close(got, expected, what=what, mistakes=[*variants, *shapes])
+
+
+def _shape_mistakes(case, pool) -> list[Mistake]:
+    """Outputs of the shapes a stride, padding or axis mistake gives (computed on failure only)."""
+    mode = case.padding.upper()
+    mistakes = []
+    if case.window[0] != case.window[1]:
+        swapped = "pool_size is (height, width): the window's height and width were swapped"
+        mistakes.append(Mistake(partial(pool, case, window=case.window[::-1]), swapped))
+    if case.stride is None:
+        stride_1 = "the output has the shape of stride 1: the stride should default to pool_size"
+        mistakes.append(Mistake(partial(pool, case, strides=[1, 1]), stride_1 + " (Keras)"))
+    for other in ("VALID", "SAME"):
+        if other != mode:
+            message = f"the output has the shape of {other} padding, not {mode}"
+            mistakes.append(Mistake(partial(pool, case, padding=other), message))
+    return mistakes
+
+
+def _wrong_side_mistakes(case, pool_function, dout=None) -> list[Mistake]:
+    """SAME padding put on the other sides: its output, or its gradient for `dout`.
+
+    [] unless SAME padding is uneven here (else both sides get the same).
+    """
+    (ph, pw), (sh, sw) = case.window, case.strides
+    top, bottom = tf_same_padding(case.x.shape[1], ph, sh)
+    left, right = tf_same_padding(case.x.shape[2], pw, sw)
+    if case.padding.upper() != "SAME" or (top, left) == (bottom, right):
+        return []
+    tf = tensorflow()
+    pads = [[0, 0], [bottom, top], [right, left], [0, 0]]
+
+    def pooled(x):
+        if pool_function == "max_pool2d":
+            padded = tf.pad(x, pads, constant_values=-np.inf)
+            return tf.nn.max_pool2d(padded, case.window, case.strides, "VALID")
+        sums = tf.nn.avg_pool2d(tf.pad(x, pads), case.window, case.strides, "VALID")
+        counts = tf.nn.avg_pool2d(tf.pad(tf.ones_like(x), pads), case.window, case.strides, "VALID")
+        return sums / counts
+
+    def wrong():
+        if dout is None:
+            return pooled(tf.constant(case.x, tf.float64))
+        return tf_gradient(pooled, [case.x], dout)[0]
+
+    return [Mistake(wrong, "same_wrong_side")]
+
+
+def _padding_hint(case) -> list[Mistake]:
+    """The variant that lets padded cells count in a SAME average."""
+    if case.padding.upper() != "SAME":
+        return []
+    counted = partial(_tf_avg_pool, case, x=_zero_padded(case), padding="VALID")
+    return [
+        Mistake(
+            counted,
+            "the average counted padded cells: with SAME padding, divide each window's sum "
+            "by the number of real (not padded) cells in it",
+        )
+    ]
+
+
+def _zero_padded(case) -> np.ndarray:
+    """case.x with its SAME padding as real zeros."""
+    (ph, pw), (sh, sw) = case.window, case.strides
+    pads = (
+        (0, 0),
+        tf_same_padding(case.x.shape[1], ph, sh),
+        tf_same_padding(case.x.shape[2], pw, sw),
+        (0, 0),
+    )
+    return np.pad(case.x, pads)
+
+
+def _tf_max_pool(case, **variant):
+    return _tf_pool("max_pool2d", case, **variant)
+
+
+def _tf_avg_pool(case, **variant):
+    return _tf_pool("avg_pool2d", case, **variant)
+
+
+def _tf_pool(name, case, x=None, padding=None, strides=None, window=None):
+    """tf.nn.<name> of case.x (or x), optionally with another padding, strides or window."""
+    tf = tensorflow()
+    # Always an explicit float64 constant: given a NumPy array, TF 2.21's eager
+    # max_pool2d (whose dtype attribute defaults to float32) computes in float32
+    # from its second call on.
+    x = tf.constant(np.asarray(case.x if x is None else x, dtype=np.float64), tf.float64)
+    mode = padding or case.padding.upper()
+    return getattr(tf.nn, name)(x, window or case.window, strides or case.strides, mode).numpy()
+
+
+def _tape(case, pool_function):
+    tf = tensorflow()
+    window, strides, mode = case.window, case.strides, case.padding.upper()
+    (expected,) = tf_gradient(
+        lambda t: getattr(tf.nn, pool_function)(t, window, strides, mode), [case.x], case.dout
+    )
+    return expected
+
+
+def _avg_pool_gradient_from_forward(case) -> np.ndarray:
+    """avg_pool2d's gradient as the transpose of its forward pass (it is linear).
+
+    The forward of every one-hot image of one channel gives the pooling
+    matrix, one column per input pixel.
+    """
+    n, h, w, c = case.x.shape
+    basis = np.eye(h * w).reshape(h * w, h, w, 1)
+    matrix = _tf_avg_pool(case, x=basis).reshape(h * w, -1)  # (pixels, outputs)
+    dout = case.dout.reshape(n, -1, c)  # (n, outputs, c)
+    return np.einsum("po,noc->npc", matrix, dout).reshape(n, h, w, c)

@@ -5,102 +5,34 @@ float64; numerical_gradient runs in the worker on a scalar function named by
 ScalarFunction and is compared with the analytic gradient computed here.
 """
 
+from functools import partial
+
 import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
 
+from grader.checks import geometry
 from grader.checks.checking import (
     CheckFailure,
-    conv_geometry,
     expect_close,
     expect_equal,
     expect_vectorised,
     hidden,
     points,
 )
+from grader.checks.strategies import float_arrays
 from grader.engine.oracles import tensorflow, tf_gradient, tf_same_padding
 from grader.sandbox.worker import ScalarFunction
 
-VALID = ("valid", "VALID", "Valid")
-SAME = ("same", "SAME", "Same")
-strides = st.integers(1, 3) | st.tuples(st.integers(1, 3), st.integers(1, 3))
+# Cases without a bias; the upstream gradient `dout` has the shape of TensorFlow's output.
+conv_cases = partial(
+    geometry.conv_cases, bias=False, dout_shape=lambda case: _tf_forward(tensorflow(), case).shape
+)
+small_arrays = float_arrays(bound=2.0)
 
 BIG_X_SHAPE, BIG_W_SHAPE = (64, 28, 28, 8), (3, 3, 8, 16)
-
-
-class ConvCase:
-    """Inputs of one convolution backward pass; shown to the learner by shapes and settings."""
-
-    def __init__(self, x, w, stride, padding, dout=None):
-        self.x, self.w, self.stride, self.padding, self.dout = x, w, stride, padding, dout
-
-    @property
-    def strides(self) -> list[int]:
-        return [self.stride] * 2 if isinstance(self.stride, int) else list(self.stride)
-
-    def __repr__(self) -> str:
-        return (
-            f"x of shape {self.x.shape}, w of shape {self.w.shape}, "
-            f"stride={self.stride!r}, padding={self.padding!r}"
-        )
-
-
-@st.composite
-def conv_cases(draw, paddings=VALID + SAME, kernel_larger_than_image=False):
-    """Random float64 x, w and dout; VALID kernels fit inside the image.
-
-    kernel_larger_than_image: SAME padding with kh > H or kw > W (or both).
-    """
-    mode, n, h, w, c_in, c_out, kh, kw = draw(
-        conv_geometry(st.sampled_from(paddings), kernel_larger_than_image)
-    )
-    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
-    case = ConvCase(
-        x=rng.standard_normal((n, h, w, c_in)),
-        w=rng.standard_normal((kh, kw, c_in, c_out)),
-        stride=draw(strides),
-        padding=mode,
-    )
-    case.dout = rng.standard_normal(_tf_forward(tensorflow(), case).shape)
-    return case
-
-
-def _tf_forward(tf, case):
-    """tf.nn.conv2d(x, w) of a case, in float64 (its shape is the shape of dout)."""
-    return tf.nn.conv2d(case.x, case.w, case.strides, case.padding.upper())
-
-
-def _tape(tf, case):
-    """(dx, dw, db) of sum((conv2d(x, w) + b) * dout) by tf.GradientTape, float64."""
-    b = np.zeros(case.w.shape[-1])
-    mode = case.padding.upper()
-    return tf_gradient(
-        lambda x, w, b: tf.nn.conv2d(x, w, case.strides, mode) + b, [case.x, case.w, b], case.dout
-    )
-
-
-def _backward(learner, case):
-    result = learner.conv2d_backward(
-        case.dout, case.x, case.w, stride=case.stride, padding=case.padding
-    )
-    if not isinstance(result, tuple | list) or len(result) != 3:
-        raise CheckFailure(
-            f"conv2d_backward should return a tuple (dx, dw, db), got {type(result).__name__}"
-        )
-    return result
-
-
-def _padded_shape(case) -> tuple:
-    """The shape of x with the zeros TensorFlow pads it with."""
-    n, h, w, c = case.x.shape
-    if case.padding.upper() == "VALID":
-        return case.x.shape
-    (sh, sw), (kh, kw) = case.strides, case.w.shape[:2]
-    return (n, h + sum(tf_same_padding(h, kh, sh)), w + sum(tf_same_padding(w, kw, sw)), c)
-
-
 WHAT = "{} of conv2d_backward(dout, x, w, stride, padding)"
+NUMERIC_RTOL, NUMERIC_ATOL = 1e-6, 1e-6
 
 
 # ---------------------------------------------------------------- conv2d_backward
@@ -172,14 +104,6 @@ def test_conv2d_backward_small_worked_example(learner):
 
 
 # ---------------------------------------------------------------- numerical_gradient
-
-small_arrays = hnp.arrays(
-    np.float64,
-    hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=5),
-    elements=st.floats(-2.0, 2.0, width=64),
-)
-
-NUMERIC_RTOL, NUMERIC_ATOL = 1e-6, 1e-6
 
 
 @points(2)
@@ -269,3 +193,40 @@ def test_conv2d_backward_is_vectorised(learner, reference, check_seed):
         "kh * kw kernel offsets, never over pixels",
         check_result=check,
     )
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _backward(learner, case):
+    result = learner.conv2d_backward(
+        case.dout, case.x, case.w, stride=case.stride, padding=case.padding
+    )
+    if not isinstance(result, tuple | list) or len(result) != 3:
+        raise CheckFailure(
+            f"conv2d_backward should return a tuple (dx, dw, db), got {type(result).__name__}"
+        )
+    return result
+
+
+def _padded_shape(case) -> tuple:
+    """The shape of x with the zeros TensorFlow pads it with."""
+    n, h, w, c = case.x.shape
+    if case.padding.upper() == "VALID":
+        return case.x.shape
+    (sh, sw), (kh, kw) = case.strides, case.w.shape[:2]
+    return (n, h + sum(tf_same_padding(h, kh, sh)), w + sum(tf_same_padding(w, kw, sw)), c)
+
+
+def _tape(tf, case):
+    """(dx, dw, db) of sum((conv2d(x, w) + b) * dout) by tf.GradientTape, float64."""
+    b = np.zeros(case.w.shape[-1])
+    mode = case.padding.upper()
+    return tf_gradient(
+        lambda x, w, b: tf.nn.conv2d(x, w, case.strides, mode) + b, [case.x, case.w, b], case.dout
+    )
+
+
+def _tf_forward(tf, case):
+    """tf.nn.conv2d(x, w) of a case, in float64 (its shape is the shape of dout)."""
+    return tf.nn.conv2d(case.x, case.w, case.strides, case.padding.upper())

@@ -32,21 +32,14 @@ weight_shapes = st.one_of(
 )
 
 
-def _dropout(learner, x, rate, training, seed):
-    result = learner.dropout_forward(x, rate, training, np.random.default_rng(seed))
-    if not isinstance(result, tuple | list) or len(result) != 2:
-        raise CheckFailure(
-            f"dropout_forward should return a tuple (out, mask), got {type(result).__name__}"
-        )
-    what = f"dropout_forward(x, rate={rate}, training={training}, rng)"
-    out = expect_shape(result[0], x.shape, f"out of {what}").astype(np.float64)
-    mask = expect_shape(result[1], x.shape, f"mask of {what}").astype(np.float64)
-    return out, mask, what
+INIT_SHAPES = ((784, 128), (3, 3, 64, 64))  # 100,352 and 36,864 weights
 
-
-def _inputs(seed=0):
-    """Positive inputs, so a dropped unit (0) is never confused with a kept one."""
-    return np.random.default_rng(seed).uniform(0.5, 1.5, DROPOUT_SHAPE)
+weight_lists = st.lists(
+    hnp.arrays(np.float64, hnp.array_shapes(max_dims=4, max_side=5), elements=st.floats(-5, 5)),
+    min_size=1,
+    max_size=3,
+)
+lams = st.sampled_from([1e-4, 1e-3, 0.01, 0.05, 0.5])
 
 
 # ---------------------------------------------------------------- dropout
@@ -180,27 +173,6 @@ def test_fans_match_keras(learner, keras, shape):
     expect_equal(got, expected, what=f"fans({shape}) (Keras computes {expected})")
 
 
-INIT_SHAPES = ((784, 128), (3, 3, 64, 64))  # 100,352 and 36,864 weights
-
-
-def _draw(learner, name, shape, seed):
-    """The learner's weights name(shape, rng), after checking their shape and dtype."""
-    got = expect_shape(
-        learner.call(name, shape, np.random.default_rng(seed)), shape, f"{name}({shape}, rng)"
-    )
-    if got.dtype != np.float64:
-        raise CheckFailure(f"{name}({shape}, rng) returned {got.dtype} weights: return float64")
-    return got
-
-
-def _fans(shape):
-    """Keras' (fan_in, fan_out) of a weight shape (the checks that call it ask for the keras
-    fixture, so Keras is imported)."""
-    from keras.src.initializers.random_initializers import compute_fans
-
-    return compute_fans(shape)
-
-
 @points(1)
 def test_glorot_uniform_stays_within_its_limit(learner, keras):
     for seed, shape in enumerate(INIT_SHAPES):
@@ -321,26 +293,6 @@ def test_initialisers_draw_from_rng(learner):
 
 # ---------------------------------------------------------------- L2 penalty
 
-weight_lists = st.lists(
-    hnp.arrays(np.float64, hnp.array_shapes(max_dims=4, max_side=5), elements=st.floats(-5, 5)),
-    min_size=1,
-    max_size=3,
-)
-lams = st.sampled_from([1e-4, 1e-3, 0.01, 0.05, 0.5])
-
-
-def _l2_penalty(learner, weights, lam):
-    result = learner.l2_penalty(weights, lam)
-    if not isinstance(result, tuple | list) or len(result) != 2:
-        raise CheckFailure(
-            f"l2_penalty should return a tuple (penalty, grads), got {type(result).__name__}"
-        )
-    return result
-
-
-def _tf_penalty(tf, lam):
-    return lambda *ws: lam * tf.add_n([tf.reduce_sum(tf.square(w)) for w in ws])
-
 
 @points(1)
 @given(weights=weight_lists, lam=lams)
@@ -372,3 +324,54 @@ def test_l2_penalty_worked_example(learner):
     if not isinstance(grads, list | tuple) or len(grads) != 1:
         raise CheckFailure(f"the grads of {what} should be a list of one array")
     expect_close(grads[0], [0.02, -0.04], what=f"grads[0] of {what}")
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _dropout(learner, x, rate, training, seed):
+    result = learner.dropout_forward(x, rate, training, np.random.default_rng(seed))
+    if not isinstance(result, tuple | list) or len(result) != 2:
+        raise CheckFailure(
+            f"dropout_forward should return a tuple (out, mask), got {type(result).__name__}"
+        )
+    what = f"dropout_forward(x, rate={rate}, training={training}, rng)"
+    out = expect_shape(result[0], x.shape, f"out of {what}").astype(np.float64)
+    mask = expect_shape(result[1], x.shape, f"mask of {what}").astype(np.float64)
+    return out, mask, what
+
+
+def _inputs(seed=0):
+    """Positive inputs, so a dropped unit (0) is never confused with a kept one."""
+    return np.random.default_rng(seed).uniform(0.5, 1.5, DROPOUT_SHAPE)
+
+
+def _draw(learner, name, shape, seed):
+    """The learner's weights name(shape, rng), after checking their shape and dtype."""
+    got = expect_shape(
+        learner.call(name, shape, np.random.default_rng(seed)), shape, f"{name}({shape}, rng)"
+    )
+    if got.dtype != np.float64:
+        raise CheckFailure(f"{name}({shape}, rng) returned {got.dtype} weights: return float64")
+    return got
+
+
+def _fans(shape):
+    """Keras' (fan_in, fan_out) of a weight shape (the checks that call it ask for the keras
+    fixture, so Keras is imported)."""
+    from keras.src.initializers.random_initializers import compute_fans
+
+    return compute_fans(shape)
+
+
+def _l2_penalty(learner, weights, lam):
+    result = learner.l2_penalty(weights, lam)
+    if not isinstance(result, tuple | list) or len(result) != 2:
+        raise CheckFailure(
+            f"l2_penalty should return a tuple (penalty, grads), got {type(result).__name__}"
+        )
+    return result
+
+
+def _tf_penalty(tf, lam):
+    return lambda *ws: lam * tf.add_n([tf.reduce_sum(tf.square(w)) for w in ws])

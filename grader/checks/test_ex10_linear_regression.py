@@ -20,76 +20,6 @@ SEED = 0
 PRICE_TOLERANCE = 0.5  # $0.5K
 
 
-@pytest.fixture(scope="module")
-def rooms_and_prices(collector):
-    """(x, y): average rooms and median price of Keras' Boston housing train split."""
-    try:
-        (x_train, y_train), _ = load_boston_housing(getattr(collector, "data_dir", None))
-    except (DatasetNotFound, DatasetCorrupt) as problem:
-        raise CheckFailure(f"the Boston housing data could not be loaded: {problem}") from None
-    return x_train[:, ROOMS].copy(), y_train.copy()
-
-
-def keras_mse(keras, m: float, b: float, x, y) -> float:
-    """The MSE of the line m * x + b on (x, y), by Keras' mean_squared_error."""
-    return float(keras.losses.mean_squared_error(y, m * x + b))
-
-
-def tf_line(tf, x, y) -> np.ndarray:
-    """(m, b) of the least-squares line through (x, y), by TensorFlow's lstsq."""
-    design = tf.constant(np.stack([x, np.ones_like(x)], axis=1))
-    return tf.linalg.lstsq(design, tf.constant(y[:, None]), fast=False).numpy().ravel()
-
-
-def line(result, name: str) -> tuple[float, float]:
-    """(m, b) from what a fit returned, or a CheckFailure saying what it was."""
-    try:
-        m, b = (float(v) for v in result[:2])
-    except (TypeError, ValueError, IndexError):
-        raise CheckFailure(f"{name} should return numbers (m, b, ...), got {result!r}") from None
-    return m, b
-
-
-def keras_losses(keras, x, y, lr: float, epochs: int, batch_size: int, rng) -> list[float]:
-    """Keras' Dense(1) trained with SGD(lr) on the standardised feature from zero weights
-    (m = b = 0), on the batches the docstring names (each epoch, rng.permutation(N) cut
-    into consecutive batches): the MSE on all of (x, y) after each epoch."""
-    z = ((x - x.mean()) / x.std()).reshape(-1, 1)
-    model = keras.Sequential(
-        [
-            keras.Input((1,), dtype="float64"),
-            keras.layers.Dense(1, kernel_initializer="zeros", dtype="float64"),
-        ]
-    )
-    model.compile(optimizer=keras.optimizers.SGD(lr), loss="mse")
-    losses = []
-    for _ in range(epochs):
-        order = rng.permutation(len(x))
-        for start in range(0, len(x), batch_size):
-            batch = order[start : start + batch_size]
-            model.train_on_batch(z[batch], y[batch])
-        losses.append(float(keras.losses.mean_squared_error(y, model.predict_on_batch(z)[:, 0])))
-    return losses
-
-
-def fit_gd(learner, x, y, **settings):
-    """The learner's (m, b, losses) from fit_line_gd with its own defaults unless given;
-    rng is np.random.default_rng(SEED) unless given (None: the function's own default)."""
-    settings.setdefault("rng", np.random.default_rng(SEED))
-    result = learner.fit_line_gd(x, y, **settings)
-    if not isinstance(result, tuple | list) or len(result) != 3:
-        raise CheckFailure(f"fit_line_gd should return (m, b, losses), got {result!r}")
-    m, b = line(result, "fit_line_gd")
-    return m, b, result[2]
-
-
-@points(2)
-def test_ols_matches_least_squares_on_boston_rooms(learner, tf, rooms_and_prices):
-    x, y = rooms_and_prices
-    got = line(learner.fit_line_ols(x, y), "fit_line_ols")
-    expect_close(got, tf_line(tf, x, y), what="(m, b) of fit_line_ols on price vs rooms")
-
-
 @st.composite
 def small_data(draw):
     """(x, y): 2..20 points with x not all equal."""
@@ -98,6 +28,13 @@ def small_data(draw):
     assume(np.ptp(x) > 1e-2 * max(1.0, np.max(np.abs(x))))
     y = draw(hnp.arrays(np.float64, n, elements=st.floats(-100, 100, allow_subnormal=False)))
     return x, y
+
+
+@points(2)
+def test_ols_matches_least_squares_on_boston_rooms(learner, tf, rooms_and_prices):
+    x, y = rooms_and_prices
+    got = line(learner.fit_line_ols(x, y), "fit_line_ols")
+    expect_close(got, tf_line(tf, x, y), what="(m, b) of fit_line_ols on price vs rooms")
 
 
 @hidden
@@ -180,3 +117,69 @@ def test_gd_with_rng_none_steps_like_keras_on_the_same_batches(learner, keras, r
         expect_close(losses, expected, what=f"the losses of {call}")
     except CheckFailure as failure:
         raise CheckFailure(f"{failure}\n{note}") from None
+
+
+# ---------------------------------------------------------------- helpers
+
+
+@pytest.fixture(scope="module")
+def rooms_and_prices(collector):
+    """(x, y): average rooms and median price of Keras' Boston housing train split."""
+    try:
+        (x_train, y_train), _ = load_boston_housing(getattr(collector, "data_dir", None))
+    except (DatasetNotFound, DatasetCorrupt) as problem:
+        raise CheckFailure(f"the Boston housing data could not be loaded: {problem}") from None
+    return x_train[:, ROOMS].copy(), y_train.copy()
+
+
+def keras_mse(keras, m: float, b: float, x, y) -> float:
+    """The MSE of the line m * x + b on (x, y), by Keras' mean_squared_error."""
+    return float(keras.losses.mean_squared_error(y, m * x + b))
+
+
+def tf_line(tf, x, y) -> np.ndarray:
+    """(m, b) of the least-squares line through (x, y), by TensorFlow's lstsq."""
+    design = tf.constant(np.stack([x, np.ones_like(x)], axis=1))
+    return tf.linalg.lstsq(design, tf.constant(y[:, None]), fast=False).numpy().ravel()
+
+
+def line(result, name: str) -> tuple[float, float]:
+    """(m, b) from what a fit returned, or a CheckFailure saying what it was."""
+    try:
+        m, b = (float(v) for v in result[:2])
+    except (TypeError, ValueError, IndexError):
+        raise CheckFailure(f"{name} should return numbers (m, b, ...), got {result!r}") from None
+    return m, b
+
+
+def keras_losses(keras, x, y, lr: float, epochs: int, batch_size: int, rng) -> list[float]:
+    """Keras' Dense(1) trained with SGD(lr) on the standardised feature from zero weights
+    (m = b = 0), on the batches the docstring names (each epoch, rng.permutation(N) cut
+    into consecutive batches): the MSE on all of (x, y) after each epoch."""
+    z = ((x - x.mean()) / x.std()).reshape(-1, 1)
+    model = keras.Sequential(
+        [
+            keras.Input((1,), dtype="float64"),
+            keras.layers.Dense(1, kernel_initializer="zeros", dtype="float64"),
+        ]
+    )
+    model.compile(optimizer=keras.optimizers.SGD(lr), loss="mse")
+    losses = []
+    for _ in range(epochs):
+        order = rng.permutation(len(x))
+        for start in range(0, len(x), batch_size):
+            batch = order[start : start + batch_size]
+            model.train_on_batch(z[batch], y[batch])
+        losses.append(float(keras.losses.mean_squared_error(y, model.predict_on_batch(z)[:, 0])))
+    return losses
+
+
+def fit_gd(learner, x, y, **settings):
+    """The learner's (m, b, losses) from fit_line_gd with its own defaults unless given;
+    rng is np.random.default_rng(SEED) unless given (None: the function's own default)."""
+    settings.setdefault("rng", np.random.default_rng(SEED))
+    result = learner.fit_line_gd(x, y, **settings)
+    if not isinstance(result, tuple | list) or len(result) != 3:
+        raise CheckFailure(f"fit_line_gd should return (m, b, losses), got {result!r}")
+    m, b = line(result, "fit_line_gd")
+    return m, b, result[2]

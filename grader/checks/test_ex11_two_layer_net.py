@@ -18,6 +18,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from grader.checks.checking import CheckFailure, expect_close, expect_shape, hidden, points
+from grader.checks.strategies import seeds
 from grader.engine.oracles import tf_gradient
 
 NAMES = ("W1", "b1", "W2", "b2")
@@ -35,7 +36,216 @@ TRAINING_NOTE = (
 )
 
 
-# ------------------------------------------------------------- helpers
+@st.composite
+def batches(draw):
+    """(sizes, weights, X, y): a random network shape, weights and labelled batch."""
+    sizes = (draw(st.integers(1, 4)), draw(st.integers(1, 10)), draw(st.integers(2, 5)))
+    n = draw(st.integers(1, 16))
+    rng = np.random.default_rng(draw(seeds))
+    X = 2.0 * rng.standard_normal((n, sizes[0]))
+    y = rng.integers(0, sizes[2], n)
+    return sizes, random_weights(rng, sizes), X, y
+
+
+# ------------------------------------------------------------- construction and forward
+
+
+@points(1)
+def test_weights_have_keras_shapes(learner):
+    for sizes, net in [
+        ((2, 50, 4), learner.TwoLayerNet()),
+        ((3, 7, 5), learner.TwoLayerNet(3, 7, 5, rng=np.random.default_rng(3))),
+    ]:
+        weights = read_weights(net, sizes)
+        for name in ("W1", "W2"):
+            if np.ptp(weights[name]) == 0:
+                raise CheckFailure(f"all of {name} is {weights[name].flat[0]}: draw it at random")
+        for name in ("b1", "b2"):
+            expect_close(weights[name], np.zeros(weights[name].shape), what=f"the initial {name}")
+
+
+@points(2)
+@given(batch=batches())
+def test_forward_gives_probabilities_matching_tensorflow(learner, tf, batch):
+    sizes, weights, X, _ = batch
+    net = net_with_weights(learner, sizes, weights)
+    probs = expect_shape(net.forward(X), (len(X), sizes[2]), "net.forward(X)")
+    expect_close(probs.sum(axis=1), np.ones(len(X)), what="the row sums of net.forward(X)")
+    expect_close(probs, tf_probabilities(tf, X, weights), what="net.forward(X)")
+
+
+@hidden
+@points(1)
+def test_forward_and_loss_stay_finite_for_large_scores(learner, tf, check_seed):
+    sizes = (2, 8, 4)
+    weights = random_weights(np.random.default_rng(check_seed(5)), sizes)
+    weights["W2"] = 300.0 * weights["W2"]
+    X = np.array([[2.0, 1.0], [-1.5, 2.5], [-3.0, -3.0], [4.0, -0.5]])
+    y = np.array([3, 0, 1, 2])
+    net = net_with_weights(learner, sizes, weights)
+    # Methods of remote objects take the proxy's float_errors option like learner.call.
+    probs = net.forward(X, float_errors="raise")
+    expect_close(probs, tf_probabilities(tf, X, weights), what="net.forward(X) for scores near 1e3")
+    loss, _ = unpack_loss_and_grads(net.loss_and_grads(X, y, float_errors="raise"))
+    expected, _ = tf_loss_and_grads(tf, X, y, weights)
+    expect_close(loss, expected, what="the loss when some probabilities underflow to 0")
+
+
+@points(1)
+@given(batch=batches())
+def test_predict_gives_the_most_probable_class(learner, tf, batch):
+    sizes, weights, X, _ = batch
+    net = net_with_weights(learner, sizes, weights)
+    labels = predicted_labels(net, X)
+    expected, clear = most_probable_classes(tf, weights, X)
+    wrong = np.flatnonzero(clear & (labels != expected))
+    if wrong.size:
+        i = int(wrong[0])
+        raise CheckFailure(
+            f"net.predict(X) gives class {labels[i]:g} for row {i} of X, but the most probable "
+            f"class of the network's forward pass there is {expected[i]}: predict should be "
+            f"the argmax of forward(X), row by row ({wrong.size} of {len(X)} rows differ)"
+        )
+
+
+# ------------------------------------------------------------- backward
+
+
+@points(1)
+@given(batch=batches())
+def test_loss_matches_tensorflow(learner, tf, batch):
+    sizes, weights, X, y = batch
+    net = net_with_weights(learner, sizes, weights)
+    loss, _ = unpack_loss_and_grads(net.loss_and_grads(X, y))
+    expected, _ = tf_loss_and_grads(tf, X, y, weights)
+    expect_close(loss, expected, what="the loss of net.loss_and_grads(X, y)")
+
+
+@points(3)
+@given(batch=batches())
+def test_gradients_match_gradient_tape(learner, tf, batch):
+    sizes, weights, X, y = batch
+    net = net_with_weights(learner, sizes, weights)
+    _, grads = unpack_loss_and_grads(net.loss_and_grads(X, y))
+    _, expected = tf_loss_and_grads(tf, X, y, weights)
+    for name in NAMES:
+        expect_close(grads[name], expected[name], what=f'grads["{name}"] of net.loss_and_grads')
+    changed = first_changed_weight(net, sizes, weights)
+    if changed:
+        raise CheckFailure(
+            f"net.loss_and_grads(X, y) changed net.{changed}: it computes the loss and the "
+            "gradients only, the weights are not changed (train_step moves them)"
+        )
+
+
+@hidden
+@points(1)
+def test_gradients_agree_with_a_numerical_gradient(learner, check_seed):
+    sizes = (3, 6, 4)
+    rng = np.random.default_rng(check_seed(7))
+    while True:  # keep every hidden unit away from ReLU's kink, where differences mislead
+        weights = random_weights(rng, sizes)
+        X, y = rng.standard_normal((5, 3)), rng.integers(0, 4, 5)
+        if np.abs(X @ weights["W1"] + weights["b1"]).min() > 1e-2:
+            break
+    net = net_with_weights(learner, sizes, weights)
+    _, grads = unpack_loss_and_grads(net.loss_and_grads(X, y))
+    expected = numerical_gradients(weights, X, y)
+    for name in NAMES:
+        what = f'grads["{name}"] against central differences of the loss'
+        expect_close(grads[name], expected[name], what=what, rtol=1e-5, atol=1e-7)
+
+
+# ------------------------------------------------------------- training
+
+
+@hidden
+@points(1)
+def test_train_step_returns_the_loss_before_the_update(learner, tf):
+    net, X, y, _, loss, _ = train_step_case(learner, tf)
+    got = net.train_step(X, y, 0.5)
+    expect_close(got, loss, what="the loss net.train_step(X, y, lr=0.5) returned (before updating)")
+
+
+@points(2)
+def test_train_step_moves_each_weight_by_minus_lr_times_its_gradient(learner, tf):
+    net, X, y, weights, _, grads = train_step_case(learner, tf)
+    net.train_step(X, y, 0.5)
+    for name in NAMES:
+        expect_close(
+            getattr(net, name),
+            weights[name] - 0.5 * grads[name],
+            what=f"net.{name} after train_step(X, y, lr=0.5) (= {name} - 0.5 * d{name})",
+        )
+
+
+@points(2)
+def test_trained_net_gets_99_percent_of_fresh_points_right(learner, tf, keras, descent):
+    weights, _ = trained_net(learner, keras, descent)
+    X, y = quadrant_points(250, np.random.default_rng(7777))
+    accuracy = float(np.mean(most_probable_classes(tf, weights, X)[0] == y))
+    if accuracy < 0.99:
+        raise CheckFailure(
+            f"after net.train(X, y, rng, {TRAINING_TEXT}), the network's weights put "
+            f"{accuracy:.1%} of 1000 fresh points in the right quadrant; at least 99% should be"
+        )
+
+
+@hidden
+@points(1)
+def test_trained_net_puts_2_2_in_quadrant_one(learner, tf, keras, descent):
+    weights, _ = trained_net(learner, keras, descent)
+    label = most_probable_classes(tf, weights, np.array([[2.0, 2.0]]))[0][0]
+    if label != 0:
+        raise CheckFailure(f"the trained net puts (2, 2) in class {label}, not 0 (quadrant I)")
+
+
+@hidden
+@points(1)
+def test_train_returns_each_epochs_mean_batch_loss(learner, keras, descent):
+    _, losses = trained_net(learner, keras, descent)
+    what = f"the losses net.train(X, y, rng, {TRAINING_TEXT}) returned"
+    try:
+        expect_close(losses, descent.losses, what=what, rtol=1e-5, atol=1e-7)
+    except CheckFailure as failure:
+        raise CheckFailure(
+            f"{failure}\neach epoch's loss is the mean over its samples of the batch losses "
+            "(the loss train_step returns, a batch of 16 counting half as much as one of 32), "
+            "as Keras' progress bar shows it"
+        ) from None
+
+
+@hidden
+@points(1)
+def test_initial_weights_are_he_normal_float64_drawn_from_rng(learner):
+    sizes = (50, 200, 100)
+    net = learner.TwoLayerNet(*sizes, rng=np.random.default_rng(11))
+    shapes = {"W1": sizes[:2], "b1": sizes[1:2], "W2": sizes[1:], "b2": sizes[2:]}
+    for name, shape in shapes.items():
+        value = expect_shape(getattr(net, name), shape, f"net.{name} of TwoLayerNet{sizes}")
+        if value.dtype != np.float64:
+            raise CheckFailure(f"net.{name} is a {value.dtype} array: the weights are float64")
+    for name, fan_in in (("W1", sizes[0]), ("W2", sizes[1])):
+        value = np.asarray(getattr(net, name))
+        expected = np.sqrt(2.0 / fan_in)
+        # Over 10,000 draws the sample std is within 0.7% of the true one (one standard
+        # error), the mean within 1% of it: 5% and 6% are more than six of them.
+        if abs(np.std(value) / expected - 1) > 0.05 or abs(np.mean(value)) > 0.06 * expected:
+            raise CheckFailure(
+                f"net.{name} of TwoLayerNet{sizes} has mean {np.mean(value):.3g} and standard "
+                f"deviation {np.std(value):.4g}: He initialisation draws a normal with mean 0 "
+                f"and standard deviation sqrt(2 / fan_in) = {expected:.4g} (fan_in = {fan_in})"
+            )
+    default = read_weights(learner.TwoLayerNet(2, 50, 4), (2, 50, 4))
+    seeded = read_weights(learner.TwoLayerNet(2, 50, 4, rng=np.random.default_rng(0)), (2, 50, 4))
+    if any(not np.array_equal(default[name], seeded[name]) for name in NAMES):
+        raise CheckFailure(
+            "TwoLayerNet(2, 50, 4) and TwoLayerNet(2, 50, 4, rng=np.random.default_rng(0)) "
+            "have different weights: rng=None means np.random.default_rng(0)"
+        )
+
+
+# ---------------------------------------------------------------- helpers
 
 
 def read_weights(net, sizes) -> dict[str, np.ndarray]:
@@ -97,17 +307,6 @@ def first_changed_weight(net, sizes, weights) -> str:
     """The name of the first of the net's weights that no longer equals `weights`, or ""."""
     held = read_weights(net, sizes)
     return next((n for n in NAMES if not np.array_equal(held[n], weights[n])), "")
-
-
-@st.composite
-def batches(draw):
-    """(sizes, weights, X, y): a random network shape, weights and labelled batch."""
-    sizes = (draw(st.integers(1, 4)), draw(st.integers(1, 10)), draw(st.integers(2, 5)))
-    n = draw(st.integers(1, 16))
-    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
-    X = 2.0 * rng.standard_normal((n, sizes[0]))
-    y = rng.integers(0, sizes[2], n)
-    return sizes, random_weights(rng, sizes), X, y
 
 
 def tf_loss_function(tf, X, y):
@@ -245,97 +444,6 @@ def predicted_labels(net, X) -> np.ndarray:
     return labels
 
 
-# ------------------------------------------------------------- construction and forward
-
-
-@points(1)
-def test_weights_have_keras_shapes(learner):
-    for sizes, net in [
-        ((2, 50, 4), learner.TwoLayerNet()),
-        ((3, 7, 5), learner.TwoLayerNet(3, 7, 5, rng=np.random.default_rng(3))),
-    ]:
-        weights = read_weights(net, sizes)
-        for name in ("W1", "W2"):
-            if np.ptp(weights[name]) == 0:
-                raise CheckFailure(f"all of {name} is {weights[name].flat[0]}: draw it at random")
-        for name in ("b1", "b2"):
-            expect_close(weights[name], np.zeros(weights[name].shape), what=f"the initial {name}")
-
-
-@points(2)
-@given(batch=batches())
-def test_forward_gives_probabilities_matching_tensorflow(learner, tf, batch):
-    sizes, weights, X, _ = batch
-    net = net_with_weights(learner, sizes, weights)
-    probs = expect_shape(net.forward(X), (len(X), sizes[2]), "net.forward(X)")
-    expect_close(probs.sum(axis=1), np.ones(len(X)), what="the row sums of net.forward(X)")
-    expect_close(probs, tf_probabilities(tf, X, weights), what="net.forward(X)")
-
-
-@hidden
-@points(1)
-def test_forward_and_loss_stay_finite_for_large_scores(learner, tf, check_seed):
-    sizes = (2, 8, 4)
-    weights = random_weights(np.random.default_rng(check_seed(5)), sizes)
-    weights["W2"] = 300.0 * weights["W2"]
-    X = np.array([[2.0, 1.0], [-1.5, 2.5], [-3.0, -3.0], [4.0, -0.5]])
-    y = np.array([3, 0, 1, 2])
-    net = net_with_weights(learner, sizes, weights)
-    # Methods of remote objects take the proxy's float_errors option like learner.call.
-    probs = net.forward(X, float_errors="raise")
-    expect_close(probs, tf_probabilities(tf, X, weights), what="net.forward(X) for scores near 1e3")
-    loss, _ = unpack_loss_and_grads(net.loss_and_grads(X, y, float_errors="raise"))
-    expected, _ = tf_loss_and_grads(tf, X, y, weights)
-    expect_close(loss, expected, what="the loss when some probabilities underflow to 0")
-
-
-@points(1)
-@given(batch=batches())
-def test_predict_gives_the_most_probable_class(learner, tf, batch):
-    sizes, weights, X, _ = batch
-    net = net_with_weights(learner, sizes, weights)
-    labels = predicted_labels(net, X)
-    expected, clear = most_probable_classes(tf, weights, X)
-    wrong = np.flatnonzero(clear & (labels != expected))
-    if wrong.size:
-        i = int(wrong[0])
-        raise CheckFailure(
-            f"net.predict(X) gives class {labels[i]:g} for row {i} of X, but the most probable "
-            f"class of the network's forward pass there is {expected[i]}: predict should be "
-            f"the argmax of forward(X), row by row ({wrong.size} of {len(X)} rows differ)"
-        )
-
-
-# ------------------------------------------------------------- backward
-
-
-@points(1)
-@given(batch=batches())
-def test_loss_matches_tensorflow(learner, tf, batch):
-    sizes, weights, X, y = batch
-    net = net_with_weights(learner, sizes, weights)
-    loss, _ = unpack_loss_and_grads(net.loss_and_grads(X, y))
-    expected, _ = tf_loss_and_grads(tf, X, y, weights)
-    expect_close(loss, expected, what="the loss of net.loss_and_grads(X, y)")
-
-
-@points(3)
-@given(batch=batches())
-def test_gradients_match_gradient_tape(learner, tf, batch):
-    sizes, weights, X, y = batch
-    net = net_with_weights(learner, sizes, weights)
-    _, grads = unpack_loss_and_grads(net.loss_and_grads(X, y))
-    _, expected = tf_loss_and_grads(tf, X, y, weights)
-    for name in NAMES:
-        expect_close(grads[name], expected[name], what=f'grads["{name}"] of net.loss_and_grads')
-    changed = first_changed_weight(net, sizes, weights)
-    if changed:
-        raise CheckFailure(
-            f"net.loss_and_grads(X, y) changed net.{changed}: it computes the loss and the "
-            "gradients only, the weights are not changed (train_step moves them)"
-        )
-
-
 def numpy_loss(weights, X, y) -> float:
     """The mean softmax cross-entropy of the network with `weights`, in NumPy (float64)."""
     hidden = np.maximum(0.0, X @ weights["W1"] + weights["b1"])
@@ -360,27 +468,6 @@ def numerical_gradients(weights, X, y, h=1e-6) -> dict[str, np.ndarray]:
     return gradients
 
 
-@hidden
-@points(1)
-def test_gradients_agree_with_a_numerical_gradient(learner, check_seed):
-    sizes = (3, 6, 4)
-    rng = np.random.default_rng(check_seed(7))
-    while True:  # keep every hidden unit away from ReLU's kink, where differences mislead
-        weights = random_weights(rng, sizes)
-        X, y = rng.standard_normal((5, 3)), rng.integers(0, 4, 5)
-        if np.abs(X @ weights["W1"] + weights["b1"]).min() > 1e-2:
-            break
-    net = net_with_weights(learner, sizes, weights)
-    _, grads = unpack_loss_and_grads(net.loss_and_grads(X, y))
-    expected = numerical_gradients(weights, X, y)
-    for name in NAMES:
-        what = f'grads["{name}"] against central differences of the loss'
-        expect_close(grads[name], expected[name], what=what, rtol=1e-5, atol=1e-7)
-
-
-# ------------------------------------------------------------- training
-
-
 def train_step_case(learner, tf):
     sizes = (2, 5, 4)
     rng = np.random.default_rng(8)
@@ -389,89 +476,3 @@ def train_step_case(learner, tf):
     net = net_with_weights(learner, sizes, weights)
     loss, grads = tf_loss_and_grads(tf, X, y, weights)
     return net, X, y, weights, loss, grads
-
-
-@hidden
-@points(1)
-def test_train_step_returns_the_loss_before_the_update(learner, tf):
-    net, X, y, _, loss, _ = train_step_case(learner, tf)
-    got = net.train_step(X, y, 0.5)
-    expect_close(got, loss, what="the loss net.train_step(X, y, lr=0.5) returned (before updating)")
-
-
-@points(2)
-def test_train_step_moves_each_weight_by_minus_lr_times_its_gradient(learner, tf):
-    net, X, y, weights, _, grads = train_step_case(learner, tf)
-    net.train_step(X, y, 0.5)
-    for name in NAMES:
-        expect_close(
-            getattr(net, name),
-            weights[name] - 0.5 * grads[name],
-            what=f"net.{name} after train_step(X, y, lr=0.5) (= {name} - 0.5 * d{name})",
-        )
-
-
-@points(2)
-def test_trained_net_gets_99_percent_of_fresh_points_right(learner, tf, keras, descent):
-    weights, _ = trained_net(learner, keras, descent)
-    X, y = quadrant_points(250, np.random.default_rng(7777))
-    accuracy = float(np.mean(most_probable_classes(tf, weights, X)[0] == y))
-    if accuracy < 0.99:
-        raise CheckFailure(
-            f"after net.train(X, y, rng, {TRAINING_TEXT}), the network's weights put "
-            f"{accuracy:.1%} of 1000 fresh points in the right quadrant; at least 99% should be"
-        )
-
-
-@hidden
-@points(1)
-def test_trained_net_puts_2_2_in_quadrant_one(learner, tf, keras, descent):
-    weights, _ = trained_net(learner, keras, descent)
-    label = most_probable_classes(tf, weights, np.array([[2.0, 2.0]]))[0][0]
-    if label != 0:
-        raise CheckFailure(f"the trained net puts (2, 2) in class {label}, not 0 (quadrant I)")
-
-
-@hidden
-@points(1)
-def test_train_returns_each_epochs_mean_batch_loss(learner, keras, descent):
-    _, losses = trained_net(learner, keras, descent)
-    what = f"the losses net.train(X, y, rng, {TRAINING_TEXT}) returned"
-    try:
-        expect_close(losses, descent.losses, what=what, rtol=1e-5, atol=1e-7)
-    except CheckFailure as failure:
-        raise CheckFailure(
-            f"{failure}\neach epoch's loss is the mean over its samples of the batch losses "
-            "(the loss train_step returns, a batch of 16 counting half as much as one of 32), "
-            "as Keras' progress bar shows it"
-        ) from None
-
-
-@hidden
-@points(1)
-def test_initial_weights_are_he_normal_float64_drawn_from_rng(learner):
-    sizes = (50, 200, 100)
-    net = learner.TwoLayerNet(*sizes, rng=np.random.default_rng(11))
-    shapes = {"W1": sizes[:2], "b1": sizes[1:2], "W2": sizes[1:], "b2": sizes[2:]}
-    for name, shape in shapes.items():
-        value = expect_shape(getattr(net, name), shape, f"net.{name} of TwoLayerNet{sizes}")
-        if value.dtype != np.float64:
-            raise CheckFailure(f"net.{name} is a {value.dtype} array: the weights are float64")
-    for name, fan_in in (("W1", sizes[0]), ("W2", sizes[1])):
-        value = np.asarray(getattr(net, name))
-        expected = np.sqrt(2.0 / fan_in)
-        # Over 10,000 draws the sample std is within 0.7% of the true one (one standard
-        # error), the mean within 1% of it: 5% and 6% are more than six of them.
-        if abs(np.std(value) / expected - 1) > 0.05 or abs(np.mean(value)) > 0.06 * expected:
-            raise CheckFailure(
-                f"net.{name} of TwoLayerNet{sizes} has mean {np.mean(value):.3g} and standard "
-                f"deviation {np.std(value):.4g}: He initialisation draws a normal with mean 0 "
-                f"and standard deviation sqrt(2 / fan_in) = {expected:.4g} (fan_in = {fan_in})"
-            )
-    default = read_weights(learner.TwoLayerNet(2, 50, 4), (2, 50, 4))
-    seeded = read_weights(learner.TwoLayerNet(2, 50, 4, rng=np.random.default_rng(0)), (2, 50, 4))
-    if any(not np.array_equal(default[name], seeded[name]) for name in NAMES):
-        raise CheckFailure(
-            "TwoLayerNet(2, 50, 4) and TwoLayerNet(2, 50, 4, rng=np.random.default_rng(0)) "
-            "have different weights: rng=None means np.random.default_rng(0)"
-        )

@@ -1,12 +1,24 @@
-"""What learner code may not use: one list, read by the static scan here and sent to the
-sandbox worker's import blocker (grader.sandbox.client passes it on)."""
+"""What learner code may not use or reach: one list of forbidden libraries, read by the
+static scan here and passed to every sandbox worker's import blocker, and the folders a
+worker's import path may not reach (the sandbox takes both from its caller:
+`LearnerProxy(..., **SANDBOX_POLICY)`)."""
 
 from __future__ import annotations
 
 import ast
+from types import MappingProxyType
+
+from grader.course.paths import PACKAGE, solutions_folder
 
 FORBIDDEN_MODULES = ("tensorflow", "keras", "tf_keras", "torch", "jax", "scipy", "sklearn")
 """Libraries exercises may not import: the checks compare with them, learners write NumPy."""
+
+PROTECTED_FOLDERS = (PACKAGE, solutions_folder())
+"""What learner code may never import: the grader (its checks and oracles) and the
+reference solutions; the sandbox also refuses any folder above them (the kit's root)."""
+
+SANDBOX_POLICY = MappingProxyType({"forbidden": FORBIDDEN_MODULES, "protect": PROTECTED_FOLDERS})
+"""The policy's arguments to grader.sandbox.LearnerProxy."""
 
 
 def forbidden_imports(source: str) -> list[str]:

@@ -1,22 +1,17 @@
-"""Report: the result of grading one exercise, and its renderings.
+"""Report: the result of grading one exercise (its checks' results, score and context).
 
-A Report renders as a rich terminal table, JSON, JUnit XML or a Gradescope
-`results.json`; nothing here judges, it only presents.
+These are the models and the choice of hints; nothing here judges or draws. The
+machine formats (JSON, JUnit, Gradescope, Classroom) are grader/engine/renderers.py,
+the terminal's table grader/learner/terminal.py.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
-from xml.etree import ElementTree
-
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
 from grader.course.registry import UnknownExercise, get_exercise
-from grader.messages import check_name, keys_in, text, translate
+from grader.messages import keys_in, text, translate
 
 if TYPE_CHECKING:
     from grader.course.registry import Exercise
@@ -24,13 +19,6 @@ if TYPE_CHECKING:
 # "skipped": a check that could not run (e.g. a capstone whose network needs
 # functions not written yet); it earns no points and has no answer to hint at.
 STATUSES = ("passed", "failed", "error", "timeout", "skipped")
-_STYLE = {
-    "passed": "green",
-    "failed": "red",
-    "error": "magenta",
-    "timeout": "yellow",
-    "skipped": "dim",
-}
 
 
 @dataclass
@@ -68,6 +56,7 @@ class Report:
     limits: dict = field(default_factory=dict)
     notice: str = ""
     hint: str = ""  # the hints the learner's screen shows, in their language (choose_hints)
+    lang: str = "en"  # that language (grader.engine.grade settles it); the rest stays English
     hints_revealed: int = 0  # how many the learner revealed with `grade hint`
     artifacts: list[str] = field(default_factory=list)
     seed: str = ""  # a fingerprint of the instructor's secret seed for hidden checks, if set
@@ -213,174 +202,3 @@ def shared_error(checks: list[CheckResult]) -> str:
         if len(messages) == 1:
             return messages.pop()
     return ""
-
-
-def to_json(report: Report) -> str:
-    """Render the report as indented JSON text."""
-    return json.dumps(report.to_dict(), indent=2, ensure_ascii=False)
-
-
-def gradescope_results(reports: list[Report]) -> dict:
-    """Gradescope's results.json structure for one or more exercises' reports."""
-    tests = [
-        {
-            "name": f"{report.exercise}. {c.name}",
-            "score": c.points,
-            "max_score": c.max_points,
-            "status": "passed" if c.status == "passed" else "failed",
-            "output": report.full_message(c),
-            "visibility": "visible" if c.visible else "after_published",
-        }
-        for report in reports
-        for c in report.checks
-        if not c.optional_not_run  # nothing to grade, and Gradescope knows no "not run"
-    ]
-    return {
-        "score": sum(r.score for r in reports),
-        "max_score": sum(r.max_score for r in reports),
-        "execution_time": round(sum(r.duration_s for r in reports), 3),
-        "output": "\n".join(r.notice for r in reports if r.notice),
-        "tests": tests,
-    }
-
-
-def to_gradescope(report: Report) -> str:
-    """Render the report as Gradescope's results.json text."""
-    return json.dumps(gradescope_results([report]), indent=2, ensure_ascii=False)
-
-
-def junit_suite(report: Report, prefix: str = "") -> ElementTree.Element:
-    """One JUnit <testsuite> element for the report; `prefix` names the student in a batch."""
-    failures = sum(c.status == "failed" for c in report.checks)
-    errors = sum(c.status in ("error", "timeout") for c in report.checks)
-    skipped = sum(c.status == "skipped" for c in report.checks)
-    suite = ElementTree.Element(
-        "testsuite",
-        name=f"{prefix}exercise {report.exercise}: {report.title}",
-        tests=str(len(report.checks)),
-        failures=str(failures),
-        errors=str(errors),
-        skipped=str(skipped),
-        time=f"{report.duration_s:.3f}",
-    )
-    classname = f"{prefix.rstrip(': ')}.exercise{report.exercise:02d}".lstrip(".")
-    for check in report.checks:
-        case = ElementTree.SubElement(suite, "testcase", classname=classname, name=check.name)
-        if check.status in ("failed", "skipped"):
-            tag = "failure" if check.status == "failed" else "skipped"
-            ElementTree.SubElement(
-                case, tag, message=check.message.split("\n")[0]
-            ).text = report.full_message(check)
-        elif check.status in ("error", "timeout"):
-            ElementTree.SubElement(case, "error", message=check.status).text = report.full_message(
-                check
-            )
-    return suite
-
-
-def to_junit(report: Report) -> str:
-    """Render the report as JUnit XML text (one testsuite, one testcase per check)."""
-    return ElementTree.tostring(junit_suite(report), encoding="unicode", xml_declaration=True)
-
-
-def classroom_results(report: Report) -> dict:
-    """GitHub Classroom's runner result for the report: what autograding-grading-reporter
-    reads (base64-encoded) from a step's `result` output, one test per check.
-
-    The reporter adds up the tests' `score` fields against `max_score`, so partial
-    points count (autograding-command-grader can only write all or nothing).
-    """
-
-    def status(check: CheckResult) -> str:
-        if check.status == "passed":
-            return "pass"
-        return "fail" if check.status in ("failed", "skipped") else "error"
-
-    return {
-        "version": 1,
-        "status": "pass" if report.passed else "fail",
-        "max_score": report.max_score,
-        "tests": [
-            {
-                "name": f"{report.exercise}. {c.name}",
-                "status": status(c),
-                "score": c.points,
-                "message": report.full_message(c),
-                "test_code": "",
-                "filename": "",
-                "line_no": 0,
-                "duration": round(c.duration_s * 1000),
-            }
-            for c in report.checks
-            if not c.optional_not_run
-        ],
-    }
-
-
-def to_classroom(report: Report) -> str:
-    """Render the report as GitHub Classroom's runner result JSON text."""
-    return json.dumps(classroom_results(report), ensure_ascii=False)
-
-
-def _title(report: Report, lang: str) -> str:
-    """The exercise's title in `lang` (reports keep the English one)."""
-    try:
-        return get_exercise(report.exercise).title_in(lang)
-    except UnknownExercise:
-        return report.title
-
-
-def print_text(report: Report, console: Console | None = None, lang: str = "en") -> None:
-    """Print the report for a reader of `lang`: a table, each failure's details, the score.
-
-    The table gives each check's first message line; a message of several
-    lines (the side-by-side values, the failing call to paste) follows the table
-    once, however many checks share it. Then the hints revealed so far.
-    """
-    console = console or Console()
-    title = text("title", lang, number=report.exercise, title=_title(report, lang))
-    table = Table(title=title, show_lines=True)
-    table.add_column(text("column_check", lang), ratio=2)
-    table.add_column(text("column_points", lang), justify="right", no_wrap=True)
-    table.add_column(text("column_status", lang), no_wrap=True)
-    table.add_column(text("column_message", lang), ratio=5, overflow="fold")
-    details: dict[str, list[str]] = {}
-    previous = None
-    for check in report.checks:
-        message = translate(check.message, lang)
-        name = check_name(check.name, lang)
-        first, _, rest = message.partition("\n")
-        if rest:
-            details.setdefault(message, []).append(name)
-        table.add_row(
-            name,
-            f"{check.points:g}/{check.max_points:g}",
-            Text(text(f"status_{check.status}", lang), style=_STYLE.get(check.status, "")),
-            Text(text("same_as_above", lang) if message and message == previous else first),
-        )
-        previous = message
-    console.print(table)
-    for message, names in details.items():
-        shown = ", ".join(names[:2]) + (f" (+{len(names) - 2})" if len(names) > 2 else "")
-        console.rule(Text(shown, style="bold"), align="left")
-        console.print(Text(message), soft_wrap=True)
-    for artifact in report.artifacts:
-        console.print(Text(text("wrote", lang, path=artifact), style="dim"))
-    if report.notice:
-        console.print(Text(translate(report.notice, lang), style="bold yellow"))
-    elif not report.passed and report.hint:
-        for hint in report.hint.split("\n"):
-            console.print(Text(text("hint_line", lang, hint=hint), style="cyan"))
-    seconds = f"{report.duration_s:.1f}"
-    score = text(
-        "score", lang, score=f"{report.score:g}", max_score=f"{report.max_score:g}", seconds=seconds
-    )
-    console.print(Text(score, style="bold green" if report.passed else "bold red"))
-
-
-RENDERERS = {
-    "json": to_json,
-    "junit": to_junit,
-    "gradescope": to_gradescope,
-    "classroom": to_classroom,
-}

@@ -18,12 +18,15 @@ only in the sandbox). Values are written so that they rebuild exactly:
 floats by their shortest round-trip repr, arrays with their dtype, a
 `numpy.random.Generator` with its state. A call whose arguments cannot be
 written as Python (an object of the learner's or of the kit's) has no
-reproduction, and neither has a call too large to read.
+reproduction, and neither has a call too large to read. Where there is none,
+the report shows the input hypothesis found as text, written with every digit
+while grading (`reproducible_reprs`) so that it too rebuilds the input.
 """
 
 from __future__ import annotations
 
 import ast
+import contextlib
 import copy
 import keyword
 import pprint
@@ -154,6 +157,19 @@ def _holds_remote_objects(value) -> bool:
     if isinstance(value, dict):
         return any(_holds_remote_objects(v) for v in value.values())
     return False
+
+
+@contextlib.contextmanager
+def reproducible_reprs():
+    """Within this block, NumPy reprs keep every digit (shortest round-trip form).
+
+    Hypothesis prints the failing input with repr() (the report shows it when
+    the failing call cannot be written as Python to paste); with NumPy's
+    default 8 digits it would not be the input that failed. grader.engine.grade
+    grades every exercise inside this block.
+    """
+    with np.printoptions(floatmode="unique"):
+        yield
 
 
 # ---------------------------------------------------------------- writing the lines

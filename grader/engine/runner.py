@@ -1,9 +1,12 @@
-"""Grade one exercise: run its hidden checks in-process against a sandboxed learner.
+"""Run one exercise's hidden checks in-process against a sandboxed learner.
 
 The checks are pytest + hypothesis tests in `grader/checks/`. They run in
 this (trusted) process; only the learner's functions run in the worker,
-reached through the `learner` fixture. A pytest plugin collects each check's
-outcome into a Report.
+reached through the `learner` fixture. The runner reads the submission once
+(`read_exercise`), gives the check file to pytest with the collector
+(grader/engine/collector.py) as its plugin and builds the Report from what it
+recorded (`run_checks`). What every caller's grading adds -- the language,
+TensorFlow's warm-up, every digit in reprs, the hint -- is grader/engine/grade.py's.
 """
 
 from __future__ import annotations
@@ -11,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-import re
 import tempfile
 import time
 from collections.abc import Callable
@@ -22,15 +24,14 @@ from unittest import mock
 import pytest
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis.configuration import set_hypothesis_home_dir
-from hypothesis.errors import FlakyFailure
 
 from grader.course.paths import TRAINER_SCRIPT
 from grader.course.registry import Exercise, get_exercise
 from grader.engine import oracles
-from grader.engine.policy import forbidden_imports
-from grader.engine.report import CheckResult, Report, choose_hints
-from grader.engine.reproduction import CallLog, reproduction
-from grader.engine.seeds import derived_seed, secret_seed, seed_fingerprint
+from grader.engine.collector import Collector, Lanes
+from grader.engine.policy import SANDBOX_POLICY, forbidden_imports
+from grader.engine.report import Report
+from grader.engine.seeds import secret_seed, seed_fingerprint
 from grader.engine.submission import LAST_LAYER_EXERCISE as LAST_LAYER_EXERCISE  # tests' import
 from grader.engine.submission import (
     MissingSubmission,
@@ -38,16 +39,8 @@ from grader.engine.submission import (
     read_submission,
     syntax_problem,
 )
-from grader.messages import resolve_lang, text
-from grader.sandbox import (
-    Budget,
-    LearnerError,
-    LearnerProblem,
-    LearnerProxy,
-    LearnerTimeout,
-    Limits,
-)
-from grader.sandbox.client import MissingName
+from grader.messages import text
+from grader.sandbox import LearnerProxy, Limits
 
 settings.register_profile(
     "nnlab",
@@ -63,14 +56,7 @@ settings.register_profile(
     phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink],
 )
 
-
-# A check (with hypothesis' shrinking) may use at most this share of its exercise's
-# time limit: a slow wrong answer cannot spend the whole budget on one check.
-CHECK_SHARE = 0.25
 CAPSTONE_BLAS_THREADS = 2
-
-COLLECTOR = pytest.StashKey["_Collector"]()
-"""Where checks' fixtures find the collector (learner proxy, exercise)."""
 
 
 @dataclass(frozen=True)
@@ -78,7 +64,7 @@ class GradingOptions:
     """How to grade, beyond which exercise and which submission (all optional).
 
     - lang: "en" or "zh", the language of the hints on screen; reports stay English
-      (None: $NNLAB_LANG, else the locale's, as the CLI).
+      (None: $NNLAB_LANG, else the locale's; grader.engine.grade settles it).
     - progress: callable(done, total, check_name), called before each check.
     - report_dir: where capstones write their plots (None: ./nnlab-report); each
       exercise gets its own exNN sub-folder.
@@ -103,295 +89,55 @@ class NotAvailable(LookupError):
     """The exercise is in the course but its checks are not built yet."""
 
 
-class _ExerciseOverTime(LearnerTimeout):
-    """The whole exercise used up its time limit before this check."""
+@dataclass(frozen=True)
+class Submitted:
+    """One exercise's submission as `read_exercise` read it, before any check runs.
 
-
-class _DoesNotCompile(LearnerProblem):
-    """A module of the submission has a syntax error: no check can run, none starts a worker."""
-
-
-class _Lanes:
-    """The learner as checks see it: visible and hidden checks talk to different workers.
-
-    Every check of a lane shares that lane's worker, so whatever a hidden check
-    sends the learner's code could be carried into a later call's answer or error
-    message; with a worker of their own, hidden inputs never reach a message a
-    student sees. A lane's worker starts when its first check asks for it.
+    - exercise: its registry record.
+    - modules: module name -> ModuleSource, the bytes read once (the checks see these).
+    - where: the submission as given (a folder, or "" for the default).
+    - notice: why nothing can be graded (no module found), else "".
+    - broken: the syntax error that stops every check, else "" (see `compiles`).
+    - started: time.monotonic() when reading began (the report's duration counts from it).
     """
 
-    def __init__(self, make: Callable[[], LearnerProxy]):
-        self._make = make
-        self._proxies: dict[str, LearnerProxy] = {}
-        self._lane = "visible"
-
-    def __repr__(self) -> str:
-        return "learner"
-
-    def proxy(self, lane: str) -> LearnerProxy:
-        """The LearnerProxy serving `lane` ("visible" or "hidden"), made on first use."""
-        if lane not in self._proxies:
-            self._proxies[lane] = self._make()
-        return self._proxies[lane]
-
-    def begin_check(self, hidden: bool, budget: Budget | None = None) -> None:
-        """Switch to the lane of the check about to run, and prepare its worker.
-
-        The other lane's worker is stopped first: one worker at a time, so a
-        submission never holds twice its limits (the collector runs every
-        visible check before the hidden ones, so this happens once).
-        """
-        lane = "hidden" if hidden else "visible"
-        if lane != self._lane and self._lane in self._proxies:
-            self._proxies[self._lane].close()
-        self._lane = lane
-        self.proxy(lane).budget = budget
-        self.proxy(lane).begin_check()
-
-    def start(self) -> None:
-        """Start the visible lane's worker now (its start overlaps TensorFlow's warm-up)."""
-        self.proxy("visible").start()
-
-    def close(self) -> None:
-        """Stop every lane's worker."""
-        for proxy in self._proxies.values():
-            proxy.close()
+    exercise: Exercise
+    modules: dict[str, ModuleSource]
+    where: str = ""
+    notice: str = ""
+    broken: str = ""
+    started: float = 0.0
 
     @property
-    def forbidden(self) -> list[str]:
-        """Forbidden libraries the learner's code tried to import, in any lane."""
-        return sorted({name for p in self._proxies.values() for name in p.forbidden})
+    def primary(self) -> ModuleSource | None:
+        """The exercise's own module, None when the submission has none."""
+        return self.modules.get(self.exercise.module)
 
     @property
-    def isolation(self) -> str:
-        """The wall the workers run behind."""
-        return self.proxy("visible").isolation
-
-    @property
-    def forbidden_libraries_reachable(self) -> bool:
-        """Whether learner code could import a forbidden library past the blocker."""
-        return self.proxy("visible").forbidden_libraries_reachable
-
-    def __getattr__(self, name: str):
-        if name.startswith("_"):
-            raise AttributeError(name)
-        return getattr(self.proxy(self._lane), name)
+    def compiles(self) -> bool:
+        """Whether the checks will run (every module compiles): then they need TensorFlow."""
+        return not self.broken
 
 
-class _Collector:
-    """pytest plugin: gives checks their fixtures' state and records outcomes."""
+def read_exercise(number: int, submission: Path | None = None) -> Submitted:
+    """Read what exercise `number` grades, once: its registry record and the modules.
 
-    def __init__(self, exercise: Exercise, learner: _Lanes, options: GradingOptions):
-        self.exercise = exercise
-        self.learner = learner
-        self.options = options
-        report_dir = Path(options.report_dir or Path.cwd() / "nnlab-report")
-        self.report_dir = report_dir / f"ex{exercise.number:02d}"
-        self.data_dir = options.data_dir
-        self.compare_keras = options.compare_keras
-        self.on_training = options.on_training
-        self.artifacts: list[Path] = []
-        self.total = 0
-        self.results: list[CheckResult] = []
-        self.order: dict[str, int] = {}
-        self.started = time.monotonic()
-        # The current check's calls into the learner's module (the `learner` fixture
-        # records them), and the module's source for their parameter names.
-        self.calls = CallLog()
-        self.source = ""
-        self.blocked = ""  # why no check can run (a syntax error); "" when checks run
-        self.interrupted = False  # Ctrl-C: pytest ends the session, the grading must end too
-
-    def pytest_keyboard_interrupt(self, excinfo) -> None:
-        # pytest also ends a session whose check file does not import with its own
-        # Session.Interrupted (a KeyboardInterrupt): that is the kit's error, not Ctrl-C.
-        error = excinfo.value
-        self.interrupted = isinstance(error, KeyboardInterrupt) and not isinstance(
-            error, pytest.Session.Interrupted
-        )
-
-    def pytest_collection_finish(self, session) -> None:
-        self.total = len(session.items)
-
-    def _budget(self) -> Budget:
-        """When the check about to run must stop: at the exercise's time limit, and for
-        an exercise (not a capstone, whose training is one long call) after its share."""
-        limit = self.exercise.time_limit_s
-        exercise_end = self.started + limit
-        budget = Budget(
-            exercise_end,
-            f"the exercise's time limit of {limit:g} s was reached during this check, "
-            "so it was stopped (the checks after it are not run)",
-        )
-        if self.exercise.is_capstone:
-            return budget
-        share = CHECK_SHARE * limit
-        check_end = time.monotonic() + share
-        if check_end >= exercise_end:
-            return budget
-        return Budget(
-            check_end,
-            f"this check used its share of the exercise's time ({share:g} s of {limit:g} s) "
-            "and was stopped: your code is slow here (a loop over elements, or a sleep?)",
-        )
-
-    def ordered_results(self) -> list[CheckResult]:
-        """The checks' results in the check file's order."""
-        position = {name.removeprefix("test_"): i for name, i in self.order.items()}
-        return sorted(self.results, key=lambda r: position.get(r.name, len(position)))
-
-    def seed_for(self, check: str, default: int | None, hidden: bool) -> int | None:
-        """The seed a check draws its own inputs with: `default`, or for a hidden
-        check under an instructor's secret seed, one derived from the secret."""
-        secret = secret_seed(self.options.seed)
-        return derived_seed(secret, check) if secret and hidden else default
-
-    def pytest_collection_modifyitems(self, items) -> None:
-        # Hypothesis takes a test function's `_hypothesis_internal_use_seed` (what
-        # @hypothesis.seed sets) over `derandomize`: hidden checks draw from the
-        # secret seed, every other check stays derandomised.
-        # Visible checks first, then hidden ones (each in file order): the report
-        # is put back in file order afterwards (`ordered_results`).
-        self.order = {item.name: index for index, item in enumerate(items)}
-        items.sort(key=_is_hidden)
-        for item in items:
-            function = getattr(item, "obj", None)
-            if getattr(function, "is_hypothesis_test", False):
-                function._hypothesis_internal_use_seed = self.seed_for(
-                    item.name, None, _is_hidden(item)
-                )
-
-    def pytest_configure(self, config) -> None:
-        config.stash[COLLECTOR] = self
-        config.addinivalue_line("markers", "points(n): the points a check is worth")
-        config.addinivalue_line("markers", "hidden: a check whose details stay hidden")
-
-    def pytest_runtest_setup(self, item) -> None:
-        if self.options.progress is not None:
-            self.options.progress(len(self.results), self.total, item.name.removeprefix("test_"))
-        if self.blocked:
-            raise _DoesNotCompile(self.blocked)  # before any fixture (TensorFlow) is set up
-        self.learner.begin_check(hidden=_is_hidden(item), budget=self._budget())
-        self.calls.clear()
-        used = time.monotonic() - self.started
-        if used > self.exercise.time_limit_s:
-            raise _ExerciseOverTime(
-                f"not run: the exercise used its whole time limit "
-                f"({used:.0f} s of {self.exercise.time_limit_s:g} s)"
-            )
-
-    @pytest.hookimpl(hookwrapper=True)
-    def pytest_runtest_makereport(self, item, call):
-        outcome = yield
-        report = outcome.get_result()
-        if report.when == "call" or (report.when == "setup" and report.failed):
-            marker = item.get_closest_marker("points")
-            max_points = float(marker.args[0]) if marker else 1.0
-            status, message = self._judge(item, call)
-            self._record(item, status, message, max_points, report.duration)
-
-    def _judge(self, item, call) -> tuple[str, str]:
-        if call.excinfo is None:
-            notes = [str(value) for key, value in item.user_properties if key == "note"]
-            return "passed", "\n".join(notes)
-        error = call.excinfo.value
-        if isinstance(error, FlakyFailure):
-            return "failed", self._with_input(_nondeterminism(error), error)
-        if isinstance(error, LearnerProblem):
-            status, message = error.status, str(error)
-        elif isinstance(error, AssertionError):
-            status, message = "failed", str(error) or "the answer is wrong"
-        else:
-            status = "error"
-            message = f"internal error in the grader's check: {type(error).__name__}: {error}"
-        return status, self._with_input(message, error)
-
-    def _with_input(self, message: str, error: BaseException) -> str:
-        """`message` and what reproduces the failure: the failing call as Python to paste
-        (`grader.engine.reproduction`), else the input hypothesis found, as a line of text;
-        nothing for a function the module does not define (no input would help)."""
-        if isinstance(error, MissingName):
-            return message
-        lines = []
-        if isinstance(error, REPRODUCIBLE):
-            call = self.calls.failing(message)
-            lines = reproduction(call, self.exercise.module, self.source)
-        if lines and len(message) + sum(len(line) + 1 for line in lines) < MAX_MESSAGE_CHARS:
-            return "\n".join([message, text("reproduce"), *lines])
-        example = _failing_example(error)
-        return message + (f"\nfailing input: {example}" if example else "")
-
-    def _record(self, item, status: str, message: str, max_points: float, duration: float):
-        self.results.append(
-            CheckResult(
-                name=item.name.removeprefix("test_"),
-                status=status,
-                points=max_points if status == "passed" else 0.0,
-                max_points=max_points,
-                message=plain_message(message),
-                visible=not _is_hidden(item),
-                duration_s=duration,
-            )
-        )
-
-
-def _is_hidden(item) -> bool:
-    """Whether a collected check is marked @hidden."""
-    return item.get_closest_marker("hidden") is not None
-
-
-MAX_MESSAGE_CHARS = 4096
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
-
-def plain_message(message: str) -> str:
-    """A check's message as reports keep it: control characters (but newlines and
-    tabs) removed, at most MAX_MESSAGE_CHARS characters, marked when cut."""
-    message = _CONTROL.sub("", message)
-    if len(message) > MAX_MESSAGE_CHARS:
-        message = message[:MAX_MESSAGE_CHARS] + "... (truncated)"
-    return message
-
-
-def _nondeterminism(error: FlakyFailure) -> str:
-    """The message for an answer that changed when the same input was tried again."""
-    first = next(iter(error.exceptions), None)
-    message = (
-        "your code gave a different result when the same input was tried again: the "
-        "answer must depend only on the arguments (no unseeded randomness, no state "
-        "kept between calls)"
-    )
-    if first is not None:
-        message += f"\nthe first time: {first}"
-    return message
-
-
-FIXTURE_NAMES = frozenset({"learner", "tf", "keras", "reference", "exercise"})
-REPRODUCIBLE = (AssertionError, LearnerError, FlakyFailure)
-"""Failures a learner can reproduce by calling the function again: a wrong answer, an
-exception their code raised, an answer that changed (not: not implemented, not defined,
-a hang, a crash)."""
-
-
-def _failing_example(error: BaseException) -> str:
-    """The shrunk input hypothesis noted on the exception, as `name=value` pairs.
-
-    Hypothesis notes the call as "Falsifying example: test(" (older) or
-    "Failing test case: test(" (newer), one argument per 4-space-indented
-    line; fixtures are left out, only the generated inputs are kept.
+    Inputs: number (registry); submission, a folder of exercise modules or a checkout
+    (None: the default). Returns a Submitted (a missing module is its notice, a syntax
+    error its `broken`, never raised). Raises UnknownExercise, or NotAvailable for an
+    exercise whose checks are not built yet.
     """
-    for note in getattr(error, "__notes__", []):
-        if not note.startswith(("Falsifying example", "Failing test case")) or "(" not in note:
-            continue
-        arguments: list[str] = []
-        for line in note.split("(", 1)[1].rsplit(")", 1)[0].splitlines():
-            if re.match(r"^    \w+=", line):
-                arguments.append(line.strip())
-            elif arguments and line.strip():
-                arguments[-1] += " " + line.strip()
-        kept = [a.rstrip(",") for a in arguments if a.split("=", 1)[0] not in FIXTURE_NAMES]
-        return ", ".join(re.sub(r"\s+", " ", a) for a in kept)
-    return ""
+    started = time.monotonic()
+    exercise = get_exercise(number)
+    if not exercise.available:
+        raise NotAvailable(text("exercise_not_available", number=number, title=exercise.title))
+    notice = ""
+    try:
+        modules = read_submission(submission, exercise)
+    except MissingSubmission as missing:
+        modules, notice = {}, str(missing)
+    where = str(submission or "")
+    return Submitted(exercise, modules, where, notice, syntax_problem(modules), started)
 
 
 def _pytest_args(check_file: Path) -> list[str]:
@@ -427,7 +173,7 @@ def _pytest_args(check_file: Path) -> list[str]:
     ]
 
 
-def _run_checks(check_file: Path, collector: _Collector) -> None:
+def _run_checks(check_file: Path, collector: Collector) -> None:
     settings.load_profile("nnlab")
     # Hypothesis caches constants under ./.hypothesis even with no example
     # database; grading must write nothing into the learner's folder.
@@ -438,6 +184,7 @@ def _run_checks(check_file: Path, collector: _Collector) -> None:
             mock.patch.dict(os.environ, {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}),
             contextlib.redirect_stdout(io.StringIO()),
             contextlib.redirect_stderr(io.StringIO()),
+            draws_independent_of_loaded_modules(),
         ):
             pytest.main(_pytest_args(check_file), plugins=[collector])
         if collector.interrupted:
@@ -445,6 +192,34 @@ def _run_checks(check_file: Path, collector: _Collector) -> None:
     finally:
         set_hypothesis_home_dir(None)
         scratch.cleanup()
+
+
+@contextlib.contextmanager
+def draws_independent_of_loaded_modules():
+    """While in this context, hypothesis draws from its own constants only.
+
+    Hypothesis (6.1xx) also mixes into its draws the literal numbers and strings of
+    every *local* module the process has loaded. Which grader modules are loaded
+    differs between `grade exercise` and a batch job, and between an editable kit and
+    an installed release, so the same derandomised check would try different inputs
+    there, and at the margin give a different grade. Nothing changes with a hypothesis
+    that has no such mixing.
+    """
+    try:
+        from hypothesis.internal.conjecture import providers
+
+        empty = providers.Constants()
+        patch = mock.patch.object(providers, "_get_local_constants", lambda: empty)
+        cache = providers.CONSTANTS_CACHE.cache
+    except (ImportError, AttributeError):
+        yield
+        return
+    cache.clear()  # values computed with local constants earlier in this process
+    try:
+        with patch:
+            yield
+    finally:
+        cache.clear()
 
 
 def _write_snapshot(folder: Path, modules: dict[str, ModuleSource], exercise: Exercise):
@@ -478,49 +253,37 @@ def _limits_for(exercise: Exercise) -> Limits:
     )
 
 
-def grade_exercise(
-    number: int, submission: Path | None = None, options: GradingOptions | None = None
-) -> Report:
-    """Grade exercise `number` of `submission`.
+def run_checks(submitted: Submitted, options: GradingOptions | None = None) -> Report:
+    """Run the checks of `submitted` (read by `read_exercise`) and build their Report.
 
     Inputs:
-    - number: the exercise number (registry).
-    - submission: a folder of exercise modules or a checkout; None: the default.
-    - options: GradingOptions (language, progress callbacks, folders, Keras comparison).
+    - submitted: the exercise and the modules read.
+    - options: GradingOptions (progress callbacks, folders, Keras comparison, seed).
 
     Returns:
-    - a Report; learner mistakes of any kind are in it, never raised. A module that
-      does not compile fails every check at once, with no worker and no TensorFlow.
-      Raises UnknownExercise or NotAvailable for exercises that cannot be graded, and
-      KeyboardInterrupt when interrupted (its worker stopped, no report).
+    - a Report (no hint: grader.engine.grade picks it); learner mistakes of any kind are
+      in it, never raised. A module that does not compile fails every check at once, with
+      no worker and no TensorFlow. Raises KeyboardInterrupt when interrupted (its worker
+      stopped, no report).
     """
     options = options or GradingOptions()
-    lang = resolve_lang(options.lang)
-    started = time.monotonic()
-    exercise = get_exercise(number)
-    if not exercise.available:
-        raise NotAvailable(text("exercise_not_available", number=number, title=exercise.title))
+    exercise, primary, broken = submitted.exercise, submitted.primary, submitted.broken
     limits = _limits_for(exercise)
-    report = Report(exercise=number, title=exercise.title, limits=limits.as_dict())
+    report = Report(exercise=exercise.number, title=exercise.title, limits=limits.as_dict())
     report.seed = seed_fingerprint(secret_seed(options.seed))
-    try:
-        modules = read_submission(submission, exercise)
-    except MissingSubmission as missing:
-        modules, report.notice = {}, str(missing)
-    broken = syntax_problem(modules)
-    if not broken:
-        oracles.warm_up()
-    primary = modules.get(exercise.module)
-    report.submission = str(primary.path if primary else submission or "")
+    report.notice = submitted.notice
+    report.submission = str(primary.path) if primary else submitted.where
     with tempfile.TemporaryDirectory(prefix="nnlab-snapshot-") as snapshot:
-        files = _write_snapshot(Path(snapshot), modules, exercise)
+        files = _write_snapshot(Path(snapshot), submitted.modules, exercise)
         extra = {name: path for name, path in files.items() if name != exercise.module}
-        learner = _Lanes(
-            lambda: LearnerProxy(files[exercise.module], exercise.module, limits, extra)
+        learner = Lanes(
+            lambda: LearnerProxy(
+                files[exercise.module], exercise.module, limits, extra, **SANDBOX_POLICY
+            )
         )
         if primary is not None and not broken:
             learner.start()
-        collector = _Collector(exercise, learner, options)
+        collector = Collector(exercise, learner, options)
         collector.blocked = broken
         collector.source = primary.text if primary else ""
         # Python 3.11's AST constructor keeps one recursion count per interpreter, not
@@ -537,7 +300,6 @@ def grade_exercise(
         finally:
             learner.close()
     report.checks = collector.ordered_results()
-    report.hint = choose_hints(report, exercise, lang=lang)
     report.artifacts = [str(p) for p in collector.artifacts]
     report.isolation = learner.isolation
     report.forbidden_libraries_reachable = learner.forbidden_libraries_reachable
@@ -546,13 +308,23 @@ def grade_exercise(
     else:
         banned = sorted(set(forbidden_imports(primary.text)) | set(learner.forbidden))
         if banned:
-            report.notice = (
-                f"{primary.path.name} imports {', '.join(banned)}: exercises must be written "
-                f"with NumPy only, so this exercise earns 0 points"
-            )
+            names = ", ".join(banned)
+            report.notice = text("forbidden_module", file=primary.path.name, names=names)
             _zero(report, report.notice)
-    report.duration_s = time.monotonic() - started
+    report.duration_s = time.monotonic() - submitted.started
     return report
+
+
+def grade_exercise(
+    number: int, submission: Path | None = None, options: GradingOptions | None = None
+) -> Report:
+    """The run of exercise `number`'s checks on `submission`, and nothing more.
+
+    Inputs and errors: as `read_exercise` and `run_checks`. Returns the Report,
+    without a hint, with NumPy's own reprs and no early TensorFlow warm-up: the
+    kit's commands grade with grader.engine.grade.grade, which adds those.
+    """
+    return run_checks(read_exercise(number, submission), options)
 
 
 def _zero(report: Report, message: str) -> None:

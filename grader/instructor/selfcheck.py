@@ -10,13 +10,16 @@ maintainer's own work; tests/course/test_stubs.py keeps the committed stubs in s
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from rich.console import Console
 
 from grader.course.paths import KIT_ROOT
 from grader.course.registry import Exercise, exercises, get_exercise
 from grader.course.stubs import make_stub
-from grader.engine.runner import grade_exercise
+from grader.engine.grade import grade
 
 
 @dataclass
@@ -42,11 +45,11 @@ def selfcheck_exercise(number: int, root: Path = KIT_ROOT) -> SelfcheckResult:
     if not exercise.check_file.is_file():
         result.problems.append(f"no hidden checks: {exercise.check_file.name} does not exist")
         return result
-    solution = grade_exercise(number, root / "solutions")
+    solution = grade(number, root / "solutions")
     source = (root / "solutions" / exercise.filename).read_text("utf-8")
     with tempfile.TemporaryDirectory(prefix="nnlab-stub-") as folder:
         (Path(folder) / exercise.filename).write_text(make_stub(source), "utf-8")
-        stub = grade_exercise(number, Path(folder))
+        stub = grade(number, Path(folder))
     result.solution_score, result.stub_score = solution.score, stub.score
     result.max_score = solution.max_score
     for check in solution.checks:
@@ -67,3 +70,26 @@ def selfcheck_exercise(number: int, root: Path = KIT_ROOT) -> SelfcheckResult:
 def available_numbers() -> list[int]:
     """Numbers of the exercises whose checks exist."""
     return [e.number for e in exercises() if e.available]
+
+
+def print_selfcheck(numbers: Iterable[int] = ()) -> bool:
+    """Selfcheck exercises `numbers` (all available ones when empty), printing a line per
+    exercise (ok or FAIL, the solution's and the stub's score) and each problem below it.
+
+    Returns:
+    - True when every exercise is healthy. Raises UnknownExercise or runner.NotAvailable
+      for a number that cannot be graded (after printing the ones before it).
+    """
+    console = Console()
+    healthy = True
+    for number in list(numbers) or available_numbers():
+        result = selfcheck_exercise(number)
+        mark = "[green]ok[/]" if result.ok else "[red]FAIL[/]"
+        console.print(
+            f"{mark} exercise {number:2d} {result.exercise.title}: solution "
+            f"{result.solution_score:g}/{result.max_score:g}, stub {result.stub_score:g}"
+        )
+        for problem in result.problems:
+            console.print(f"     - {problem}", markup=False)
+        healthy &= result.ok
+    return healthy

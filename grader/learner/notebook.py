@@ -25,7 +25,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 from grader.course.registry import Exercise, get_exercise
-from grader.engine.report import Report, print_text
+from grader.engine.report import Report
 from grader.messages import text
 
 _DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
@@ -44,8 +44,6 @@ class NotebookReport(Report):
     the terminal report as plain text.
     """
 
-    lang: str = "en"
-
     def _repr_html_(self) -> str:
         """The terminal report (table, details, hints, score) as HTML with inline styles."""
         console = self._drawn(HTML_WIDTH, force_terminal=True, color_system="truecolor")
@@ -59,6 +57,8 @@ class NotebookReport(Report):
     def _drawn(self, width: int, **style):
         """A recording rich Console of `width` columns that has drawn this report."""
         from rich.console import Console
+
+        from grader.learner.terminal import print_text
 
         console = Console(
             record=True,
@@ -90,10 +90,9 @@ def check(
     score in the folder's progress file; grading the notebook does not.
     """
     from grader.engine.runner import GradingOptions
-    from grader.learner.progress import grade_and_record
-    from grader.messages import resolve_lang
+    from grader.learner.grading import grade_and_record
 
-    options = GradingOptions(lang=resolve_lang(lang))
+    options = GradingOptions(lang=lang)
     if namespace is None:
         report = grade_and_record(number, submission, options)
     else:
@@ -107,11 +106,11 @@ def check(
         if unreadable:
             _say_typed_at_prompt(report, exercise, unreadable)
             names = ", ".join(f"`{name}`" for name in unreadable)
-            report.notice = text(  # kept in English, like every notice; shown in options.lang
+            report.notice = text(  # kept in English, like every notice; shown in report.lang
                 "typed_at_prompt", names=names, number=number, file=exercise.filename
             )
     values = {f.name: getattr(report, f.name) for f in fields(Report)}
-    return NotebookReport(**values, lang=options.lang)
+    return NotebookReport(**values)
 
 
 def _say_typed_at_prompt(report: Report, exercise: Exercise, names) -> None:

@@ -1,4 +1,4 @@
-"""A learner's folder: their progress (best score, pass, hints revealed), and stubs put back.
+"""A learner's progress (best score, pass, hints revealed), kept in their folder.
 
 It lives in one small JSON file, `.nnlab-progress.json`, beside the learner's
 exercise modules. It is written atomically (a temporary file in the same
@@ -6,35 +6,30 @@ folder, then os.replace), so an interrupted write never leaves half a file.
 Deleting it only forgets the progress. A file that cannot be read is ignored
 with a warning and rewritten at the next save.
 
-`grade_and_record` is what the learner's commands (`grade exercise`,
-`grade watch`, `check()` in a notebook) grade with: it grades, keeps the best
-score, and puts the hints revealed so far into the report. `restore_stub`
-puts an exercise's untouched stub back (`grade reset`), keeping the learner's
-file.
+Grading with it is grader/learner/grading.py; putting a stub back, reset.py.
 """
 
 from __future__ import annotations
 
 import json
-import shutil
-import sys
-import time
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from grader.course.registry import exercises, get_exercise
-from grader.course.stubs import pristine_stub
 from grader.engine.atomic import write_atomically
 from grader.engine.submission import default_submission
-from grader.messages import resolve_lang, text, translate
+from grader.messages import text
 
 if TYPE_CHECKING:
     from grader.engine.report import Report
-    from grader.engine.runner import GradingOptions
 
 STATE_FILE = ".nnlab-progress.json"
 FORMAT_VERSION = 1
+
+
+class ProgressNotSaved(OSError):
+    """The progress file could not be written; the message says which file and why."""
 
 
 @dataclass
@@ -76,12 +71,18 @@ class Progress:
         return progress
 
     def save(self) -> None:
-        """Write the file atomically (grader.engine.atomic: a temporary file, then a rename)."""
+        """Write the file atomically (grader.engine.atomic: a temporary file, then a rename).
+
+        Raises ProgressNotSaved (an OSError naming the file) when it cannot be written.
+        """
         data = {
             "format_version": FORMAT_VERSION,
             "exercises": {str(n): asdict(p) for n, p in sorted(self.exercises.items())},
         }
-        write_atomically(self.path, json.dumps(data, indent=2) + "\n")
+        try:
+            write_atomically(self.path, json.dumps(data, indent=2) + "\n")
+        except OSError as error:
+            raise ProgressNotSaved(f"{self.path}: {error}") from None
 
     def get(self, number: int) -> ExerciseProgress:
         """Exercise `number`'s progress (a fresh record if it has none yet)."""
@@ -148,106 +149,3 @@ def learner_folder(submission: Path | None = None) -> Path:
     if not any(folder.glob("ex[0-9][0-9]_*.py")) and any(nested.glob("ex[0-9][0-9]_*.py")):
         return nested
     return folder
-
-
-def grade_and_record(
-    number: int,
-    submission: Path | None = None,
-    options: GradingOptions | None = None,
-    record: bool = True,
-) -> Report:
-    """Grade exercise `number` for a learner: the runner's report, plus their progress.
-
-    Inputs:
-    - number, submission, options: as for grader.engine.runner.grade_exercise.
-    - record: keep the score in the progress file of the learner's folder.
-
-    Returns the Report, its hint being every hint revealed so far and the one
-    that belongs to what failed (at least the first; report.choose_hints), in
-    the options' language. A progress file that cannot be read
-    or written is reported on stderr; grading never fails because of it.
-    """
-    from grader.checks.checking import reproducible_reprs
-    from grader.engine.runner import grade_exercise
-
-    lang = resolve_lang(options.lang if options is not None else None)
-    with reproducible_reprs():
-        report = grade_exercise(number, submission, options)
-    progress = Progress.load(learner_folder(submission))
-    if progress.warning:
-        print(translate(progress.warning, lang), file=sys.stderr)
-    if record and progress.path.parent.is_dir():
-        progress.record(report)
-        try:
-            progress.save()
-        except OSError as error:
-            print(f"{progress.path}: {error}", file=sys.stderr)
-    from grader.engine.report import choose_hints
-
-    revealed = progress.get(number).hints_revealed
-    report.hint = choose_hints(report, get_exercise(number), revealed, lang)
-    report.hints_revealed = revealed
-    return report
-
-
-class ResetRefused(Exception):
-    """`grade reset` cannot put a stub back; the message says why (an English catalogue line)."""
-
-
-@dataclass(frozen=True)
-class Restored:
-    """What `restore_stub` did.
-
-    - path: the learner's module file.
-    - backup: where their previous file was kept (None: there was none, or it was
-      already the stub).
-    - unchanged: True when the file already was the untouched stub (nothing was written).
-    """
-
-    path: Path
-    backup: Path | None = None
-    unchanged: bool = False
-
-
-def restore_stub(number: int, submission: Path | None = None) -> Restored:
-    """Put the untouched stub of exercise `number` in place of the learner's file.
-
-    Inputs: number; submission, the learner's folder as `grade --submission` takes it.
-
-    The stub comes from grader.course.stubs.pristine_stub (generated from solutions/ in the
-    instructor kit, shipped in the package in a release), never from the learner's
-    folder, so it works in the kit's own exercises/ too. The learner's file is first
-    copied to `<file>.bak-<time>`, and the exercise's best score is forgotten (hints
-    stay). Returns a Restored. Raises ResetRefused when there is no stub to put back
-    or no folder to put it in.
-    """
-    exercise = get_exercise(number)
-    stub = pristine_stub(exercise.filename)
-    if stub is None:
-        raise ResetRefused(text("no_stub", number=number, file=exercise.filename))
-    folder = learner_folder(submission)
-    if not folder.is_dir():
-        raise ResetRefused(text("reset_no_folder", folder=folder))
-    target = folder / exercise.filename
-    backup = None
-    if target.exists():
-        if target.is_file() and target.read_bytes() == stub.encode("utf-8"):
-            return Restored(target, unchanged=True)
-        backup = _free_backup_name(target)
-        shutil.copy2(target, backup)
-    write_atomically(target, stub)
-    progress = Progress.load(folder)
-    progress.forget_score(number)
-    progress.save()
-    return Restored(target, backup)
-
-
-def _free_backup_name(path: Path) -> Path:
-    """`<name>.bak-<timestamp>`, numbered when that name is taken."""
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    candidate = path.with_name(f"{path.name}.bak-{stamp}")
-    count = 1
-    while candidate.exists():
-        count += 1
-        candidate = path.with_name(f"{path.name}.bak-{stamp}-{count}")
-    return candidate

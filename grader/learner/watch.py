@@ -21,8 +21,8 @@ from pathlib import Path
 
 from grader.course.registry import get_exercise
 from grader.engine.submission import MissingSubmission, read_beside
-from grader.learner.progress import Progress, grade_and_record, learner_folder
-from grader.messages import grading_status, text
+from grader.learner.progress import Progress, learner_folder
+from grader.messages import text
 
 DEBOUNCE_S = 0.3
 POLL_INTERVAL_S = 0.5
@@ -171,9 +171,6 @@ def watch(
     """
     from rich.console import Console
 
-    from grader.engine import oracles
-
-    oracles.warm_up()
     console = console or Console(file=sys.stdout)
     folder = learner_folder(submission)
     number = number or Progress.load(folder).next_exercise()
@@ -224,19 +221,17 @@ def watch(
 def _grade(number: int, submission: Path | None, lang: str, console):
     """Grade with a spinner saying which check runs; the learner's progress is recorded."""
     from grader.engine.runner import GradingOptions
+    from grader.learner.grading import grade_and_record
+    from grader.learner.terminal import Spinner
 
-    status = console.status(text("grading", lang, number=number))
-
-    def progress(done: int, total: int, check: str) -> None:
-        status.update(grading_status(number, done, total, check, lang))
-
-    with status:
-        return grade_and_record(number, submission, GradingOptions(lang=lang, progress=progress))
+    with Spinner(console, number, lang) as spinner:
+        options = GradingOptions(lang=lang, progress=spinner.check)
+        return grade_and_record(number, submission, options)
 
 
 def _draw(console, report, banner: str, lang: str, filename: str) -> None:
     """Clear the screen and draw the banner, the report and what to do next."""
-    from grader.engine.report import print_text
+    from grader.learner.terminal import print_text
 
     console.clear()
     if banner:

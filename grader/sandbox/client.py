@@ -46,6 +46,7 @@ from grader.sandbox.isolation import (
     worker_command,
 )
 from grader.sandbox.reaping import kill_tree, tree_cpu_seconds
+from grader.sandbox.wording import Said, say
 
 WORKER_SCRIPT = Path(wire.__file__)
 STARTUP_GRACE_S = 5.0  # Python and NumPy's own start, on top of the learner's import
@@ -54,6 +55,13 @@ WALL_CAP_GRACE_S = 5.0  # ... plus this, whatever the worker's CPU time says
 POLL_S = 0.1  # how often a wait looks at the worker's CPU time
 OUTPUT_TAIL_BYTES = 2000
 MAX_MESSAGE_CHARS = 2000  # of an error message the worker sends (the worker cuts it there too)
+EXIT_SIGNALS = {
+    "SIGKILL": "exit_killed",
+    "SIGXCPU": "exit_cpu",
+    "SIGXFSZ": "exit_output",
+    "SIGSEGV": "exit_segfault",
+}
+"""The catalogue sentence that says why a worker ended by a signal, by the signal's name."""
 
 
 @dataclass(frozen=True)
@@ -97,6 +105,13 @@ class Limits:
 class LearnerProblem(BaseException):
     """Base of everything learner code can do wrong, as a plain message.
 
+    A problem the sandbox finds is a sentence of the kit's catalogue: made as
+    `NotImplementedYet(key="not_implemented", name="f")`, it keeps `.key` and
+    `.fields`, and str() is that sentence in the installed wording (wording.py),
+    then its `details`, one line each (catalogue sentences, or the learner's own
+    output). A problem made from a plain text (the engine's own: a budget's
+    sentence, a capstone's) has the key "" and says that text.
+
     Problems that do not depend on the input (not implemented, a hang, a
     crash, a forbidden import) derive from BaseException only, so hypothesis
     stops at once instead of shrinking an input that cannot matter.
@@ -106,12 +121,21 @@ class LearnerProblem(BaseException):
 
     status = "error"
 
+    def __init__(self, text: str = "", /, *, key: str = "", details=(), **fields):
+        super().__init__(text or key)
+        self.key, self.fields, self.details = key, fields, tuple(details)
+        self._text = text
+
+    def __str__(self) -> str:
+        head = say(self.key, **self.fields) if self.key else self._text
+        return "\n".join([head, *map(str, self.details)])
+
 
 class LearnerError(LearnerProblem, Exception):
     """Learner code raised an exception (or returned something uncheckable)."""
 
-    def __init__(self, message: str, error_type: str = "Exception"):
-        super().__init__(message)
+    def __init__(self, text: str = "", /, error_type: str = "Exception", **said):
+        super().__init__(text, **said)
         self.error_type = error_type
 
 
@@ -158,10 +182,19 @@ class _Worker:
 
     The temp folder (mkdtemp: unpredictable, mode 0700) belongs to the grader; a
     worker under a uid of its own gets read access to what it needs through its
-    group (its gid is its uid) and a home folder of its own (isolation.py).
+    group (its gid is its uid) and a home folder of its own (isolation.py). The worker
+    blocks the imports of `forbidden` (top-level module names); no folder of `protect`
+    may be on its import path.
     """
 
-    def __init__(self, modules: dict[str, Path], limits: Limits, wall: Wall):
+    def __init__(
+        self,
+        modules: dict[str, Path],
+        limits: Limits,
+        wall: Wall,
+        forbidden: tuple[str, ...],
+        protect: tuple[Path, ...],
+    ):
         self.wall = wall
         self.limits = limits
         self.tempdir = Path(tempfile.mkdtemp(prefix="nnlab-worker-"))
@@ -172,8 +205,10 @@ class _Worker:
             staged = stage_modules(self.tempdir / "submission", modules, uid)
         except OSError as error:
             shutil.rmtree(self.tempdir, ignore_errors=True)
-            name = Path(error.filename or "").name or "your module"
-            raise LearnerError(f"{name} could not be read: {error.strerror}") from None
+            name = Path(error.filename or next(iter(modules.values()))).name
+            raise LearnerError(
+                key="module_unreadable", file=name, reason=error.strerror or str(error)
+            ) from None
         self.group = _make_group(limits)
         request_read, self.request_fd = os.pipe()
         self.response_fd, response_write = os.pipe()
@@ -185,8 +220,9 @@ class _Worker:
                 WORKER_SCRIPT,
                 self.tempdir,
                 staged,
-                [*arguments, json.dumps(identity)],
+                [*arguments, json.dumps(identity), json.dumps(list(forbidden))],
                 limits.blas_threads,
+                protect,
                 uid=uid,
                 cgroup_procs=tuple(self.group.procs_files) if self.group else (),
                 keep_fds=(request_read, response_write),
@@ -243,30 +279,25 @@ class _Worker:
                 pass
         return "\n".join(t.strip() for t in texts if t.strip())
 
-    def exit_description(self) -> str:
+    def exit_description(self) -> Said:
         """How the worker ended, in a learner's words (waits up to 2 s for it to end)."""
         try:
             code = self.process.wait(timeout=2)
         except subprocess.TimeoutExpired:
-            return "stopped answering"
+            return Said("exit_no_answer")
         if self.wall.name == "bwrap" and code - 128 in signal.valid_signals():
             code = -(code - 128)  # bwrap exits with 128 + the signal that ended the worker
-        if code < 0:
-            try:
-                name = signal.Signals(-code).name
-            except ValueError:  # a real-time signal has no name
-                name = f"signal {-code}"
-            if name == "SIGKILL" and self.group is not None and self.group.memory_kills():
-                mib = self.limits.memory_bytes / 2**20
-                return f"it went over its memory limit of {mib:g} MiB (all its processes together)"
-            reasons = {
-                "SIGKILL": "it was killed (likely over its memory or CPU limit)",
-                "SIGXCPU": "it used up its CPU time limit",
-                "SIGXFSZ": "it wrote more output than allowed",
-                "SIGSEGV": "it crashed (segmentation fault)",
-            }
-            return reasons.get(name, f"it was ended by {name}")
-        return f"it exited with code {code} (does your code call exit or os._exit?)"
+        if code >= 0:
+            return Said("exit_code", code=code)
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:  # a real-time signal has no name
+            name = f"signal {-code}"
+        if name == "SIGKILL" and self.group is not None and self.group.memory_kills():
+            return Said("exit_memory", mib=f"{self.limits.memory_bytes / 2**20:g}")
+        if name in EXIT_SIGNALS:
+            return Said(EXIT_SIGNALS[name])
+        return Said("exit_signal", signal=name)
 
     def close(self) -> None:
         """Kill the worker and everything it started; remove its group and files."""
@@ -331,6 +362,12 @@ class LearnerProxy:
     - extra_modules: further modules the worker imports after it, name -> path
       (a capstone: the learner's exercises 1-9 and the kit's trainer); calls
       reach them with `call(..., module=name)`.
+    - forbidden: the top-level module names learner code may not import (the
+      engine's policy): the worker blocks exactly these, and `forbidden` lists
+      those it tried.
+    - protect: folders the worker's import path may not reach (the grader's package,
+      the reference solutions): none of them, no folder above one and no folder
+      holding one of the same name (isolation.refuse_kit_on_path).
 
     `isolation` names the wall its workers run behind ("bwrap" or "rlimits",
     chosen here by NNLAB_ISOLATION and the machine; SandboxUnavailable if the
@@ -350,7 +387,14 @@ class LearnerProxy:
         module_name: str,
         limits: Limits | None = None,
         extra_modules: dict[str, Path] | None = None,
+        *,
+        forbidden: tuple[str, ...],
+        protect: tuple[Path, ...],
     ):
+        if not protect:
+            raise ValueError("protect must name the folders the worker may not reach")
+        self._forbidden = tuple(forbidden)
+        self._protect = tuple(Path(folder) for folder in protect)
         self._module_file = Path(module_file).resolve()
         self._module_name = module_name
         self._modules = {module_name: self._module_file}
@@ -379,7 +423,9 @@ class LearnerProxy:
         """
         if self._worker is None and self._broken is None:
             try:
-                self._worker = _Worker(self._modules, self._limits, self._wall)
+                self._worker = _Worker(
+                    self._modules, self._limits, self._wall, self._forbidden, self._protect
+                )
             except LearnerError as unreadable:
                 self._import_failed = True
                 self._broken = unreadable
@@ -422,7 +468,7 @@ class LearnerProxy:
                 watch = self._stopwatch(
                     worker, self._startup_timeout(), worker.started, worker.usage_at_start
                 )
-                header, _ = self._receive(worker, watch, phase="starting")
+                header, _ = self._receive(worker, watch, phase=None)
             except BudgetSpent:
                 raise  # the check's time ran out, not the import's: the next check may import
             except LearnerProblem:
@@ -452,9 +498,11 @@ class LearnerProxy:
         """The module's public names (as `names`); raises MissingName if `name` is not one."""
         kinds = self.names()
         if name not in kinds:
-            # The catalogue's "missing_name" sentence (the sandbox imports nothing of grader).
             raise MissingName(
-                f"{self._module_file.name} does not define `{name}`", "AttributeError"
+                error_type="AttributeError",
+                key="missing_name",
+                file=self._module_file.name,
+                name=name,
             )
         return kinds
 
@@ -532,7 +580,7 @@ class LearnerProxy:
         try:
             wire.send_message(worker.request_fd, payload, blobs)
         except OSError:
-            raise self._fail(self._crash(worker, "while receiving its inputs")) from None
+            raise self._fail(self._crash(worker, Said("receiving_inputs"))) from None
         limit = timeout or self._limits.call_timeout_s
         watch = self._stopwatch(worker, limit, worker.last_request, usage)
         while True:
@@ -550,9 +598,8 @@ class LearnerProxy:
         try:
             return _answer(wire.decode_value(header.get("value"), out), payload)
         except wire.WireError as problem:
-            raise self._fail(
-                LearnerError(f"`{payload['name']}` sent back garbled data: {problem}")
-            ) from None
+            garbled = LearnerError(key="garbled", name=payload["name"], problem=str(problem))
+            raise self._fail(garbled) from None
 
     def _stopwatch(self, worker: _Worker, limit: float, started: float, usage) -> _Stopwatch:
         """A _Stopwatch for one wait, its wall-clock cap no later than the budget's end."""
@@ -561,8 +608,11 @@ class LearnerProxy:
             watch.cap = min(watch.cap, self.budget.end)
         return watch
 
-    def _receive(self, worker: _Worker, watch: _Stopwatch, phase: str):
-        """The worker's next message, once one starts to arrive before `watch` is over."""
+    def _receive(self, worker: _Worker, watch: _Stopwatch, phase: str | None):
+        """The worker's next message, once one starts to arrive before `watch` is over.
+
+        `phase` is the function the worker is running, or None while it imports the module.
+        """
         try:
             passed = _await_message(worker.response_fd, watch)
             if passed is None:
@@ -572,36 +622,38 @@ class LearnerProxy:
         except wire.ChannelTimeout:
             passed = round(time.monotonic() - watch.started, 1)
         except wire.ChannelClosed:
-            raise self._fail(self._crash(worker, f"during `{phase}`")) from None
+            when = Said("while_importing") if phase is None else Said("during_call", name=phase)
+            raise self._fail(self._crash(worker, when)) from None
         except wire.WireError as problem:
-            raise self._fail(
-                LearnerError(f"the worker sent a malformed answer: {problem}")
-            ) from None
+            raise self._fail(LearnerError(key="malformed_answer", problem=str(problem))) from None
         if passed is not None:
             if self.budget is not None and time.monotonic() >= self.budget.end:
                 raise self._fail(BudgetSpent(self.budget.message))
-            what = "importing your module" if phase == "starting" else f"`{phase}`"
-            message = f"{what} did not finish within {passed:g} s (an endless loop?)"
-            raise self._fail(LearnerTimeout(message))
+            limit = f"{passed:g}"
+            if phase is None:
+                raise self._fail(LearnerTimeout(key="import_timed_out", limit=limit))
+            raise self._fail(LearnerTimeout(key="timed_out", what=f"`{phase}`", limit=limit))
         forbidden = header.get("forbidden", [])
         if not isinstance(forbidden, list):
-            raise self._fail(LearnerError("the worker sent a malformed answer: bad `forbidden`"))
-        # Only names of the kit's own list count: wire text never becomes a library name.
-        forbidden = [name for name in wire.FORBIDDEN_MODULES if name in forbidden]
+            malformed = LearnerError(key="malformed_answer", problem="bad `forbidden`")
+            raise self._fail(malformed)
+        # Only names of the list the worker was given count: wire text never becomes a
+        # library name.
+        forbidden = [name for name in self._forbidden if name in forbidden]
         if forbidden:
             self.forbidden = sorted(set(self.forbidden) | set(forbidden))
             names = ", ".join(self.forbidden)
-            raise self._fail(
-                ForbiddenImport(f"your code tried to import {names}: exercises use NumPy only")
-            )
+            raise self._fail(ForbiddenImport(key="forbidden_call", names=names))
         return header, blobs
 
-    def _crash(self, worker: _Worker, when: str) -> LearnerCrashed:
-        message = f"your code's process died {when}: {worker.exit_description()}"
+    def _crash(self, worker: _Worker, when: Said) -> LearnerCrashed:
+        """The problem a worker that died `when` (a catalogue phrase) is: how it ended, and
+        the last lines the learner's code printed."""
         tail = worker.output_tail()
-        if tail:
-            message += f"\nlast output:\n{tail[-600:]}"
-        return LearnerCrashed(message)
+        details = (Said("last_output"), tail[-600:]) if tail else ()
+        return LearnerCrashed(
+            key="crashed", when=when, how=worker.exit_description(), details=details
+        )
 
 
 def _await_message(fd: int, watch: _Stopwatch) -> float | None:
@@ -688,13 +740,29 @@ def _wire_text(fields, key: str, default: str = "", limit: int = MAX_MESSAGE_CHA
     return value[:limit] if isinstance(value, str) else default
 
 
-def _where(error) -> str:
-    """The learner's last frames, from an error report: up to 3 lines of text."""
-    lines = error.get("where") if isinstance(error, dict) else None
-    if not isinstance(lines, list):
-        return ""
-    lines = [line[:300] for line in lines[-3:] if isinstance(line, str)]
-    return ("\n  at " + "\n  at ".join(lines)) if lines else ""
+def _where(error) -> tuple[Said, ...]:
+    """The learner's last frames, from an error report: up to 3 catalogue lines
+    ("  at line 3, in f: ..."); a frame not of the form the worker sends is left out."""
+    frames = error.get("where") if isinstance(error, dict) else None
+    if not isinstance(frames, list):
+        return ()
+    return tuple(filter(None, map(_frame, frames[-3:])))
+
+
+def _frame(frame) -> Said | None:
+    """One frame of an error report as its catalogue line: {"file": its file's name or ""
+    (one module), "line": int, "function": its name (absent for a syntax error), "code"}."""
+    line = frame.get("line") if isinstance(frame, dict) else None
+    if type(line) is not int:
+        return None
+    fields = {"line": line, "code": _wire_text(frame, "code", limit=300)}
+    file = _wire_text(frame, "file", limit=255)
+    if "function" in frame:
+        fields["function"] = _wire_text(frame, "function", limit=100)
+        return (
+            Said("at_file_line_in", file=file, **fields) if file else Said("at_line_in", **fields)
+        )
+    return Said("at_file_line", file=file, **fields) if file else Said("at_line", **fields)
 
 
 def _error_problem(error, name: str) -> LearnerProblem:
@@ -702,18 +770,26 @@ def _error_problem(error, name: str) -> LearnerProblem:
     kind = _wire_text(error, "type", "Exception", limit=100)
     message = _wire_text(error, "message")
     if kind == "NotImplementedError":
-        return NotImplementedYet(f"`{name}` is not implemented yet (it raises NotImplementedError)")
+        return NotImplementedYet(key="not_implemented", name=name)
     if kind == "UncheckableValue":
-        return LearnerError(f"`{name}` returned something that cannot be checked: {message}", kind)
+        return LearnerError(error_type=kind, key="uncheckable", name=name, message=message)
+    where = _where(error)
     if kind == "MemoryError":
-        return LearnerError(f"`{name}` ran out of memory (MemoryError){_where(error)}", kind)
-    text = f"`{name}` raised {kind}: {message}" if message else f"`{name}` raised {kind}"
-    return LearnerError(text + _where(error), kind)
+        return LearnerError(error_type=kind, key="out_of_memory", name=name, details=where)
+    if not message:
+        return LearnerError(error_type=kind, key="raised_bare", name=name, kind=kind, details=where)
+    fields = {"name": name, "kind": kind, "message": message}
+    return LearnerError(error_type=kind, key="raised", details=where, **fields)
 
 
 def _import_problem(header: dict, filename: str) -> LearnerProblem:
+    """The problem a failed import's report from the worker describes."""
     error = header.get("error")
-    filename = _wire_text(error, "file", limit=255) or filename
-    kind = _wire_text(error, "type", "Exception", limit=100)
-    message = _wire_text(error, "message")
-    return LearnerError(f"{filename} could not be imported: {kind}: {message}{_where(error)}", kind)
+    fields = {
+        "file": _wire_text(error, "file", limit=255) or filename,
+        "kind": _wire_text(error, "type", "Exception", limit=100),
+        "message": _wire_text(error, "message"),
+    }
+    return LearnerError(
+        error_type=fields["kind"], key="import_failed", details=_where(error), **fields
+    )

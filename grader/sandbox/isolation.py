@@ -51,7 +51,6 @@ from pathlib import Path
 import numpy as np
 
 ISOLATION_ENV = "NNLAB_ISOLATION"
-KIT_ROOT = Path(__file__).resolve().parents[2]
 SANDBOX_ROOT = Path("/nnlab")
 SANDBOX_SUBMISSION = Path("/submission")
 SANDBOX_TMP_BYTES = 256 * 2**20
@@ -256,19 +255,24 @@ def _unique(paths: list[str]) -> list[str]:
     return kept
 
 
-def refuse_kit_on_path(entries: list[str], kit_root: Path = KIT_ROOT) -> None:
-    """Raise SandboxUnavailable if an import path entry would reach the kit's tree.
+def refuse_kit_on_path(entries: list[str], protect: tuple[Path, ...]) -> None:
+    """Raise SandboxUnavailable if an import path entry would reach a protected folder.
 
-    An entry reaches the kit when it is the kit's root or a folder above it
-    (`import main.solutions...` as a namespace package), or holds `grader` or
-    `solutions` itself.
+    Inputs: the worker's import path entries; `protect`, the folders its code may
+    not import from (the caller's: the grader's package and the reference solutions).
+    An entry reaches a protected folder when it is that folder or a folder above it
+    (`import main.solutions...` as a namespace package, from the kit's root or its
+    parent), or holds a folder of the same name (another copy of the kit).
     """
-    kit = kit_root.resolve()
+    folders = [Path(folder).resolve() for folder in protect]
     for entry in entries:
         path = Path(entry).resolve()
-        reaches = path == kit or path in kit.parents
-        if reaches or (path / "grader").exists() or (path / "solutions").exists():
-            raise SandboxUnavailable(f"refusing to start a worker with {entry} on its import path")
+        for folder in folders:
+            reaches = path == folder or path in folder.parents
+            if reaches or (path / folder.name).exists():
+                raise SandboxUnavailable(
+                    f"refusing to start a worker with {entry} on its import path"
+                )
 
 
 # ---------------------------------------------------------------- the command
@@ -309,6 +313,7 @@ def worker_command(
     staged: dict[str, Path],
     arguments: list[str],
     blas_threads: int,
+    protect: tuple[Path, ...],
     uid: int | None = None,
     cgroup_procs: tuple[str, ...] = (),
     keep_fds: tuple[int, ...] = (),
@@ -322,6 +327,7 @@ def worker_command(
     - staged: module name -> host path of its staged copy (see stage_modules).
     - arguments: the worker's arguments after the module list (fds, limits, ...).
     - blas_threads: how many threads NumPy's BLAS may start.
+    - protect: folders the worker's import path may not reach (refuse_kit_on_path).
     - uid: the uid the worker switches to (None: it keeps the grader's); under the
       rlimit wall its folders in `tempdir` are then shared with that uid's group
       (the worker's gid is its uid), and its home folder is its own.
@@ -347,7 +353,7 @@ def worker_command(
             os.chown(cwd, uid, uid)
             _share(tempdir, uid, 0o750)
         script, modules, home = worker_script, staged, str(cwd)
-    refuse_kit_on_path([*runtime.import_path, str(site)])
+    refuse_kit_on_path([*runtime.import_path, str(site)], protect)
     environment = {
         "HOME": home,
         "TMPDIR": home,

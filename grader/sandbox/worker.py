@@ -32,9 +32,6 @@ import traceback
 
 import numpy as np
 
-FORBIDDEN_MODULES = frozenset(
-    {"tensorflow", "keras", "tf_keras", "torch", "jax", "scipy", "sklearn"}
-)
 MAX_HEADER_BYTES = 2**20
 # What the grader reads of one answer: the largest the checks need (a capstone's
 # weights, a vectorised check's output) is a few MiB. Requests carry datasets.
@@ -391,14 +388,16 @@ def _read_exact(fd: int, size: int, deadline: float | None) -> bytearray:
 
 
 class _ImportBlocker:
-    """A meta-path finder that refuses the libraries exercises may not use."""
+    """A meta-path finder that refuses the libraries exercises may not use: the top-level
+    names the grader sent (its policy), and the modules inside them."""
 
-    def __init__(self):
+    def __init__(self, forbidden: frozenset[str]):
+        self.forbidden = forbidden
         self.attempts: list[str] = []
 
     def find_spec(self, fullname, path=None, target=None):
         top = fullname.partition(".")[0]
-        if top in FORBIDDEN_MODULES:
+        if top in self.forbidden:
             if top not in self.attempts:
                 self.attempts.append(top)
             raise ImportError(f"{top} is not allowed in nnlab exercises: use NumPy only")
@@ -465,18 +464,28 @@ def _die_with_parent() -> None:
 
 
 def _error_payload(error: BaseException, module_files: dict) -> dict:
-    """Describe an exception by its type, message and the learner's own frames."""
+    """Describe an exception by its type, message and the learner's own frames.
+
+    Each frame is {"file": its module's file name ("" when one module is graded),
+    "line", "function", "code"}; a syntax error's place has no "function". The
+    grader words them (the worker has no catalogue).
+    """
     names = {path: os.path.basename(path) for path in module_files.values()}
     several = len(names) > 1
     frames = [
-        f"{names[frame.filename] + ' ' if several else ''}line {frame.lineno}, in {frame.name}: "
-        f"{(frame.line or '').strip()}"
+        {
+            "file": names[frame.filename] if several else "",
+            "line": frame.lineno,
+            "function": frame.name,
+            "code": (frame.line or "").strip()[:300],
+        }
         for frame in traceback.extract_tb(error.__traceback__)
         if frame.filename in names
     ]
     if isinstance(error, SyntaxError) and error.filename in names:
-        where = f"{names[error.filename]} " if several else ""
-        frames.append(f"{where}line {error.lineno}: {(error.text or '').strip()}")
+        file = names[error.filename] if several else ""
+        code = (error.text or "").strip()[:300]
+        frames.append({"file": file, "line": error.lineno, "code": code})
     message = str(error) if not isinstance(error, SystemExit) else f"exit({error.code!r})"
     return {"type": type(error).__name__, "message": message[:2000], "where": frames[-5:]}
 
@@ -559,20 +568,23 @@ def _progress_channel(send):
 
 
 def main(argv: list[str]) -> int:
-    """Entry point: `worker.py MODULES_JSON REQUEST_FD RESPONSE_FD LIMITS_JSON IDENTITY_JSON`.
+    """Entry point:
+    `worker.py MODULES_JSON REQUEST_FD RESPONSE_FD LIMITS_JSON IDENTITY_JSON FORBIDDEN_JSON`.
 
     MODULES_JSON is a list of [name, file] pairs imported in order; the first
     is the one calls go to unless a request names another. IDENTITY_JSON says
-    which uid to switch to from root (see _drop_privileges).
+    which uid to switch to from root (see _drop_privileges). FORBIDDEN_JSON lists
+    the top-level modules learner code may not import (the grader's policy).
     """
     module_list, request_fd, response_fd = json.loads(argv[1]), int(argv[2]), int(argv[3])
     limits, identity = json.loads(argv[4]), json.loads(argv[5])
+    forbidden = frozenset(str(name) for name in json.loads(argv[6]))
     module_files = {str(name): str(path) for name, path in module_list}
     _apply_limits(limits)
     _drop_privileges(identity)
     # After the switch: a change of credentials clears the parent-death signal.
     _die_with_parent()
-    blocker = _ImportBlocker()
+    blocker = _ImportBlocker(forbidden)
     sys.meta_path.insert(0, blocker)
     sys.dont_write_bytecode = True
 

@@ -319,6 +319,7 @@ def test_a_trainer_answer_out_of_layout_is_refused(mlp, keras, answer, message):
 
 def _train_on_solutions(spec, data, kit_root):
     """Train `spec` in a real worker from solutions 1-9; the outcome as the grader judges it."""
+    from grader.engine.policy import SANDBOX_POLICY
     from grader.engine.runner import TRAINER_SCRIPT
     from grader.sandbox import LearnerProxy, Limits
 
@@ -329,6 +330,7 @@ def _train_on_solutions(spec, data, kit_root):
         "ex12_mnist_mlp",
         Limits(call_timeout_s=60),
         {**modules, "nnlab_trainer": TRAINER_SCRIPT},
+        **SANDBOX_POLICY,
     )
     try:
         return train_in_sandbox(learner, spec, data, oracles.keras(), time_limit_s=120)

@@ -35,7 +35,8 @@ from grader.engine.capstone import (
     read_probe,
     validate,
 )
-from grader.engine.report import Report, gradescope_results, to_junit
+from grader.engine.renderers import gradescope_results, to_junit
+from grader.engine.report import Report
 from grader.messages import translate
 from grader.sandbox import trainer
 

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from grader.checks.checking import CheckFailure, expect_close, expect_equal, reproducible_reprs
+from grader.checks.checking import CheckFailure, expect_close, expect_equal
 from grader.checks.mistakes import (
     Mistake,
     axis_mix_ups,
@@ -16,8 +16,11 @@ from grader.checks.mistakes import (
     wrong_reductions,
 )
 from grader.course.registry import get_exercise
-from grader.engine.report import CheckResult, Report, print_text
-from grader.engine.runner import _failing_example, grade_exercise
+from grader.engine.collector import failing_example
+from grader.engine.report import CheckResult, Report
+from grader.engine.reproduction import reproducible_reprs
+from grader.engine.runner import grade_exercise
+from grader.learner.terminal import print_text
 from grader.messages import keys_in, text, translate
 
 from mutants import MUTANTS
@@ -200,7 +203,7 @@ def test_hypothesis_inputs_keep_every_digit_while_grading():
 
     with reproducible_reprs(), pytest.raises(AssertionError) as caught:
         check()
-    name, value = _failing_example(caught.value).split("=", 1)
+    name, value = failing_example(caught.value).split("=", 1)
     value = value.split(", # or any other")[0]  # hypothesis' comment on a value it found
     rebuilt = eval(value, {"array": np.array})  # noqa: S307 -- hypothesis' repr of the input
     assert name == "x" and np.array_equal(rebuilt, tried[-1]), "not the failing input"
@@ -353,7 +356,7 @@ def test_an_unscored_extra_not_run_does_not_fail_the_exercise():
     checks = [CheckResult("test_accuracy_reaches_the_bar", "passed", 8, 8)]
     extra = CheckResult("the_same_network_in_keras_for_comparison", "skipped", 0, 0, "use ...")
     assert Report(exercise=12, title="t", checks=[*checks, extra]).passed
-    from grader.engine.report import classroom_results, gradescope_results
+    from grader.engine.renderers import classroom_results, gradescope_results
 
     with_extra = Report(exercise=12, title="t", checks=[*checks, extra])
     assert [t["name"] for t in gradescope_results([with_extra])["tests"]] == [

@@ -9,7 +9,8 @@ from grade_cli import grade, mutated
 from grader.cli import main
 from grader.course.registry import exercises, get_exercise
 from grader.engine.report import CheckResult, Report, choose_hints
-from grader.learner.progress import Progress, grade_and_record
+from grader.learner.grading import grade_and_record
+from grader.learner.progress import Progress
 from grader.messages import CATALOGUE, resolve_lang, text
 
 NO_LANGUAGE = {"NNLAB_LANG": None, "LC_ALL": None, "LC_MESSAGES": None, "LANG": None}

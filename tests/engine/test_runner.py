@@ -1,6 +1,9 @@
 """The runner: how check outcomes become report lines."""
 
-from grader.engine.runner import _failing_example
+import subprocess
+import sys
+
+from grader.engine.collector import failing_example
 
 
 def test_failing_input_names_only_generated_arguments():
@@ -9,7 +12,42 @@ def test_failing_input_names_only_generated_arguments():
         "Failing test case: test_x(\n    learner=learner,\n    tf=<module 'tensorflow'>,\n"
         "    z=array([[1., 2.],\n           [3., 4.]]),\n    axis=0,\n)"
     )
-    assert _failing_example(error) == "z=array([[1., 2.], [3., 4.]]), axis=0"
+    assert failing_example(error) == "z=array([[1., 2.], [3., 4.]]), axis=0"
     older = AssertionError("wrong")
     older.add_note("Falsifying example: test_y(\n    x=array([0.]),\n)")
-    assert _failing_example(older) == "x=array([0.])"
+    assert failing_example(older) == "x=array([0.])"
+
+
+DRAWS = """
+import sys
+from hypothesis import given, settings, strategies as st
+from grader.engine.runner import draws_independent_of_loaded_modules
+if len(sys.argv) > 1:
+    sys.path.insert(0, sys.argv[1])
+    import odd_constants
+seen = []
+@settings(derandomize=True, database=None, max_examples=100)
+@given(st.floats(allow_nan=False), st.integers(), st.text(max_size=5))
+def draw(x, n, s):
+    seen.append((x, n, s))
+with draws_independent_of_loaded_modules():
+    draw()
+print(repr(seen))
+"""
+
+
+def test_checks_draw_the_same_inputs_whatever_modules_are_loaded(tmp_path):
+    # Hypothesis mixes in the literals of local modules the process loaded: `grade
+    # exercise` and a batch job load different grader modules, so the same check would
+    # try different inputs (without the fix the two lists here differ).
+    (tmp_path / "odd_constants.py").write_text(
+        'VALUES = (123456.789, -98765.4321, 31337, -271828, 7.25e-7, "nnlab-odd", "十万")\n',
+        "utf-8",
+    )
+
+    def draws(*extra: str) -> str:
+        command = [sys.executable, "-c", DRAWS, *extra]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=300, check=True)
+        return done.stdout
+
+    assert draws() == draws(str(tmp_path))

@@ -39,8 +39,9 @@ from batch_class import (
 from click.testing import CliRunner
 from html_page import Page
 
-import grader.engine.runner
+import grader.engine.grade
 import grader.instructor.batch.run
+import grader.instructor.batch.submissions
 from grader.cli import main
 from grader.course.registry import get_exercise
 from grader.engine.submission import MAX_MODULE_BYTES
@@ -52,17 +53,19 @@ from grader.instructor.batch.export import (
     xml_text,
 )
 from grader.instructor.batch.html import student_href
-from grader.instructor.batch.job import _as_student, run_job
+from grader.instructor.batch.job import as_student, run_job
+from grader.instructor.batch.record import StudentRecord
 from grader.instructor.batch.run import (
     BatchOptions,
     ExerciseSelectionError,
+    parse_exercises,
+    run_batch,
+)
+from grader.instructor.batch.submissions import (
     Submission,
     UnreadableSubmission,
-    _plan,
     discover,
-    parse_exercises,
     read_submission,
-    run_batch,
     snapshot_hash,
 )
 
@@ -268,7 +271,7 @@ def test_the_name_replaces_scratch_paths_as_a_value():
         "submission": f"{scratch}/ex01_tensors.py",
         "checks": [{"message": f'File "{scratch}/ex01_tensors.py" \ud800', "points": 0.0}],
     }
-    record = _as_student(report, {scratch: JSON_WRITER})
+    record = as_student(report, {scratch: JSON_WRITER})
     assert record["score"] == 0.0 and set(record) == set(report)
     assert record["submission"] == f"{JSON_WRITER}/ex01_tensors.py"
     message = record["checks"][0]["message"]
@@ -303,7 +306,7 @@ def test_a_changed_submission_is_graded_again(graded_class, submissions, tmp_pat
     (target / "ada" / "report.json").write_bytes((out / "ada" / "report.json").read_bytes())
     summary = run_batch(copy, BatchOptions(out=target, exercises=[2]))
     assert (summary.graded, summary.skipped) == (1, 0)
-    assert summary.records[0]["score"] == 0
+    assert summary.records[0].score == 0
 
 
 def test_snapshot_is_the_same_from_a_folder_or_a_zip(tmp_path, kit_root):
@@ -372,14 +375,16 @@ def test_exercise_selections():
 
 
 def test_gradebook_cells_cannot_become_spreadsheet_formulas():
-    record = {
-        "student": "=HYPERLINK(1)",
-        "exercises": [],
-        "score": 0.0,
-        "max_score": 12.0,
-        "status": "error",
-        "error": "-bad",
-    }
+    record = StudentRecord.from_dict(
+        {
+            "student": "=HYPERLINK(1)",
+            "exercises": [],
+            "score": 0.0,
+            "max_score": 12.0,
+            "status": "error",
+            "error": "-bad",
+        }
+    )
     row = next(csv.DictReader(io.StringIO(gradebook_csv([record], [1]), newline="")))
     assert row["student"] == "'=HYPERLINK(1)" and row["message"] == "'-bad"
 
@@ -389,7 +394,7 @@ def test_junit_holds_what_xml_cannot_as_visible_escapes():
     check["message"] = "raised ValueError: \x00\x1b[31m \udc80\nsecond line"
     report = {"exercise": 1, "title": "Tensors", "score": 0.0, "max_score": 2.0}
     record = {"student": "a\x01b", "exercises": [report | {"checks": [check]}], "error": ""}
-    suite = ElementTree.fromstring(junit_xml([record]))[0]
+    suite = ElementTree.fromstring(junit_xml([StudentRecord.from_dict(record)]))[0]
     assert suite.get("name") == "a\\x01b: exercise 1: Tensors"
     failure = suite.find("testcase/failure")
     assert failure.text == "raised ValueError: \\x00\\x1b[31m \\udc80\nsecond line"
@@ -398,7 +403,8 @@ def test_junit_holds_what_xml_cannot_as_visible_escapes():
 def test_a_line_break_in_a_name_cannot_add_a_gradebook_row():
     record = {"student": "x\rmallory,12", "exercises": [], "score": 0.0, "max_score": 12.0}
     record |= {"status": "graded", "error": ""}
-    rows = list(csv.reader(io.StringIO(gradebook_csv([record], [1]), newline="")))
+    gradebook = gradebook_csv([StudentRecord.from_dict(record)], [1])
+    rows = list(csv.reader(io.StringIO(gradebook, newline="")))
     assert len(rows) == 2 and rows[1][0] == "x\rmallory,12"
 
 
@@ -482,7 +488,7 @@ def test_a_secret_seed_is_recorded_and_another_seed_grades_again(tmp_path, kit_r
     shutil.copy(kit_root / "solutions" / "ex02_activations.py", submissions / "ada")
     out = tmp_path / "out"
     first = run_batch(submissions, BatchOptions(out=out, exercises=[2], seed="term one"))
-    assert (first.graded, first.records[0]["score"]) == (1, 14)
+    assert (first.graded, first.records[0].score) == (1, 14)
     saved = (out / "ada" / "report.json").read_text("utf-8")
     assert "term one" not in saved
     assert json.loads(saved)["exercises"][0]["seed"].startswith("sha256:")
@@ -545,7 +551,7 @@ def test_the_walk_looks_only_where_a_module_may_be(tmp_path, kit_root):
 
 
 def test_a_folder_or_zip_with_too_many_entries_is_refused(tmp_path, monkeypatch):
-    monkeypatch.setattr(grader.instructor.batch.run, "MAX_ENTRIES", 10)
+    monkeypatch.setattr(grader.instructor.batch.submissions, "MAX_ENTRIES", 10)
     (tmp_path / "many" / "exercises").mkdir(parents=True)
     for number in range(10):
         (tmp_path / "many" / "exercises" / f"notes{number}.txt").write_text("")
@@ -559,7 +565,7 @@ def test_a_folder_or_zip_with_too_many_entries_is_refused(tmp_path, monkeypatch)
 def test_a_zip_table_of_contents_is_measured_before_it_is_parsed(tmp_path, monkeypatch):
     """zipfile keeps ~600 bytes per member of the table of contents it parses whole: a
     65 MB zip of empty members cost the batch 465 MB. Its size is checked first."""
-    monkeypatch.setattr(grader.instructor.batch.run, "MAX_ZIP_DIRECTORY_BYTES", 1_000)
+    monkeypatch.setattr(grader.instructor.batch.submissions, "MAX_ZIP_DIRECTORY_BYTES", 1_000)
     parsed = []
     monkeypatch.setattr(zipfile.ZipFile, "_RealGetContents", lambda self: parsed.append(self))
     with zipfile.ZipFile(tmp_path / "wide.zip", "w") as archive:
@@ -627,9 +633,11 @@ def test_a_student_whose_reading_fails_unexpectedly_gets_a_row(tmp_path, monkeyp
         raise RecursionError("maximum recursion depth exceeded")
 
     monkeypatch.setattr(grader.instructor.batch.run, "read_submission", broken)
-    record = _plan(Submission("ann", tmp_path), BatchOptions(out=tmp_path, exercises=[2]))
-    assert record["status"] == "error" and record["score"] == 0
-    assert record["error"] == (
+    (tmp_path / "class" / "ann").mkdir(parents=True)
+    summary = run_batch(tmp_path / "class", BatchOptions(out=tmp_path / "out", exercises=[2]))
+    (record,) = summary.records
+    assert record.status == "error" and record.score == 0
+    assert record.error == (
         "unreadable submission: RecursionError('maximum recursion depth exceeded')"
     )
 
@@ -649,7 +657,7 @@ def test_the_job_unpacks_a_submission_into_a_private_folder(tmp_path, monkeypatc
         seen.append((submission, info, {p.name: p.read_bytes() for p in submission.iterdir()}))
         raise _Stop
 
-    monkeypatch.setattr(grader.engine.runner, "grade_exercise", capture)
+    monkeypatch.setattr(grader.engine.grade, "grade", capture)
     source = (kit_root / "solutions" / EX02).read_bytes()
     request = {"student": "ann", "files": {EX02: base64.b64encode(source).decode()}}
     for _ in range(2):

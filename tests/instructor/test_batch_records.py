@@ -196,6 +196,7 @@ def test_a_regrade_stopped_with_ctrl_c_keeps_every_student(graded, tmp_path):
 
 def test_the_gradebook_names_a_module_that_could_not_be_used_at_all():
     from grader.instructor.batch.export import record_message
+    from grader.instructor.batch.record import StudentRecord
 
     def exercise(number: int, checks: list[tuple[str, str]]) -> dict:
         return {
@@ -215,6 +216,6 @@ def test_the_gradebook_names_a_module_that_could_not_be_used_at_all():
             exercise(3, [("error", "`softmax` raised ValueError"), ("failed", "wrong")]),
         ],
     }
-    assert record_message(record) == (
+    assert record_message(StudentRecord.from_dict(record)) == (
         "not found: ex04_dense.py; ex02: ex02_activations.py, line 28: SyntaxError: invalid syntax"
     )

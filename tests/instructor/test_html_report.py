@@ -24,6 +24,7 @@ from grader.instructor.batch.html import (
     write_html_reports,
     write_student_views,
 )
+from grader.instructor.batch.record import StudentRecord
 
 SCRIPT_NAME = "<script>alert(1)</script>"
 CHINESE_NAME = "张伟"
@@ -91,23 +92,23 @@ def ex2(failing: dict[str, str], message: str = "wrong values") -> dict:
     return make_exercise(2, "Activation functions", checks)
 
 
-def make_student(name: str, exercises: list[dict], error: str = "") -> dict:
+def make_student(name: str, exercises: list[dict], error: str = "") -> StudentRecord:
     """A student's report.json record; an error student has no exercises and scores 0."""
-    return {
-        "student": name,
-        "submission_hash": "ab" * 32,
-        "grader_version": "0.1.0+abc123",
-        "status": "error" if error else "graded",
-        "error": error,
-        "score": sum(e["score"] for e in exercises),
-        "max_score": 22.0,
-        "duration_s": 12.3,
-        "exercises_requested": [1, 2],
-        "exercises": exercises,
-    }
+    return StudentRecord(
+        student=name,
+        submission_hash="ab" * 32,
+        grader_version="0.1.0+abc123",
+        status="error" if error else "graded",
+        error=error,
+        score=sum(e["score"] for e in exercises),
+        max_score=22.0,
+        duration_s=12.3,
+        exercises_requested=[1, 2],
+        exercises=exercises,
+    )
 
 
-def make_class() -> list[dict]:
+def make_class() -> list[StudentRecord]:
     """Five students: full marks, partial, Chinese, a script for a name, and an error."""
     chinese_message = "输出形状应为 (2, 10)，实际为 (10, 2)\n提示：检查 axis 参数"
     return [
@@ -135,7 +136,7 @@ def make_class() -> list[dict]:
 
 
 @pytest.fixture(scope="module")
-def students() -> list[dict]:
+def students() -> list[StudentRecord]:
     """The synthetic class."""
     return make_class()
 
@@ -169,13 +170,13 @@ def student_page(site: Path, name: str, profile: Path) -> Page:
 # ---------------------------------------------------------------------------- the class page
 
 
-def score_of(student: dict, number: int) -> float:
+def score_of(student: StudentRecord, number: int) -> float:
     """A student's score on an exercise as the data says: 0 when it was not graded."""
-    return next((e["score"] for e in student["exercises"] if e["exercise"] == number), 0.0)
+    return next((e["score"] for e in student.exercises if e["exercise"] == number), 0.0)
 
 
 def test_class_totals_match_the_data(class_page, students):
-    totals = [s["score"] for s in students]
+    totals = [s.score for s in students]
     assert class_page.number(id="students-count") == len(students) == 5
     assert class_page.number(id="errors-count") == 1
     assert class_page.number(id="mean-total") == pytest.approx(statistics.fmean(totals), abs=0.006)
@@ -202,7 +203,7 @@ def test_each_exercise_shows_mean_full_marks_and_a_bar_per_score(class_page, stu
 def test_checks_most_failed_come_first_with_their_count_and_share(class_page, students):
     tally: dict[tuple[int, str], list[int]] = {}
     for student in students:
-        for record in student["exercises"]:
+        for record in student.exercises:
             for check in record["checks"]:
                 ran_failed = tally.setdefault((record["exercise"], check["name"]), [0, 0])
                 ran_failed[0] += 1
@@ -223,11 +224,11 @@ def test_checks_most_failed_come_first_with_their_count_and_share(class_page, st
 
 def test_student_table_has_each_score_total_status_and_link(class_page, students):
     for student in students:
-        name = student["student"]
-        assert class_page.number(data_student=name, data_field="total") == student["score"]
+        name = student.student
+        assert class_page.number(data_student=name, data_field="total") == student.score
         status = class_page.one("td", data_student=name, data_field="status").text
-        assert status == student["status"]
-        for number in student["exercises_requested"]:
+        assert status == student.status
+        for number in student.exercises_requested:
             cell = class_page.number(data_student=name, data_exercise=str(number))
             assert cell == score_of(student, number)
         link = class_page.one("a", href=student_href(name))
@@ -262,13 +263,13 @@ def test_chinese_labels_declare_their_language_and_keep_the_numbers(site, tmp_pa
 
 
 def test_student_page_lists_each_check_with_status_points_and_message(site, tmp_path, students):
-    student = next(s for s in students if s["student"] == CHINESE_NAME)
+    student = next(s for s in students if s.student == CHINESE_NAME)
     page = student_page(site, CHINESE_NAME, tmp_path)
     assert page.one("html").attrs["lang"] == "en"
     assert page.one("h1").text == CHINESE_NAME
-    assert page.number(id="total-score") == student["score"] == 14
+    assert page.number(id="total-score") == student.score == 14
     assert page.one("a", href="../report.html")
-    for record in student["exercises"]:
+    for record in student.exercises:
         number = record["exercise"]
         assert record["title"] in page.one("section", id=f"ex-{number}").text
         assert page.number(data_exercise=str(number), data_field="score") == record["score"]
@@ -300,7 +301,9 @@ def test_error_student_page_shows_the_message(site, tmp_path):
 # ---------------------------------------------------------------------------- without Chromium
 
 
-def scored_class(scores: dict[int, list[float]], max_points: dict[int, float]) -> list[dict]:
+def scored_class(
+    scores: dict[int, list[float]], max_points: dict[int, float]
+) -> list[StudentRecord]:
     """Students whose exercise `n` scores `scores[n][i]` of `max_points[n]` (one check each)."""
     count = max(len(column) for column in scores.values())
     students = []
@@ -311,7 +314,7 @@ def scored_class(scores: dict[int, list[float]], max_points: dict[int, float]) -
             check["points"] = column[index]
             exercises.append(make_exercise(number, f"Exercise {number}", [check]))
         student = make_student(f"s{index}", exercises)
-        student["exercises_requested"] = sorted(scores)
+        student.exercises_requested = sorted(scores)
         students.append(student)
     return students
 
@@ -362,7 +365,7 @@ def test_full_marks_and_the_green_bar_count_the_same_students(how, tmp_path):
     assert bar_counts(page, 1)[-2:] == [1, 2]  # 11.5 in the last range, 12 and 12 full
     assert bar_counts(page, 2) == [0, 0, 1] + [0] * 10 + [1, 2]  # one bar per score 0-14
     for student, score in zip(students, scores[3], strict=True):
-        cell = page.one("td", data_student=student["student"], data_exercise="3")
+        cell = page.one("td", data_student=student.student, data_exercise="3")
         assert ("full" in cell.attrs["class"].split()) == (score in (20.0, near_full))
 
 
@@ -434,7 +437,7 @@ def test_write_html_reports_writes_both_pages_atomically(tmp_path, students):
     assert page == tmp_path / "report.html"
     assert page.read_text("utf-8") == render_batch_html(students)
     for student in students:
-        written = tmp_path / student_folder(student["student"]) / "report.html"
+        written = tmp_path / student_folder(student.student) / "report.html"
         assert written.read_text("utf-8") == render_student_html(student)
     leftovers = [p.name for p in tmp_path.rglob("*") if p.is_file() and p.name != "report.html"]
     assert leftovers == []
@@ -481,11 +484,11 @@ def test_odd_names_come_back_exactly_from_chromium(odd_site, tmp_path):
 
 def test_a_student_stopped_part_way_keeps_the_exercises_graded_before():
     student = make_student("erin", [ex1({})], error="not graded: exercise 2")
-    student["score"] = 12.0
+    student.score = 12.0
     page = Page(render_batch_html([student]))
     assert page.number(data_student="erin", data_exercise="1") == 12
     assert page.number(data_student="erin", data_exercise="2") == 0
-    assert page.one("td", data_student="erin", data_field="message").text == student["error"]
+    assert page.one("td", data_student="erin", data_field="message").text == student.error
     own = Page(render_student_html(student))
     assert own.one("pre", id="error").text == "not graded: exercise 2"
     assert [section.attrs["id"] for section in own.find_all("section")] == ["ex-1"]
@@ -497,7 +500,7 @@ HIDDEN_MESSAGE = "one_hot(labels, num_classes=7) differs\nlabels = np.array([4, 
 PUBLIC_MESSAGE = "one_hot([3], 5) has the right shape (1, 5), but 2 of 5 values differ"
 
 
-def hidden_student() -> dict:
+def hidden_student() -> StudentRecord:
     """A student with a public and a hidden check failed, a hidden one passed and a
     hidden one that ran out of time."""
     checks = [
@@ -540,9 +543,9 @@ def test_the_student_view_shows_hidden_checks_as_name_and_pass_or_fail(tmp_path)
 
 def test_a_notice_shows_on_the_class_and_student_pages():
     student = make_student("jon", [ex1({})])
-    student["notice"] = "no exercise modules found"
+    student.notice = "no exercise modules found"
     page = Page(render_batch_html([student]))
-    assert page.one("td", data_student="jon", data_field="message").text == student["notice"]
+    assert page.one("td", data_student="jon", data_field="message").text == student.notice
     own = Page(render_student_html(student, lang="zh"))
     assert own.one("pre", id="notice").text == "没有找到任何练习模块"
 

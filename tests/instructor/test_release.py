@@ -34,7 +34,7 @@ import json, sys
 from pathlib import Path
 import grader
 from grader.course.registry import get_exercise
-from grader.engine.report import classroom_results
+from grader.engine.renderers import classroom_results
 from grader.engine.runner import grade_exercise
 
 result = {"grader": grader.__file__, "checks": str(get_exercise(3).check_file)}

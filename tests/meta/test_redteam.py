@@ -23,7 +23,8 @@ import pytest
 from scene import KIT_ROOT, WALLS, Scene
 
 from grader.engine import runner
-from grader.engine.report import Report, to_json
+from grader.engine.renderers import to_json
+from grader.engine.report import Report
 from grader.engine.runner import GradingOptions, grade_exercise
 
 CALL_TIMEOUT_S = 1.5

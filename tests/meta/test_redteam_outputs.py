@@ -21,7 +21,7 @@ from peak import run_measured
 from scene import KIT_ROOT, REDTEAM
 
 from grader.course.registry import get_exercise
-from grader.engine.runner import MAX_MESSAGE_CHARS
+from grader.engine.collector import MAX_MESSAGE_CHARS
 
 # The attack may cost the grader at most this much more memory than grading the
 # reference does (the reply cap is 64 MiB; an unbounded grader took gigabytes).

@@ -114,7 +114,7 @@ import dataclasses, sys
 from pathlib import Path
 from grader.engine import oracles
 from grader.engine import runner
-from grader.engine.report import to_json
+from grader.engine.renderers import to_json
 
 number, folder, timeout, out = int(sys.argv[1]), Path(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
 if timeout:

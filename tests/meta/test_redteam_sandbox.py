@@ -21,7 +21,8 @@ import pytest
 from scene import WALLS, Scene
 
 from grader.engine import runner
-from grader.engine.report import Report, to_json
+from grader.engine.renderers import to_json
+from grader.engine.report import Report
 from grader.engine.runner import grade_exercise
 
 LIBRARIES = ("scipy", "tensorflow", "sklearn", "torch")

@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 from scene import live_processes_named
 
+from grader.engine.policy import SANDBOX_POLICY
 from grader.engine.runner import grade_exercise
 from grader.sandbox import (
     ForbiddenImport,
@@ -79,7 +80,9 @@ def double(x):
 @pytest.fixture
 def proxy(tmp_path):
     folder = write_module(tmp_path, "hostile", HOSTILE)
-    learner = LearnerProxy(folder / "hostile.py", "hostile", Limits(call_timeout_s=1.5))
+    learner = LearnerProxy(
+        folder / "hostile.py", "hostile", Limits(call_timeout_s=1.5), **SANDBOX_POLICY
+    )
     yield learner
     learner.close()
 
@@ -144,7 +147,7 @@ def test_a_missing_function_is_named(proxy):
 
 def test_a_syntax_error_names_the_line(tmp_path):
     folder = write_module(tmp_path, "broken", "def f(x):\n    return x +\n")
-    learner = LearnerProxy(folder / "broken.py", "broken")
+    learner = LearnerProxy(folder / "broken.py", "broken", **SANDBOX_POLICY)
     try:
         with pytest.raises(LearnerError, match="could not be imported: SyntaxError.*line 2"):
             learner.f(1)
@@ -154,7 +157,7 @@ def test_a_syntax_error_names_the_line(tmp_path):
 
 def test_exit_at_import_is_a_crash(tmp_path):
     folder = write_module(tmp_path, "early", "import os\nos._exit(0)\n")
-    learner = LearnerProxy(folder / "early.py", "early")
+    learner = LearnerProxy(folder / "early.py", "early", **SANDBOX_POLICY)
     try:
         with pytest.raises(LearnerCrashed):
             learner.f(1)
@@ -199,7 +202,10 @@ def test_several_modules_and_streamed_progress(tmp_path):
         "    return first.f(n)\n",
     )
     learner = LearnerProxy(
-        tmp_path / "first.py", "first", extra_modules={"second": tmp_path / "second.py"}
+        tmp_path / "first.py",
+        "first",
+        extra_modules={"second": tmp_path / "second.py"},
+        **SANDBOX_POLICY,
     )
     seen = []
     try:
@@ -333,7 +339,9 @@ def wall(request, monkeypatch):
 def inspector(tmp_path, wall):
     folder = write_module(tmp_path / "submission", "inspector", INSPECTOR)
     (folder / "secret_beside.py").write_text("ANSWER = 42\n", "utf-8")
-    learner = LearnerProxy(folder / "inspector.py", "inspector", Limits(processes=16))
+    learner = LearnerProxy(
+        folder / "inspector.py", "inspector", Limits(processes=16), **SANDBOX_POLICY
+    )
     yield learner
     learner.close()
 
@@ -351,10 +359,11 @@ def test_the_kit_is_never_on_the_workers_import_path(inspector, kit_root):
 
 
 def test_a_path_above_or_at_the_kit_is_refused(kit_root):
-    refuse_kit_on_path(["/usr/lib/python3/dist-packages"], kit_root=kit_root)
+    protect = (kit_root / "grader", kit_root / "solutions")
+    refuse_kit_on_path(["/usr/lib/python3/dist-packages"], protect)
     for entry in (kit_root, kit_root.parent, kit_root / "solutions" / ".."):
         with pytest.raises(SandboxUnavailable, match="refusing"):
-            refuse_kit_on_path([str(entry)], kit_root=kit_root)
+            refuse_kit_on_path([str(entry)], protect)
 
 
 def test_an_unknown_or_unavailable_wall_is_a_plain_error(monkeypatch):
@@ -456,7 +465,7 @@ def test_without_namespaces_or_groups_the_launchers_init_ends_a_daemon(tmp_path,
     monkeypatch.setenv(cgroups.CGROUPS_ENV, "off")
     monkeypatch.setattr(cgroups, "_plans", {})
     folder = write_module(tmp_path, "inspector", INSPECTOR)
-    learner = LearnerProxy(folder / "inspector.py", "inspector")
+    learner = LearnerProxy(folder / "inspector.py", "inspector", **SANDBOX_POLICY)
     name = "nnd" + secrets.token_hex(6)
     try:
         assert learner.daemonize(name)
@@ -572,7 +581,9 @@ def test_without_control_groups_the_rlimits_and_the_tree_clock_still_judge(tmp_p
     monkeypatch.setenv(cgroups.CGROUPS_ENV, "off")
     monkeypatch.setattr(cgroups, "_plans", {})
     folder = write_module(tmp_path, "hostile", HOSTILE)
-    learner = LearnerProxy(folder / "hostile.py", "hostile", Limits(call_timeout_s=1.5))
+    learner = LearnerProxy(
+        folder / "hostile.py", "hostile", Limits(call_timeout_s=1.5), **SANDBOX_POLICY
+    )
     try:
         assert Limits().as_dict()["cgroup"] is None
         with pytest.raises(LearnerTimeout, match="did not finish within 1.5 s"):
@@ -647,7 +658,9 @@ def test_any_exit_code_is_a_plain_message(inspector):
 
 def test_output_is_capped_by_the_file_size_limit(tmp_path, wall):
     folder = write_module(tmp_path, "inspector", INSPECTOR)
-    learner = LearnerProxy(folder / "inspector.py", "inspector", Limits(file_size_bytes=2**20))
+    learner = LearnerProxy(
+        folder / "inspector.py", "inspector", Limits(file_size_bytes=2**20), **SANDBOX_POLICY
+    )
     try:
         with pytest.raises(LearnerError, match="File too large"):
             learner.shout(2 * 2**20)
@@ -660,7 +673,7 @@ def test_an_unreadable_module_is_a_plain_message(tmp_path):
     folder = write_module(tmp_path, "ex01_tensors", "")
     (folder / "ex01_tensors.py").unlink()
     (folder / "ex01_tensors.py").mkdir()  # a folder where the module should be: copying fails
-    learner = LearnerProxy(folder / "ex01_tensors.py", "ex01_tensors")
+    learner = LearnerProxy(folder / "ex01_tensors.py", "ex01_tensors", **SANDBOX_POLICY)
     learner.start()
     with pytest.raises(LearnerError, match="ex01_tensors.py could not be read"):
         learner.one_hot(np.array([1]), 2)

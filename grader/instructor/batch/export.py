@@ -1,6 +1,6 @@
 """A graded class's files: gradebook.csv, junit.xml, report.html, each student's results.json.
 
-Everything here reads the students' records (see batch.student_record) and
+Everything here reads the students' records (record.StudentRecord) and
 only presents them. A student's name is data: it goes into each file as a
 value serialised by the library (csv, json, ElementTree, html.escape), and
 the student's own folder under the results gets a safe name derived from it
@@ -19,7 +19,9 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 from grader.engine.atomic import write_atomically
-from grader.engine.report import Report, gradescope_results, junit_suite, shared_error
+from grader.engine.renderers import gradescope_results, junit_suite
+from grader.engine.report import Report, shared_error
+from grader.instructor.batch.record import StudentRecord
 
 CLASS_FILES = frozenset({"gradebook.csv", "junit.xml", "report.html"})
 # The folder of the pages to hand back to students (`grade batch --student-view`).
@@ -92,20 +94,18 @@ def student_folder(name: str) -> str:
     return f"{readable.rstrip() or 'student'}~{hashlib.sha256(encoded).hexdigest()[:12]}"
 
 
-def _reports(record: dict) -> list[Report]:
-    requested = set(record.get("exercises_requested", []))
+def _reports(record: StudentRecord) -> list[Report]:
+    requested = set(record.exercises_requested)
     return [
-        Report.from_dict(r)
-        for r in record.get("exercises", [])
-        if not requested or r["exercise"] in requested
+        Report.from_dict(r) for r in record.exercises if not requested or r["exercise"] in requested
     ]
 
 
-def gradescope_json(record: dict) -> str:
+def gradescope_json(record: StudentRecord) -> str:
     """A student's Gradescope results.json text: every requested exercise's checks, and
     the record's error and notice first in its output."""
     results = gradescope_results(_reports(record))
-    results["max_score"] = record["max_score"]
+    results["max_score"] = record.max_score
     results["output"] = "\n".join(filter(None, [record_message(record), results["output"]]))
     return json.dumps(results, indent=2, ensure_ascii=False)
 
@@ -121,23 +121,23 @@ def _score(value: float) -> str:
     return f"{value:g}"
 
 
-def record_message(record: dict) -> str:
+def record_message(record: StudentRecord) -> str:
     """What the gradebook says about a record: its error, its notice (e.g. "no
-    exercise modules found", see batch.modules_notice) and, per exercise whose module
+    exercise modules found", see run.modules_notice) and, per exercise whose module
     could not be used at all, the first line of why ("ex02: ex02_activations.py,
     line 28: SyntaxError: ..."); "" when there is none of these."""
     problems = []
-    for exercise in record.get("exercises", []):
+    for exercise in record.exercises:
         if exercise.get("notice"):  # a module not found: the record's notice says so
             continue
         shared = shared_error(Report.from_dict(exercise).checks)
         if shared:
             problems.append(f"ex{int(exercise['exercise']):02d}: {shared.splitlines()[0]}")
-    parts = [record.get("error", ""), record.get("notice", ""), *problems]
+    parts = [record.error, record.notice, *problems]
     return "; ".join(filter(None, parts))
 
 
-def gradebook_csv(records: list[dict], numbers: list[int]) -> str:
+def gradebook_csv(records: list[StudentRecord], numbers: list[int]) -> str:
     """The gradebook: one row per student, one column per exercise, then total and status.
 
     Written by the csv module in its standard dialect (CRLF rows; a cell with a comma,
@@ -151,15 +151,15 @@ def gradebook_csv(records: list[dict], numbers: list[int]) -> str:
         ["student", *(f"ex{n:02d}" for n in numbers), "total", "max_score", "status", "message"]
     )
     for record in records:
-        by_number = {r["exercise"]: r for r in record.get("exercises", [])}
+        by_number = record.reports_by_number()
         scores = [_score(by_number[n]["score"]) if n in by_number else "0" for n in numbers]
         writer.writerow(
             [
-                spreadsheet_cell(record["student"]),
+                spreadsheet_cell(record.student),
                 *scores,
-                _score(record["score"]),
-                _score(record["max_score"]),
-                record["status"],
+                _score(record.score),
+                _score(record.max_score),
+                record.status,
                 spreadsheet_cell(record_message(record)),
             ]
         )
@@ -176,7 +176,7 @@ def _xml_safe(root: ElementTree.Element) -> ElementTree.Element:
     return root
 
 
-def junit_xml(records: list[dict]) -> str:
+def junit_xml(records: list[StudentRecord]) -> str:
     """JUnit XML for the class: one testsuite per student and exercise.
 
     A student whose submission could not be graded at all gets one suite with
@@ -186,22 +186,26 @@ def junit_xml(records: list[dict]) -> str:
     """
     suites = ElementTree.Element("testsuites", name="nnlab batch")
     for record in records:
-        prefix = f"{record['student']}: "
+        prefix = f"{record.student}: "
         for report in _reports(record):
             suites.append(junit_suite(report, prefix))
-        if record.get("error"):
+        if record.error:
             suite = ElementTree.SubElement(
                 suites, "testsuite", name=f"{prefix}grading", tests="1", failures="0", errors="1"
             )
             case = ElementTree.SubElement(
-                suite, "testcase", classname=f"{record['student']}.grading", name="grading"
+                suite, "testcase", classname=f"{record.student}.grading", name="grading"
             )
-            ElementTree.SubElement(case, "error", message="not graded").text = record["error"]
+            ElementTree.SubElement(case, "error", message="not graded").text = record.error
     return ElementTree.tostring(_xml_safe(suites), encoding="unicode", xml_declaration=True)
 
 
 def write_class_files(
-    out: Path, records: list[dict], numbers: list[int], lang: str = "en", student_view: bool = False
+    out: Path,
+    records: list[StudentRecord],
+    numbers: list[int],
+    lang: str = "en",
+    student_view: bool = False,
 ) -> None:
     """Write gradebook.csv, junit.xml and the HTML reports (in `lang`) for the class into `out`,
     and with `student_view` each student's page to hand back, under `out/STUDENT_VIEW`."""

@@ -158,9 +158,13 @@ def valid_text(text: str) -> str:
     return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
-def _as_student(report: dict, scratch: dict[str, str]) -> dict:
+def as_student(report: dict, scratch: dict[str, str]) -> dict:
     """A report dict with each scratch folder's path (a key of `scratch`) replaced, in every
-    string value, by what stands for it (the student's name), and only valid text left."""
+    string value, by what stands for it (the student's name), and only valid text left.
+
+    Inputs: report, Report.to_dict() of a job's grading; scratch, {path: replacement}.
+    Returns a new dict (the same keys; the strings changed).
+    """
 
     def change(text: str) -> str:
         for path, replacement in scratch.items():
@@ -178,7 +182,8 @@ def run_job(request: dict, result_file: Path) -> None:
     student's name replaces the scratch folders' paths as a value inside the
     report's strings, never inside serialised text.
     """
-    from grader.engine.runner import GradingOptions, grade_exercise
+    from grader.engine.grade import grade
+    from grader.engine.runner import GradingOptions
 
     student = request["student"]
     result = {"student": student, "exercises": [], "artifacts": {}, "error": ""}
@@ -194,8 +199,8 @@ def run_job(request: dict, result_file: Path) -> None:
         # The scratch folders' names are random: they must not make two gradings differ.
         scratch_paths = {str(submission): student, str(report_dir): student}
         for number in request["exercises"]:
-            report = grade_exercise(number, submission, options)
-            result["exercises"].append(_as_student(report.to_dict(), scratch_paths))
+            report = grade(number, submission, options)
+            result["exercises"].append(as_student(report.to_dict(), scratch_paths))
             if report_dir.exists():
                 result["artifacts"] = _collect_artifacts(report_dir)
             write_atomically(result_file, json.dumps(result, ensure_ascii=False))
@@ -206,9 +211,6 @@ def main() -> None:
     _die_with_parent()
     request = json.loads(sys.stdin.buffer.read())
     result_file = Path(sys.argv[1])
-    from grader.engine import oracles
-
-    oracles.warm_up()
     run_job(request, result_file)
     sys.stdout.flush()
     sys.stderr.flush()

@@ -1,14 +1,21 @@
-"""The terminal summary of a graded class: one rich table row per student."""
+"""`grade batch` in the terminal: a progress bar while the class is graded, then one rich
+table row per student and a line of counts."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
-from grader.instructor.batch.export import terminal_text
+from grader.instructor.batch.export import STUDENT_VIEW, terminal_text
+from grader.instructor.batch.record import ERROR, StudentRecord
+from grader.instructor.batch.run import BatchOptions, BatchSummary, run_batch
 
 
-def summary_table(records: list[dict], numbers: list[int]) -> Table:
+def summary_table(records: list[StudentRecord], numbers: list[int]) -> Table:
     """A rich Table: student, each exercise's score, total, and status or the error (with
     the record's notice, such as "no exercise modules found")."""
     table = Table(title=f"nnlab batch: {len(records)} students")
@@ -18,19 +25,61 @@ def summary_table(records: list[dict], numbers: list[int]) -> Table:
     table.add_column("total", justify="right")
     table.add_column("status", overflow="fold")
     for record in records:
-        by_number = {r["exercise"]: r for r in record.get("exercises", [])}
+        by_number = record.reports_by_number()
         cells = [
             f"{by_number[n]['score']:g}/{by_number[n]['max_score']:g}" if n in by_number else "-"
             for n in numbers
         ]
-        full = record["score"] == record["max_score"] and record["status"] == "graded"
-        total = Text(f"{record['score']:g}/{record['max_score']:g}", style="green" if full else "")
+        full = record.score == record.max_score and record.graded
+        total = Text(f"{record.score:g}/{record.max_score:g}", style="green" if full else "")
         status = (
-            Text(terminal_text(record["error"]), style="red")
-            if record["status"] == "error"
+            Text(terminal_text(record.error), style="red")
+            if record.status == ERROR
             else Text("graded", style="green")
         )
-        if record.get("notice"):
-            status.append(f": {terminal_text(record['notice'])}", style="yellow")
-        table.add_row(Text(terminal_text(record["student"])), *cells, total, status)
+        if record.notice:
+            status.append(f": {terminal_text(record.notice)}", style="yellow")
+        table.add_row(Text(terminal_text(record.student)), *cells, total, status)
     return table
+
+
+def grade_class(submissions_dir: Path, options: BatchOptions) -> BatchSummary | None:
+    """run_batch with a progress bar on stderr, then the class table on stdout and a line
+    of counts and result files on stderr.
+
+    Returns:
+    - the BatchSummary, or None when the batch was interrupted with Ctrl-C (after saying
+      how to resume). Raises RuntimeError with a plain message (--scheduler without Dask).
+    """
+    console = Console(stderr=True)
+    progress = Progress(
+        TextColumn("grading"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[last]}", markup=False),
+        TimeElapsedColumn(),
+        console=console,
+    )
+    task = progress.add_task("batch", total=None, last="")
+
+    def on_record(record: StudentRecord, done: int, total: int) -> None:
+        last = f"{terminal_text(record.student)}: {record.score:g}/{record.max_score:g}"
+        progress.update(task, total=total, completed=done, last=last)
+
+    out = options.out
+    try:
+        with progress:
+            summary = run_batch(submissions_dir, options, on_record)
+    except KeyboardInterrupt:
+        console.print(f"interrupted: re-run the same command to grade the rest (results in {out})")
+        return None
+    Console().print(summary_table(summary.records, options.exercises))
+    console.print(
+        f"{len(summary.records)} students: {summary.graded} graded, {summary.skipped} already "
+        f"graded (skipped), {summary.failed} could not be graded, in {summary.duration_s:.0f} s. "
+        f"Results: {out / 'gradebook.csv'}, {out / 'junit.xml'}, {out / 'report.html'}"
+        + (f", {out / STUDENT_VIEW}" if options.student_view else ""),
+        markup=False,
+        highlight=False,
+    )
+    return summary
