@@ -371,16 +371,12 @@ def reset(obj: dict, number: int, submission: Path | None) -> None:
 @click.argument("numbers", type=int, nargs=-1)
 def selfcheck(numbers: tuple[int, ...]) -> None:
     """Prove the kit: solutions earn full marks, stubs earn zero (all exercises by default)."""
-    from grader.instructor.release.build import missing_instructor_kit
+    from grader.engine.runner import NotAvailable
+    from grader.instructor.selfcheck import missing_instructor_kit, print_selfcheck
 
     needs = missing_instructor_kit()
     if needs:
         raise click.ClickException(needs)
-    from grader.engine import oracles
-
-    oracles.warm_up()
-    from grader.engine.runner import NotAvailable
-    from grader.instructor.selfcheck import print_selfcheck
 
     try:
         healthy = print_selfcheck(numbers)

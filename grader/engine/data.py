@@ -17,7 +17,7 @@ DatasetCorrupt rather than look further (a bad copy should be noticed, not
 hidden). A file that is nowhere raises DatasetNotFound, naming every folder
 searched.
 
-Content is verified by checksums of the decoded arrays (`_CHECKSUMS`), not of
+Content is verified by checksums of the decoded arrays (`CHECKSUMS`), not of
 the file bytes, so a re-compressed but identical copy (Debian's, or Keras'
 own `boston_housing.npz`) is accepted.
 
@@ -57,7 +57,7 @@ class DatasetCorrupt(ValueError):
     """A dataset file was found but does not hold the expected data."""
 
 
-class _Expected(NamedTuple):
+class Expected(NamedTuple):
     """What one decoded array must be: shape, dtype, sha256 of its C-order bytes."""
 
     shape: tuple[int, ...]
@@ -65,17 +65,17 @@ class _Expected(NamedTuple):
     sha256: str
 
 
-def _idx_expectations(train_hashes, test_hashes) -> dict[str, _Expected]:
+def _idx_expectations(train_hashes, test_hashes) -> dict[str, Expected]:
     (train_x, train_y), (test_x, test_y) = train_hashes, test_hashes
     return {
-        "x_train": _Expected((60000, 28, 28), "uint8", train_x),
-        "y_train": _Expected((60000,), "uint8", train_y),
-        "x_test": _Expected((10000, 28, 28), "uint8", test_x),
-        "y_test": _Expected((10000,), "uint8", test_y),
+        "x_train": Expected((60000, 28, 28), "uint8", train_x),
+        "y_train": Expected((60000,), "uint8", train_y),
+        "x_test": Expected((10000, 28, 28), "uint8", test_x),
+        "y_test": Expected((10000,), "uint8", test_y),
     }
 
 
-_CHECKSUMS: dict[str, dict[str, _Expected]] = {
+CHECKSUMS: dict[str, dict[str, Expected]] = {
     "mnist": _idx_expectations(
         (
             "741c988805d008ac6e4c904b69001ba184c24b2c540a4ef403f4c71b676cf757",
@@ -97,10 +97,10 @@ _CHECKSUMS: dict[str, dict[str, _Expected]] = {
         ),
     ),
     "boston_housing.npz": {
-        "x": _Expected(
+        "x": Expected(
             (506, 13), "float64", "58d9abef45a8e00c844d74ff0027c96d21a8a237d7ba7e4c0c30b11dcdafde10"
         ),
-        "y": _Expected(
+        "y": Expected(
             (506,), "float64", "a7a4a2bed7266f5e88acd2854ae97af5206bed564ab217810535d4cd14d76edb"
         ),
     },
@@ -146,7 +146,7 @@ def find_file(name: str, data_dir: str | os.PathLike | None = None) -> Path:
 
 def _verify(name: str, path: Path, arrays: dict[str, np.ndarray]) -> None:
     """Raise DatasetCorrupt unless `arrays` match the checksums recorded for `name`."""
-    for key, expected in _CHECKSUMS[name].items():
+    for key, expected in CHECKSUMS[name].items():
         array = arrays[key]
         problem = None
         if array.shape != expected.shape or array.dtype != np.dtype(expected.dtype):
@@ -260,7 +260,7 @@ CLASS_NAMES = {
 OFFLINE_ENV = "NNLAB_OFFLINE"
 
 
-def _read_idx(path: Path) -> np.ndarray:
+def read_idx(path: Path) -> np.ndarray:
     """Decode one IDX file (optionally gzip-compressed) into a uint8 array."""
     try:
         opener = gzip.open if path.suffix == ".gz" else open
@@ -306,7 +306,7 @@ def _load_idx_dataset(name: str, data_dir):
         npz = folder / "mnist.npz"
         if files:
             arrays = dict(
-                zip(("x_train", "y_train", "x_test", "y_test"), map(_read_idx, files), strict=True)
+                zip(("x_train", "y_train", "x_test", "y_test"), map(read_idx, files), strict=True)
             )
             _verify(name, files[0].parent, arrays)
             return arrays, files[0].parent
@@ -405,7 +405,7 @@ def _download(name: str):
         return None
     (x_train, y_train), (x_test, y_test) = loaded
     arrays = {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
-    if name in _CHECKSUMS:
+    if name in CHECKSUMS:
         _verify(name, Path("keras download"), arrays)
     return arrays, Path(os.environ.get("KERAS_HOME") or "~/.keras").expanduser() / "datasets"
 

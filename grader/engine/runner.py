@@ -241,7 +241,9 @@ def _write_snapshot(folder: Path, modules: dict[str, ModuleSource], exercise: Ex
     return files
 
 
-def _limits_for(exercise: Exercise) -> Limits:
+def limits_for(exercise: Exercise) -> Limits:
+    """The sandbox limits a worker for `exercise` runs under (a capstone gets more CPU
+    time and CAPSTONE_BLAS_THREADS threads; every call its call_timeout_s)."""
     cpu_seconds = int(exercise.time_limit_s)
     if not exercise.is_capstone:
         return Limits(call_timeout_s=exercise.call_timeout_s, cpu_seconds=cpu_seconds)
@@ -268,7 +270,7 @@ def run_checks(submitted: Submitted, options: GradingOptions | None = None) -> R
     """
     options = options or GradingOptions()
     exercise, primary, broken = submitted.exercise, submitted.primary, submitted.broken
-    limits = _limits_for(exercise)
+    limits = limits_for(exercise)
     report = Report(exercise=exercise.number, title=exercise.title, limits=limits.as_dict())
     report.seed = seed_fingerprint(secret_seed(options.seed))
     report.notice = submitted.notice

@@ -62,9 +62,20 @@ def selfcheck_exercise(number: int, root: Path = KIT_ROOT) -> SelfcheckResult:
         result.problems.append(
             f"registry says {exercise.points} points, the checks add up to {solution.max_score:g}"
         )
-    if not any(h.strip() for h in exercise.hints) or not any(h.strip() for h in exercise.hints_zh):
+    written = [any(h.strip() for h in exercise.hints_in(lang)) for lang in ("en", "zh")]
+    if not all(written):
         result.problems.append("missing hints (English and Chinese)")
     return result
+
+
+def missing_instructor_kit(root: Path = KIT_ROOT) -> str:
+    """A plain message when `root` is a student release (no solutions/), else ""."""
+    if (root / "solutions").is_dir():
+        return ""
+    return (
+        "grade selfcheck needs the instructor kit: it grades the reference solutions in "
+        f"solutions/, and {root} is a student release without them"
+    )
 
 
 def available_numbers() -> list[int]:

@@ -62,7 +62,9 @@ _plans_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
-class _Mount:
+class Mount:
+    """One control-group hierarchy mounted on this machine (a line of /proc/self/mountinfo)."""
+
     version: int
     path: Path
     root: str  # the folder of the hierarchy mounted there (mountinfo's 4th field)
@@ -117,11 +119,13 @@ def plan() -> Plan:
     pid = os.getpid()
     with _plans_lock:
         if pid not in _plans:
-            _plans[pid] = _make_plan()
+            _plans[pid] = make_plan()
         return _plans[pid]
 
 
-def _make_plan() -> Plan:
+def make_plan() -> Plan:
+    """What this process can do with control groups now: where each worker's group goes
+    and which limits it can set, or why none (a Plan; `plan()` caches it per process)."""
     if os.environ.get(CGROUPS_ENV, "").strip().lower() in ("off", "0", "no", "false"):
         return Plan({}, {}, {}, f"turned off ({CGROUPS_ENV}=off)")
     try:
@@ -171,7 +175,7 @@ def _make_plan() -> Plan:
     return Plan(parents, sources, missing, cpu_time=cpu_time)
 
 
-def _why_not(controller: str, mount: _Mount | None, folder: Path | None) -> str:
+def _why_not(controller: str, mount: Mount | None, folder: Path | None) -> str:
     if mount is None:
         return f"the {controller} controller is not available (neither in cgroup v2 nor v1)"
     if folder is None:
@@ -179,7 +183,7 @@ def _why_not(controller: str, mount: _Mount | None, folder: Path | None) -> str:
     return f"the grader's {controller} cgroup is not writable ({folder})"
 
 
-def _mounts() -> list[_Mount]:
+def _mounts() -> list[Mount]:
     """The cgroup file systems mounted here, from /proc/self/mountinfo."""
     found = []
     with open("/proc/self/mountinfo", encoding="utf-8", errors="replace") as mountinfo:
@@ -191,7 +195,7 @@ def _mounts() -> list[_Mount]:
             path = Path(fields[4].replace("\\040", " "))
             options = frozenset(kind[2].split(","))
             version = 2 if kind[0] == "cgroup2" else 1
-            found.append(_Mount(version, path, fields[3], options if version == 1 else frozenset()))
+            found.append(Mount(version, path, fields[3], options if version == 1 else frozenset()))
     return found
 
 
@@ -208,7 +212,7 @@ def _membership() -> dict[str, str]:
     return groups
 
 
-def _own_folder(mount: _Mount | None, path: str | None) -> Path | None:
+def _own_folder(mount: Mount | None, path: str | None) -> Path | None:
     """The folder of group `path` under `mount` (None if it lies outside the mount)."""
     if mount is None or path is None:
         return None

@@ -325,7 +325,7 @@ def _make_group(limits: Limits) -> cgroups.WorkerGroup | None:
         raise SandboxUnavailable(f"cannot make the worker's control group: {error}") from None
 
 
-class _Stopwatch:
+class Stopwatch:
     """Whether a worker has had `limit` seconds for a wait, whatever runs beside it.
 
     Over when, since the start, its CPU time passes `limit` per core, or its
@@ -601,14 +601,14 @@ class LearnerProxy:
             garbled = LearnerError(key="garbled", name=payload["name"], problem=str(problem))
             raise self._fail(garbled) from None
 
-    def _stopwatch(self, worker: _Worker, limit: float, started: float, usage) -> _Stopwatch:
-        """A _Stopwatch for one wait, its wall-clock cap no later than the budget's end."""
-        watch = _Stopwatch(worker, limit, started, usage)
+    def _stopwatch(self, worker: _Worker, limit: float, started: float, usage) -> Stopwatch:
+        """A Stopwatch for one wait, its wall-clock cap no later than the budget's end."""
+        watch = Stopwatch(worker, limit, started, usage)
         if self.budget is not None:
             watch.cap = min(watch.cap, self.budget.end)
         return watch
 
-    def _receive(self, worker: _Worker, watch: _Stopwatch, phase: str | None):
+    def _receive(self, worker: _Worker, watch: Stopwatch, phase: str | None):
         """The worker's next message, once one starts to arrive before `watch` is over.
 
         `phase` is the function the worker is running, or None while it imports the module.
@@ -656,7 +656,7 @@ class LearnerProxy:
         )
 
 
-def _await_message(fd: int, watch: _Stopwatch) -> float | None:
+def _await_message(fd: int, watch: Stopwatch) -> float | None:
     """Wait until `fd` has data to read; None then, or the limit `watch` says was passed."""
     while True:
         left = max(0.0, watch.cap - time.monotonic())

@@ -38,10 +38,10 @@ def accept(monkeypatch, x: np.ndarray, y: np.ndarray) -> None:
 
     def expected(array):
         digest = hashlib.sha256(np.ascontiguousarray(array).tobytes()).hexdigest()
-        return data._Expected(array.shape, str(array.dtype), digest)
+        return data.Expected(array.shape, str(array.dtype), digest)
 
     table = {"boston_housing.npz": {"x": expected(x), "y": expected(y)}}
-    monkeypatch.setattr(data, "_CHECKSUMS", table)
+    monkeypatch.setattr(data, "CHECKSUMS", table)
 
 
 @pytest.fixture
@@ -248,10 +248,10 @@ def _tiny_idx_arrays(seed=0):
 
 def _expect(monkeypatch, name, arrays):
     table = {
-        key: data._Expected(a.shape, str(a.dtype), hashlib.sha256(a.tobytes()).hexdigest())
+        key: data.Expected(a.shape, str(a.dtype), hashlib.sha256(a.tobytes()).hexdigest())
         for key, a in arrays.items()
     }
-    monkeypatch.setitem(data._CHECKSUMS, name, table)
+    monkeypatch.setitem(data.CHECKSUMS, name, table)
 
 
 def _write_idx_set(folder, arrays, gz=True):
@@ -295,7 +295,7 @@ def test_truncated_idx_file_is_corrupt(tmp_path):
     with gzip.open(path, "wb") as handle:
         handle.write(body[:-10])
     with pytest.raises(data.DatasetCorrupt, match="bytes for shape"):
-        data._read_idx(path)
+        data.read_idx(path)
 
 
 def _cifar_batch_bytes(n, seed):

@@ -130,17 +130,31 @@ def test_the_rule_catches_a_forbidden_import():
     assert violations(engine, "import grader.cli\n")
 
 
-def private_imports(path: Path) -> list[str]:
-    """`from grader.x import _name` lines of a test file (another module's private name)."""
-    found = []
-    for node in ast.walk(ast.parse(path.read_text("utf-8"))):
-        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("grader"):
+def private_uses(path: Path) -> list[str]:
+    """Where a test file reaches a private name (`_name`) of a grader module: `from grader.x
+    import _name`, or `module._name` on a grader module it imported."""
+    tree = ast.parse(path.read_text("utf-8"))
+    modules, found = set(), []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            modules |= {a.asname for a in node.names if a.asname and a.name.startswith("grader")}
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("grader"):
             for alias in node.names:
-                if alias.name.startswith("_") and not alias.name.startswith("__"):
+                if _is_private(alias.name):
                     found.append(f"{path.relative_to(KIT_ROOT)}:{node.lineno} {alias.name}")
+                elif _module_of(f"{node.module}.{alias.name}") == f"{node.module}.{alias.name}":
+                    modules.add(alias.asname or alias.name)
+    for node in ast.walk(tree):
+        is_attribute = isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+        if is_attribute and node.value.id in modules and _is_private(node.attr):
+            found.append(f"{path.relative_to(KIT_ROOT)}:{node.lineno} {node.value.id}.{node.attr}")
     return found
 
 
+def _is_private(name: str) -> bool:
+    return name.startswith("_") and not name.startswith("__")
+
+
 def test_no_test_imports_a_private_name():
-    found = [line for path in sorted(TESTS.rglob("*.py")) for line in private_imports(path)]
+    found = [line for path in sorted(TESTS.rglob("*.py")) for line in private_uses(path)]
     assert found == []

@@ -132,10 +132,10 @@ ATTACKS = [
 @pytest.fixture
 def quick_limits(monkeypatch):
     """Short call timeouts and a small process limit, for every exercise graded."""
-    limits_for = runner._limits_for
+    limits_for = runner.limits_for
     monkeypatch.setattr(
         runner,
-        "_limits_for",
+        "limits_for",
         lambda exercise: dataclasses.replace(
             limits_for(exercise), call_timeout_s=CALL_TIMEOUT_S, processes=PROCESSES
         ),

@@ -40,10 +40,10 @@ WAIT_S = 600
 @pytest.fixture
 def small_limits(monkeypatch):
     """Short call timeouts and a small group memory limit for every exercise graded."""
-    limits_for = runner._limits_for
+    limits_for = runner.limits_for
     monkeypatch.setattr(
         runner,
-        "_limits_for",
+        "limits_for",
         lambda exercise: dataclasses.replace(
             limits_for(exercise),
             call_timeout_s=CALL_TIMEOUT_S,
@@ -118,8 +118,8 @@ from grader.engine.renderers import to_json
 
 number, folder, timeout, out = int(sys.argv[1]), Path(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
 if timeout:
-    limits_for = runner._limits_for
-    runner._limits_for = lambda e: dataclasses.replace(limits_for(e), call_timeout_s=timeout)
+    limits_for = runner.limits_for
+    runner.limits_for = lambda e: dataclasses.replace(limits_for(e), call_timeout_s=timeout)
 oracles.warm_up()
 print("ready", flush=True)
 sys.stdin.readline()

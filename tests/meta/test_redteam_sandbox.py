@@ -79,10 +79,10 @@ def test_under_the_rlimit_wall_the_report_says_libraries_are_reachable(scene, mo
     """The rlimit wall's documented weakness: the attack imports a library, and the
     report says that libraries were within reach."""
     monkeypatch.setenv("NNLAB_ISOLATION", "rlimits")
-    limits_for = runner._limits_for
+    limits_for = runner.limits_for
     monkeypatch.setattr(
         runner,
-        "_limits_for",
+        "limits_for",
         lambda exercise: dataclasses.replace(
             limits_for(exercise), call_timeout_s=GENEROUS_CALL_TIMEOUT_S
         ),

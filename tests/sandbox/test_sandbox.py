@@ -564,7 +564,7 @@ class _FakeWorker:
 
 def test_the_stopwatch_judges_cpu_time_and_forgives_waiting_for_a_cpu():
     worker = _FakeWorker()
-    watch = client._Stopwatch(worker, 10.0, time.monotonic() - 30.0, (0.0, 0.0))
+    watch = client.Stopwatch(worker, 10.0, time.monotonic() - 30.0, (0.0, 0.0))
     worker.cpu, worker.stall = 19.0, 25.0  # starved: 30 s of wall, 25 s of them waiting
     assert watch.over() is None
     worker.cpu = 20.5  # over 10 s on each of its 2 cores
@@ -573,7 +573,7 @@ def test_the_stopwatch_judges_cpu_time_and_forgives_waiting_for_a_cpu():
     assert watch.over() == 10.0
     worker.stall = None  # no CPU pressure here: only CPU time and the cap judge
     assert watch.over() is None
-    late = client._Stopwatch(worker, 10.0, time.monotonic() - 60.0, (0.0, None))
+    late = client.Stopwatch(worker, 10.0, time.monotonic() - 60.0, (0.0, None))
     assert late.over() == 10.0 * client.WALL_CAP_FACTOR + client.WALL_CAP_GRACE_S
 
 
@@ -606,8 +606,8 @@ def _fake_hierarchies(tmp_path, monkeypatch, v2_group: str, v2_files: dict) -> P
         for name, text in files.items():
             (folder / name).write_text(text)
     mounts = [
-        cgroups._Mount(2, v2, "/", frozenset()),
-        cgroups._Mount(1, memory, "/", frozenset({"memory"})),
+        cgroups.Mount(2, v2, "/", frozenset()),
+        cgroups.Mount(1, memory, "/", frozenset({"memory"})),
     ]
     monkeypatch.setattr(cgroups, "_mounts", lambda: mounts)
     monkeypatch.setattr(cgroups, "_membership", lambda: {"": v2_group, "memory": "/job"})
@@ -617,7 +617,7 @@ def _fake_hierarchies(tmp_path, monkeypatch, v2_group: str, v2_files: dict) -> P
 
 def test_a_plan_takes_each_control_from_v2_where_it_offers_it_else_from_v1(tmp_path, monkeypatch):
     v2 = _fake_hierarchies(tmp_path, monkeypatch, "/", {})
-    plan = cgroups._make_plan()
+    plan = cgroups.make_plan()
     assert plan.parents == {"v2": v2, "memory": tmp_path / "memory" / "job"}
     assert plan.sources == {"pids": "v2", "memory": "memory"}
     assert "cpu" in plan.missing and plan.cpu_time == "v2"
@@ -631,7 +631,7 @@ def test_a_plan_never_rearranges_a_v2_group_shared_with_other_processes(tmp_path
     procs = f"{os.getpid()}\n1\n"
     files = {"cgroup.controllers": "pids", "cgroup.subtree_control": "", "cgroup.procs": procs}
     v2 = _fake_hierarchies(tmp_path, monkeypatch, "/job", files)
-    plan = cgroups._make_plan()
+    plan = cgroups.make_plan()
     assert plan.parents["v2"] == v2 / "job" and "pids" not in plan.sources
     assert "shares its cgroup v2 group" in plan.missing["pids"]
     assert not (v2 / "job" / cgroups.GRADER_LEAF).exists()
@@ -642,7 +642,7 @@ def test_a_grader_started_in_the_leaf_uses_the_leafs_parent(tmp_path, monkeypatc
     files = {"cgroup.controllers": "pids", "cgroup.procs": f"{os.getpid()}\n1\n"}
     v2 = _fake_hierarchies(tmp_path, monkeypatch, f"/job/{cgroups.GRADER_LEAF}", files)
     (v2 / "job" / "cgroup.subtree_control").write_text("pids")
-    plan = cgroups._make_plan()
+    plan = cgroups.make_plan()
     assert plan.parents["v2"] == v2 / "job" and plan.sources["pids"] == "v2"
 
 

@@ -168,16 +168,6 @@ def _stubs() -> dict[str, str]:
     return stubs
 
 
-def missing_instructor_kit(root: Path = KIT_ROOT) -> str:
-    """A plain message when `root` is a student release (no solutions/), else ""."""
-    if (root / "solutions").is_dir():
-        return ""
-    return (
-        "grade selfcheck needs the instructor kit: it grades the reference solutions in "
-        f"solutions/, and {root} is a student release without them"
-    )
-
-
 # ---------------------------------------------------------------- the folder
 
 
