@@ -56,17 +56,13 @@ def test_flatten_matches_keras_flatten(learner, tf, x):
 @points(1)
 @given(shape=nhwc_shapes)
 def test_nhwc_to_nchw_matches_tf_transpose(learner, tf, shape):
-    x = np.arange(np.prod(shape), dtype=np.float64).reshape(shape)
-    expected = tf.transpose(x, perm=[0, 3, 1, 2]).numpy()
-    expect_equal(learner.nhwc_to_nchw(x), expected, what="nhwc_to_nchw(x)")
+    _expect_transpose(learner, tf, "nhwc_to_nchw", shape, perm=[0, 3, 1, 2])
 
 
 @points(1)
 @given(shape=nhwc_shapes)
 def test_nchw_to_nhwc_matches_tf_transpose(learner, tf, shape):
-    x = np.arange(np.prod(shape), dtype=np.float64).reshape(shape)
-    expected = tf.transpose(x, perm=[0, 2, 3, 1]).numpy()
-    expect_equal(learner.nchw_to_nhwc(x), expected, what="nchw_to_nhwc(x)")
+    _expect_transpose(learner, tf, "nchw_to_nhwc", shape, perm=[0, 2, 3, 1])
 
 
 @hidden
@@ -99,3 +95,14 @@ def test_minibatches_are_shuffled_by_rng(learner):
         raise CheckFailure("the indices are in order 0, 1, 2, ...: shuffle them with rng")
     if np.array_equal(np.asarray(first[0]), np.asarray(other[0])):
         raise CheckFailure("two different seeds gave the same order: shuffle with the rng given")
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _expect_transpose(learner, tf, name, shape, perm):
+    """Fail unless the learner's `name`(x) of x = 0, 1, 2, ... in `shape` is
+    tf.transpose(x, perm)."""
+    x = np.arange(np.prod(shape), dtype=np.float64).reshape(shape)
+    expected = tf.transpose(x, perm=perm).numpy()
+    expect_equal(getattr(learner, name)(x), expected, what=f"{name}(x)")

@@ -44,9 +44,7 @@ def test_tanh_matches_tensorflow(learner, tf, x):
 @points(2)
 @given(x=float_arrays(), seed=float_arrays(max_dims=1))
 def test_relu_backward_matches_gradient_tape(learner, tf, x, seed):
-    dout = np.resize(seed, x.shape)
-    (expected,) = tf_gradient(tf.nn.relu, [x], dout)
-    expect_close(learner.relu_backward(dout, x), expected, what="relu_backward(dout, x)")
+    _expect_backward(learner, "relu_backward", tf.nn.relu, x, seed)
 
 
 @hidden
@@ -60,15 +58,22 @@ def test_relu_gradient_at_zero_is_zero(learner):
 @points(2)
 @given(x=float_arrays(bound=20.0), seed=float_arrays(max_dims=1))
 def test_sigmoid_backward_matches_gradient_tape(learner, tf, x, seed):
-    dout = np.resize(seed, x.shape)
-    (expected,) = tf_gradient(tf.nn.sigmoid, [x], dout)
-    expect_close(learner.sigmoid_backward(dout, x), expected, what="sigmoid_backward(dout, x)")
+    _expect_backward(learner, "sigmoid_backward", tf.nn.sigmoid, x, seed)
 
 
 @hidden
 @points(2)
 @given(x=float_arrays(bound=5.0), seed=float_arrays(max_dims=1))
 def test_tanh_backward_matches_gradient_tape(learner, tf, x, seed):
+    _expect_backward(learner, "tanh_backward", tf.nn.tanh, x, seed)
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _expect_backward(learner, name, forward, x, seed):
+    """Fail unless the learner's `name`(dout, x) is tf.GradientTape's gradient of
+    `forward` at x, for dout = `seed` repeated to x's shape."""
     dout = np.resize(seed, x.shape)
-    (expected,) = tf_gradient(tf.nn.tanh, [x], dout)
-    expect_close(learner.tanh_backward(dout, x), expected, what="tanh_backward(dout, x)")
+    (expected,) = tf_gradient(forward, [x], dout)
+    expect_close(getattr(learner, name)(dout, x), expected, what=f"{name}(dout, x)")

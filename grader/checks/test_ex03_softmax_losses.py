@@ -47,12 +47,7 @@ def test_softmax_matches_tensorflow(learner, tf, z):
 @points(1)
 @given(z=matrices(bound=10.0))
 def test_softmax_along_axis_0(learner, tf, z):
-    expect_close(
-        learner.softmax(z, axis=0),
-        tf.nn.softmax(z, axis=0),
-        what="softmax(z, axis=0)",
-        mistakes=[not_normalised(axis=0)],
-    )
+    _expect_along_axis_0(learner, tf, "softmax", z)
 
 
 @hidden
@@ -67,8 +62,7 @@ def test_softmax_is_stable_for_logits_of_1e4(learner, tf):
     ]
     what = "softmax of logits near 1e4"
     expect_close(learner.softmax(z), tf.nn.softmax(z), what=what, mistakes=mistakes)
-    with naming_overflow("softmax_overflow"):
-        learner.call("softmax", z, float_errors="raise")
+    _expect_no_overflow(learner, "softmax", z)
 
 
 @hidden
@@ -79,20 +73,14 @@ def test_log_softmax_matches_tensorflow(learner, tf, z):
     expect_close(
         learner.log_softmax(z), tf.nn.log_softmax(z), what="log_softmax(z)", mistakes=mistakes
     )
-    with naming_overflow("softmax_overflow"):
-        learner.call("log_softmax", z, float_errors="raise")
+    _expect_no_overflow(learner, "log_softmax", z)
 
 
 @hidden
 @points(1)
 @given(z=matrices(bound=10.0))
 def test_log_softmax_along_axis_0(learner, tf, z):
-    expect_close(
-        learner.log_softmax(z, axis=0),
-        tf.nn.log_softmax(z, axis=0),
-        what="log_softmax(z, axis=0)",
-        mistakes=[not_normalised(axis=0, log=True)],
-    )
+    _expect_along_axis_0(learner, tf, "log_softmax", z, log=True)
 
 
 # Public checks take their expectations, and the wrong answers they name, from TensorFlow
@@ -106,15 +94,8 @@ def test_categorical_crossentropy_matches_keras(learner, tf, keras, data):
     y_true = np.eye(y_pred.shape[1])[labels]
     per_sample = keras.losses.categorical_crossentropy(y_true, y_pred)
     got = learner.categorical_crossentropy(y_true, y_pred)
-    expect_close(
-        got,
-        tf.reduce_mean(per_sample),
-        what="categorical_crossentropy(y_true, y_pred)",
-        mistakes=lambda: [
-            _unclipped(tf, y_true, y_pred),
-            *_loss_reductions(tf, y_true, per_sample),
-        ],
-    )
+    what = "categorical_crossentropy(y_true, y_pred)"
+    _expect_batch_mean(tf, got, per_sample, y_true, what, y_pred)
 
 
 @hidden
@@ -146,15 +127,8 @@ def test_sparse_categorical_crossentropy_matches_keras(learner, tf, keras, data)
     per_sample = keras.losses.sparse_categorical_crossentropy(labels, y_pred)
     got = learner.sparse_categorical_crossentropy(labels, y_pred)
     y_true = np.eye(y_pred.shape[1])[labels]
-    expect_close(
-        got,
-        tf.reduce_mean(per_sample),
-        what="sparse_categorical_crossentropy(labels, y_pred)",
-        mistakes=lambda: [
-            _unclipped(tf, y_true, y_pred),
-            *_loss_reductions(tf, y_true, per_sample),
-        ],
-    )
+    what = "sparse_categorical_crossentropy(labels, y_pred)"
+    _expect_batch_mean(tf, got, per_sample, y_true, what, y_pred)
 
 
 @hidden
@@ -188,12 +162,8 @@ def test_softmax_cross_entropy_loss_matches_tensorflow(learner, tf, case):
     per_sample = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits)
     loss, _ = learner.softmax_cross_entropy(logits, labels)
     y_true = np.eye(logits.shape[1])[labels]
-    expect_close(
-        loss,
-        tf.reduce_mean(per_sample),
-        what="the loss of softmax_cross_entropy(logits, labels)",
-        mistakes=lambda: _loss_reductions(tf, y_true, per_sample),
-    )
+    what = "the loss of softmax_cross_entropy(logits, labels)"
+    _expect_batch_mean(tf, loss, per_sample, y_true, what)
 
 
 @hidden
@@ -260,6 +230,23 @@ def test_mse_backward_matches_gradient_tape(learner, tf, y, noise):
 # ---------------------------------------------------------------- helpers
 
 
+def _expect_along_axis_0(learner, tf, name, z, log=False):
+    """Fail unless the learner's `name`(z, axis=0) is TensorFlow's tf.nn.<name>(z, axis=0)."""
+    expect_close(
+        getattr(learner, name)(z, axis=0),
+        getattr(tf.nn, name)(z, axis=0),
+        what=f"{name}(z, axis=0)",
+        mistakes=[not_normalised(axis=0, log=log)],
+    )
+
+
+def _expect_no_overflow(learner, name, z):
+    """Fail, naming the overflow, if the learner's `name`(z) overflows (NumPy's float
+    warnings raised as errors)."""
+    with naming_overflow("softmax_overflow"):
+        learner.call(name, z, float_errors="raise")
+
+
 def _softmax_shifted_by(z, shift):
     """The softmax a learner may write with one shift for all of z (0: none at all),
     NaN wherever exp overflows to inf or every exp of a row underflows to 0."""
@@ -272,6 +259,20 @@ def _log_of_softmax(tf, z):
     """log(softmax(z)): -inf wherever a probability rounds to 0."""
     with np.errstate(divide="ignore"):
         return np.log(tf.nn.softmax(z).numpy())
+
+
+def _expect_batch_mean(tf, got, per_sample, y_true, what, y_pred=None):
+    """Fail unless `got` is the mean of the oracle's `per_sample` losses (N,).
+
+    On failure it names a wrong reduction of the loss's terms and, given the
+    predictions `y_pred`, a loss without Keras' clip (both worked out only then).
+    """
+
+    def mistakes():
+        unclipped = [] if y_pred is None else [_unclipped(tf, y_true, y_pred)]
+        return [*unclipped, *_loss_reductions(tf, y_true, per_sample)]
+
+    expect_close(got, tf.reduce_mean(per_sample), what=what, mistakes=mistakes)
 
 
 def _loss_reductions(tf, y_true, per_sample):

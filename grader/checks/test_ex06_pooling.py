@@ -89,9 +89,7 @@ def test_pooling_stride_defaults_to_the_pool_size(learner, check_seed):
 @given(case=pool_cases())
 def test_max_pool_backward_matches_gradient_tape(learner, case):
     got = _max_pool_backward(learner, case)
-    variants = _wrong_side_mistakes(case, "max_pool2d", case.dout)
-    what = "max_pool_backward(dout, x, ...)"
-    _expect_pool(got, _tape(case, "max_pool2d"), case, what, variants=variants)
+    _expect_pool_gradient(got, case, "max_pool2d", "max_pool_backward(dout, x, ...)")
 
 
 @hidden
@@ -119,8 +117,7 @@ def test_max_pool_backward_gives_a_tied_window_to_its_first_maximum(learner):
 def test_max_pool_backward_with_ties_matches_gradient_tape(learner, case):
     got = _max_pool_backward(learner, case)
     what = "max_pool_backward(dout, x, ...) on an input with tied maxima"
-    variants = _wrong_side_mistakes(case, "max_pool2d", case.dout)
-    _expect_pool(got, _tape(case, "max_pool2d"), case, what, variants=variants)
+    _expect_pool_gradient(got, case, "max_pool2d", what)
 
 
 @points(2)
@@ -128,9 +125,7 @@ def test_max_pool_backward_with_ties_matches_gradient_tape(learner, case):
 def test_avg_pool_backward_matches_gradient_tape(learner, case):
     # window_fits keeps clear of TensorFlow's wrong gradient (issue #48773).
     got = _avg_pool_backward(learner, case)
-    variants = _wrong_side_mistakes(case, "avg_pool2d", case.dout)
-    what = "avg_pool_backward(dout, x, ...)"
-    _expect_pool(got, _tape(case, "avg_pool2d"), case, what, variants=variants)
+    _expect_pool_gradient(got, case, "avg_pool2d", "avg_pool_backward(dout, x, ...)")
 
 
 @hidden
@@ -139,8 +134,7 @@ def test_avg_pool_backward_matches_gradient_tape(learner, case):
 def test_avg_pool_backward_with_a_window_larger_than_the_image(learner, case):
     got = _avg_pool_backward(learner, case)
     expected = _avg_pool_gradient_from_forward(case)
-    variants = _wrong_side_mistakes(case, "avg_pool2d", case.dout)
-    _expect_pool(got, expected, case, "avg_pool_backward(dout, x, ...)", variants=variants)
+    _expect_pool_gradient(got, case, "avg_pool2d", "avg_pool_backward(dout, x, ...)", expected)
 
 
 # ---------------------------------------------------------------- helpers
@@ -162,6 +156,15 @@ def _expect_pool(got, expected, case, what, pool=None, variants=()):
     """
     shapes = _shape_mistakes(case, pool) if pool is not None else []
     expect_close(got, expected, what=what, mistakes=[*variants, *shapes])
+
+
+def _expect_pool_gradient(got, case, pool_function, what, expected=None):
+    """_expect_pool for a gradient: against tf.GradientTape through tf.nn.<pool_function>
+    (or `expected`), naming SAME padding put on the wrong sides."""
+    if expected is None:
+        expected = _tape(case, pool_function)
+    variants = _wrong_side_mistakes(case, pool_function, case.dout)
+    _expect_pool(got, expected, case, what, variants=variants)
 
 
 def _shape_mistakes(case, pool) -> list[Mistake]:

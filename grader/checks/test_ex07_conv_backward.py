@@ -11,15 +11,8 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from grader.checks import geometry
-from grader.checks.checking import (
-    CheckFailure,
-    expect_close,
-    expect_equal,
-    expect_vectorised,
-    hidden,
-    points,
-)
+from grader.checks import checking, geometry
+from grader.checks.checking import CheckFailure, expect_close, expect_equal, hidden, points
 from grader.checks.strategies import float_arrays
 from grader.engine.oracles import tensorflow, tf_gradient, tf_same_padding
 from grader.sandbox.worker import ScalarFunction
@@ -182,7 +175,7 @@ def test_conv2d_backward_is_vectorised(learner, reference, check_seed):
         for name, value, want in zip(("dx", "dw", "db"), got, expected, strict=True):
             expect_close(value, want, what=f"{name} of {what}")
 
-    expect_vectorised(
+    checking.expect_vectorised(
         learner,
         "conv2d_backward",
         (dout, x, w),

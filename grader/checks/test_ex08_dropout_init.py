@@ -175,10 +175,8 @@ def test_fans_match_keras(learner, keras, shape):
 
 @points(1)
 def test_glorot_uniform_stays_within_its_limit(learner, keras):
-    for seed, shape in enumerate(INIT_SHAPES):
-        fan_in, fan_out = _fans(shape)
+    for shape, (fan_in, fan_out), w in _drawn_weights(learner, "glorot_uniform"):
         limit = np.sqrt(6.0 / (fan_in + fan_out))
-        w = _draw(learner, "glorot_uniform", shape, seed)
         biggest = float(np.max(np.abs(w)))
         if biggest > limit * (1 + 1e-12):
             fan_in_only = np.sqrt(6.0 / fan_in)
@@ -203,10 +201,8 @@ def test_glorot_uniform_stays_within_its_limit(learner, keras):
 @hidden
 @points(1)
 def test_glorot_uniform_is_spread_evenly_over_its_range(learner, keras, check_seed):
-    for seed, shape in enumerate(INIT_SHAPES):
-        fan_in, fan_out = _fans(shape)
+    for shape, (fan_in, fan_out), w in _drawn_weights(learner, "glorot_uniform", check_seed, 10):
         limit = np.sqrt(6.0 / (fan_in + fan_out))
-        w = _draw(learner, "glorot_uniform", shape, check_seed(10 + seed))
         what = f"glorot_uniform({shape}, rng)"
         counts = np.histogram(w, bins=10, range=(-limit, limit))[0] / w.size
         # Each bin holds 10% of the draws; 0.015 is over six standard errors here.
@@ -216,21 +212,14 @@ def test_glorot_uniform_is_spread_evenly_over_its_range(learner, keras, check_se
                 f"{np.array2string(counts, precision=3)} of the draws, each should hold "
                 "0.1 +- 0.015"
             )
-        std, expected = float(np.std(w)), limit / np.sqrt(3.0)
-        if abs(std / expected - 1) > 0.02:
-            raise CheckFailure(
-                f"{what} has standard deviation {std:.4g}, expected limit / sqrt(3) = "
-                f"{expected:.4g} within 2%"
-            )
+        _expect_standard_deviation(w, limit / np.sqrt(3.0), 0.02, what, "limit / sqrt(3)")
 
 
 @hidden
 @points(1)
 def test_he_normal_is_truncated_at_two_standard_deviations(learner, keras, check_seed):
-    for seed, shape in enumerate(INIT_SHAPES):
-        fan_in, _ = _fans(shape)
+    for shape, (fan_in, _), w in _drawn_weights(learner, "he_normal", check_seed):
         untruncated = np.sqrt(2.0 / fan_in) / TRUNCATION
-        w = _draw(learner, "he_normal", shape, check_seed(seed))
         biggest = float(np.max(np.abs(w)))
         what = f"he_normal({shape}, rng)"
         if biggest > 2 * untruncated * (1 + 1e-12):
@@ -250,24 +239,17 @@ def test_he_normal_is_truncated_at_two_standard_deviations(learner, keras, check
 @points(1)
 def test_he_normal_has_standard_deviation_sqrt_2_over_fan_in(learner, keras, check_seed):
     # The standard error of the sample std is 0.19% and 0.31% of it: over six of them.
-    for (seed, shape), tolerance in zip(enumerate(INIT_SHAPES), (0.012, 0.02), strict=True):
-        fan_in, fan_out = _fans(shape)
+    drawn = _drawn_weights(learner, "he_normal", check_seed, 20)
+    for (shape, (fan_in, fan_out), w), tolerance in zip(drawn, (0.012, 0.02), strict=True):
         expected = np.sqrt(2.0 / fan_in)
-        w = _draw(learner, "he_normal", shape, check_seed(20 + seed))
-        std = float(np.std(w))
         what = f"he_normal({shape}, rng)"
-        if abs(std / expected - 1) > tolerance:
-            hints = [
-                (expected / TRUNCATION, f"did you divide by {TRUNCATION:.4f} without truncating?"),
-                (expected * TRUNCATION, f"after truncating, divide the stddev by {TRUNCATION:.4f}"),
-                (np.sqrt(2.0 / fan_out), "that is sqrt(2 / fan_out): He uses fan_in"),
-                (np.sqrt(1.0 / fan_in), "that is sqrt(1 / fan_in): He uses 2 / fan_in"),
-            ]
-            hint = next((h for value, h in hints if abs(std / value - 1) <= tolerance), "")
-            raise CheckFailure(
-                f"{what} has standard deviation {std:.4g}, expected sqrt(2 / fan_in) = "
-                f"{expected:.4g} within {tolerance:.0%}" + (f": {hint}" if hint else "")
-            )
+        hints = [
+            (expected / TRUNCATION, f"did you divide by {TRUNCATION:.4f} without truncating?"),
+            (expected * TRUNCATION, f"after truncating, divide the stddev by {TRUNCATION:.4f}"),
+            (np.sqrt(2.0 / fan_out), "that is sqrt(2 / fan_out): He uses fan_in"),
+            (np.sqrt(1.0 / fan_in), "that is sqrt(1 / fan_in): He uses 2 / fan_in"),
+        ]
+        _expect_standard_deviation(w, expected, tolerance, what, "sqrt(2 / fan_in)", hints)
         if abs(float(np.mean(w))) > 0.05 * expected:
             raise CheckFailure(
                 f"{what} has mean {np.mean(w):.3g}, expected 0 +- {0.05 * expected:.3g}"
@@ -354,6 +336,32 @@ def _draw(learner, name, shape, seed):
     if got.dtype != np.float64:
         raise CheckFailure(f"{name}({shape}, rng) returned {got.dtype} weights: return float64")
     return got
+
+
+def _drawn_weights(learner, name, check_seed=None, first_seed=0):
+    """For each of INIT_SHAPES: (shape, Keras' (fan_in, fan_out), the learner's
+    name(shape, rng)), the i-th rng seeded with first_seed + i (through check_seed if given).
+
+    A generator: each draw is made when the loop reaches it."""
+    for i, shape in enumerate(INIT_SHAPES):
+        seed = first_seed + i if check_seed is None else check_seed(first_seed + i)
+        yield shape, _fans(shape), _draw(learner, name, shape, seed)
+
+
+def _expect_standard_deviation(w, expected, tolerance, what, formula, hints=()):
+    """Fail unless the standard deviation of the weights w is `expected` (written as
+    `formula` in the message) within the relative `tolerance`.
+
+    hints: (a standard deviation a known mistake gives, what to say about it); the first
+    one w's matches within the tolerance is added to the message.
+    """
+    std = float(np.std(w))
+    if abs(std / expected - 1) > tolerance:
+        hint = next((h for value, h in hints if abs(std / value - 1) <= tolerance), "")
+        raise CheckFailure(
+            f"{what} has standard deviation {std:.4g}, expected {formula} = "
+            f"{expected:.4g} within {tolerance:.0%}" + (f": {hint}" if hint else "")
+        )
 
 
 def _fans(shape):

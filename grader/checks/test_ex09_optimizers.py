@@ -105,10 +105,7 @@ def test_gradient_descent_step_matches_keras_sgd(learner, keras, data, lr):
 def test_momentum_step_matches_keras_sgd_with_momentum(learner, keras, data, lr, momentum):
     w, grads = data
     optimizer = keras.optimizers.SGD(keras_rate(keras, lr), momentum=momentum)
-    expected, rates = keras_trajectory(keras, optimizer, w, grads)
-    got = learner_trajectory(learner, "momentum_step", w, grads, rates, momentum=momentum)
-    what = describe("momentum_step", len(grads), lr, momentum=momentum)
-    expect_close(got, expected, what=what)
+    _expect_steps(learner, keras, optimizer, "momentum_step", w, grads, lr, momentum=momentum)
 
 
 @hidden
@@ -117,10 +114,8 @@ def test_momentum_step_matches_keras_sgd_with_momentum(learner, keras, data, lr,
 def test_nesterov_momentum_matches_keras_sgd_with_nesterov(learner, keras, data, lr, momentum):
     w, grads = data
     optimizer = keras.optimizers.SGD(keras_rate(keras, lr), momentum=momentum, nesterov=True)
-    expected, rates = keras_trajectory(keras, optimizer, w, grads)
     hyper = {"momentum": momentum, "nesterov": True}
-    got = learner_trajectory(learner, "momentum_step", w, grads, rates, **hyper)
-    expect_close(got, expected, what=describe("momentum_step", len(grads), lr, **hyper))
+    _expect_steps(learner, keras, optimizer, "momentum_step", w, grads, lr, **hyper)
 
 
 # ------------------------------------------------------------- RMSprop
@@ -131,20 +126,16 @@ def test_nesterov_momentum_matches_keras_sgd_with_nesterov(learner, keras, data,
 def test_rmsprop_step_matches_keras_rmsprop(learner, keras, data, lr, rho, epsilon):
     w, grads = data
     optimizer = keras.optimizers.RMSprop(lr, rho=rho, epsilon=epsilon)
-    expected, rates = keras_trajectory(keras, optimizer, w, grads)
     hyper = {"rho": rho, "epsilon": epsilon}
-    got = learner_trajectory(learner, "rmsprop_step", w, grads, rates, **hyper)
-    expect_close(got, expected, what=describe("rmsprop_step", len(grads), lr, **hyper))
+    _expect_steps(learner, keras, optimizer, "rmsprop_step", w, grads, lr, **hyper)
 
 
 @hidden
 @points(1)
 def test_rmsprop_with_tiny_gradients_puts_epsilon_inside_the_root(learner, keras):
-    w, grads = tiny_gradients()
     optimizer = keras.optimizers.RMSprop(1 / 16, rho=0.875)
-    expected, rates = keras_trajectory(keras, optimizer, w, grads)
-    got = learner_trajectory(learner, "rmsprop_step", w, grads, rates, rho=0.875)
-    expect_tiny_close(got, expected, "w after 5 rmsprop steps with gradients of 1e-6")
+    what = "w after 5 rmsprop steps with gradients of 1e-6"
+    _expect_tiny_steps(learner, keras, optimizer, "rmsprop_step", what, rho=0.875)
 
 
 # ------------------------------------------------------------- Adam
@@ -155,21 +146,17 @@ def test_rmsprop_with_tiny_gradients_puts_epsilon_inside_the_root(learner, keras
 def test_adam_step_matches_keras_adam(learner, keras, data, lr, beta_1, beta_2, epsilon):
     w, grads = data
     optimizer = keras.optimizers.Adam(lr, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon)
-    expected, rates = keras_trajectory(keras, optimizer, w, grads)
     hyper = {"beta_1": beta_1, "beta_2": beta_2, "epsilon": epsilon}
-    got = learner_trajectory(learner, "adam_step", w, grads, rates, **hyper)
-    expect_close(got, expected, what=describe("adam_step", len(grads), lr, **hyper))
+    _expect_steps(learner, keras, optimizer, "adam_step", w, grads, lr, **hyper)
 
 
 @hidden
 @points(1)
 def test_adam_with_tiny_gradients_matches_keras(learner, keras):
-    w, grads = tiny_gradients()
     optimizer = keras.optimizers.Adam(1 / 16, beta_1=0.875, beta_2=1023 / 1024)
-    expected, rates = keras_trajectory(keras, optimizer, w, grads)
     hyper = {"beta_1": 0.875, "beta_2": 1023 / 1024}
-    got = learner_trajectory(learner, "adam_step", w, grads, rates, **hyper)
-    expect_tiny_close(got, expected, "w after 5 adam steps with gradients of 1e-6")
+    what = "w after 5 adam steps with gradients of 1e-6"
+    _expect_tiny_steps(learner, keras, optimizer, "adam_step", what, **hyper)
 
 
 # ------------------------------------------------------------- schedules
@@ -380,7 +367,22 @@ def tiny_gradients(steps: int = 5) -> tuple[np.ndarray, list[np.ndarray]]:
     return w, [TINY * np.array([1.0, -1.0, 0.5, 2.0])] * steps
 
 
-def expect_tiny_close(got, expected, what: str) -> None:
+def _expect_steps(learner, keras, optimizer, name, w, grads, lr, **hyper):
+    """Fail unless the learner's step function `name`, stepped from w through `grads`
+    (state {} first, each step at the rate Keras used), ends where Keras' `optimizer` does.
+
+    lr: the learning rate as drawn (a constant or a schedule's tuple), for the message.
+    """
+    expected, rates = keras_trajectory(keras, optimizer, w, grads)
+    got = learner_trajectory(learner, name, w, grads, rates, **hyper)
+    expect_close(got, expected, what=describe(name, len(grads), lr, **hyper))
+
+
+def _expect_tiny_steps(learner, keras, optimizer, name, what: str, **hyper) -> None:
+    """As _expect_steps, on tiny_gradients() and to atol=1e-12; a failure adds TINY_NOTE."""
+    w, grads = tiny_gradients()
+    expected, rates = keras_trajectory(keras, optimizer, w, grads)
+    got = learner_trajectory(learner, name, w, grads, rates, **hyper)
     try:
         expect_close(got, expected, what=what, atol=1e-12)
     except CheckFailure as failure:

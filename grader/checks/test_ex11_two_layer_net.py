@@ -86,9 +86,8 @@ def test_forward_and_loss_stay_finite_for_large_scores(learner, tf, check_seed):
     # Methods of remote objects take the proxy's float_errors option like learner.call.
     probs = net.forward(X, float_errors="raise")
     expect_close(probs, tf_probabilities(tf, X, weights), what="net.forward(X) for scores near 1e3")
-    loss, _ = unpack_loss_and_grads(net.loss_and_grads(X, y, float_errors="raise"))
-    expected, _ = tf_loss_and_grads(tf, X, y, weights)
-    expect_close(loss, expected, what="the loss when some probabilities underflow to 0")
+    what = "the loss when some probabilities underflow to 0"
+    _expect_loss(tf, net, X, y, weights, what, float_errors="raise")
 
 
 @points(1)
@@ -116,9 +115,7 @@ def test_predict_gives_the_most_probable_class(learner, tf, batch):
 def test_loss_matches_tensorflow(learner, tf, batch):
     sizes, weights, X, y = batch
     net = net_with_weights(learner, sizes, weights)
-    loss, _ = unpack_loss_and_grads(net.loss_and_grads(X, y))
-    expected, _ = tf_loss_and_grads(tf, X, y, weights)
-    expect_close(loss, expected, what="the loss of net.loss_and_grads(X, y)")
+    _expect_loss(tf, net, X, y, weights, "the loss of net.loss_and_grads(X, y)")
 
 
 @points(3)
@@ -345,6 +342,14 @@ def tf_loss_and_grads(tf, X, y, weights):
     inputs = [weights[name] for name in NAMES]
     loss = float(function(*(tf.constant(w) for w in inputs)))
     return loss, dict(zip(NAMES, tf_gradient(function, inputs, np.float64(1.0)), strict=True))
+
+
+def _expect_loss(tf, net, X, y, weights, what, **options):
+    """Fail unless the loss of net.loss_and_grads(X, y, **options) is TensorFlow's for the
+    `weights` the net holds (options: the proxy's, e.g. float_errors="raise")."""
+    loss, _ = unpack_loss_and_grads(net.loss_and_grads(X, y, **options))
+    expected, _ = tf_loss_and_grads(tf, X, y, weights)
+    expect_close(loss, expected, what=what)
 
 
 def unpack_loss_and_grads(result):

@@ -62,12 +62,14 @@ def _restore_fd(fd: int, saved: int | None) -> None:
         os.close(saved)
 
 
-def _detach_python_stderr() -> None:
-    """Give Python's sys.stderr its own copy of file descriptor 2.
+def detach_stderr() -> None:
+    """Give Python's sys.stderr its own copy of file descriptor 2 (once per process).
 
     The import thread points fd 2 at /dev/null for a few seconds; whatever the
-    main thread prints meanwhile (a usage error, the progress spinner) must
-    still reach the terminal. Only done when sys.stderr is the process's own.
+    main thread prints meanwhile (a usage error, the progress spinner, the
+    "interrupted" line of a Ctrl-C) must still reach the terminal. Call it before
+    binding a stream to sys.stderr (a rich Console) that draws while TensorFlow may
+    be imported; warm_up calls it too. Only done when sys.stderr is the process's own.
     """
     if sys.stderr is not sys.__stderr__ or sys.stderr is None:
         return
@@ -86,7 +88,7 @@ def warm_up() -> None:
     global _thread
     with _lock:
         if _thread is None:
-            _detach_python_stderr()
+            detach_stderr()
             _thread = threading.Thread(target=_import, name="tensorflow-import", daemon=True)
             _thread.start()
 

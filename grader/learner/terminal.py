@@ -218,9 +218,12 @@ def grade_on_screen(
     Returns the Report. Raises what grading raises (UnknownExercise, NotAvailable,
     SandboxUnavailable, KeyboardInterrupt), the spinner and bars stopped.
     """
+    from grader.engine import oracles
     from grader.engine.runner import GradingOptions
     from grader.learner import grading
 
+    # The spinner draws while TensorFlow's import silences file descriptor 2.
+    oracles.detach_stderr()
     # Bound now: while checks run, the runner redirects sys.stderr to a buffer.
     console = Console(file=sys.stderr)
     drawn = animate and console.is_terminal

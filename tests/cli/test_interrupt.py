@@ -19,6 +19,7 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
 from grade_cli import GRADE, KIT_ROOT, grade_env
 from scene import live_processes_named
 from terminal import Terminal
@@ -215,3 +216,43 @@ def test_ctrl_c_ends_every_command_alike(tmp_path):
     code, output = interrupt_when(["selfcheck", "1"], tmp_path, _grading_started)
     assert code == 130, output
     assert "interrupted" in output and "Traceback" not in output and "Aborted" not in output
+
+
+def test_ctrl_c_while_tensorflow_is_imported_still_says_interrupted(tmp_path):
+    # TensorFlow's import points file descriptor 2 at /dev/null for a few seconds;
+    # the spinner, the cursor it hid and the "interrupted" line must still reach the screen.
+    assert shutil.which("tmux"), "the terminal test needs tmux (apt-get install tmux)"
+    wall = grade_env().get("NNLAB_ISOLATION", "auto")
+    command = ["env", f"NNLAB_ISOLATION={wall}", str(GRADE), "exercise", "1"]
+    command += ["--submission", str(KIT_ROOT / "solutions")]
+    name = f"nnlab-interrupt-import-{os.getpid()}"
+    log = tmp_path / "terminal.log"
+    terminal = Terminal(name, tmp_path, command, log)
+    try:
+        _wait_until_stderr_is_silenced("exercise")
+        terminal.press("C-c")
+        screen = terminal.wait_for("WATCH-EXITED=130")
+        assert "interrupted" in screen and "Traceback" not in screen, screen
+        raw = log.read_text("utf-8", errors="replace")
+        hidden, shown = raw.rfind("\x1b[?25l"), raw.rfind("\x1b[?25h")
+        assert shown > hidden, "the cursor the spinner hid is shown again"
+    finally:
+        terminal.close()
+
+
+def _wait_until_stderr_is_silenced(argument: str) -> None:
+    """Block until a `grade ... argument ...` process has pointed its file descriptor 2 at
+    /dev/null: TensorFlow's import is under way (grader.engine.oracles)."""
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        for process in Path("/proc").glob("[0-9]*"):
+            try:
+                command = (process / "cmdline").read_bytes().split(b"\0")
+                is_grade = any(part.endswith(b"grade") for part in command)
+                ours = is_grade and argument.encode() in command
+                if ours and os.readlink(process / "fd" / "2") == os.devnull:
+                    return
+            except OSError:
+                continue
+        time.sleep(0.02)
+    pytest.fail("no grade process ever silenced its stderr (TensorFlow's import)")
