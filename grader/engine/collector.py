@@ -56,8 +56,9 @@ class _ExerciseOverTime(LearnerTimeout):
     """The whole exercise used up its time limit before this check."""
 
 
-class _DoesNotCompile(LearnerProblem):
-    """A module of the submission has a syntax error: no check can run, none starts a worker."""
+class _Blocked(LearnerProblem):
+    """No check can run (a module has a syntax error, or the exercise's is missing): none
+    starts a worker."""
 
 
 class Lanes:
@@ -153,7 +154,7 @@ class Collector:
         # records them), and the module's source for their parameter names.
         self.calls = CallLog()
         self.source = ""
-        self.blocked = ""  # why no check can run (a syntax error); "" when checks run
+        self.blocked = ""  # why no check can run (a syntax error, no module); "" when they run
         self.interrupted = False  # Ctrl-C: pytest ends the session, the grading must end too
 
     def pytest_keyboard_interrupt(self, excinfo) -> None:
@@ -216,7 +217,7 @@ class Collector:
         if self.options.progress is not None:
             self.options.progress(len(self.results), self.total, item.name.removeprefix("test_"))
         if self.blocked:
-            raise _DoesNotCompile(self.blocked)  # before any fixture (TensorFlow) is set up
+            raise _Blocked(self.blocked)  # before any fixture (TensorFlow) is set up
         self.learner.begin_check(hidden=_is_hidden(item), budget=self._budget())
         self.calls.clear()
         used = time.monotonic() - self.started

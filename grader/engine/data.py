@@ -206,7 +206,7 @@ def load_boston_housing(
         path = find_file(name, data_dir)
     except DatasetNotFound:
         # Keras' loader downloads the file into its cache, which is searched.
-        if _keras_load("boston_housing") is None:
+        if keras_load("boston_housing") is None:
             raise
         path = find_file(name, data_dir)
     arrays = _load_npz(name, path, ("x", "y"))
@@ -385,7 +385,7 @@ def _load_cifar10(data_dir):
     return None
 
 
-def _keras_load(name: str):
+def keras_load(name: str):
     """`keras.datasets.<name>.load_data()`: Keras' own download, checked by its file
     hashes and kept in the Keras cache; None when offline or the download fails."""
     if os.environ.get(OFFLINE_ENV):
@@ -400,7 +400,7 @@ def _keras_load(name: str):
 
 def _download(name: str):
     """The arrays of image dataset `name` as Keras downloads them, or None."""
-    loaded = _keras_load(name)
+    loaded = keras_load(name)
     if loaded is None:
         return None
     (x_train, y_train), (x_test, y_test) = loaded

@@ -6,7 +6,7 @@ that are the same for every caller:
 
 - the language of the hints: `options.lang`, else $NNLAB_LANG, else the locale's;
 - TensorFlow's warm-up: started as soon as the submission is read, unless a module
-  does not compile (then no check runs: the runner's `Submitted.compiles` says so);
+  is missing or does not compile (then no check runs: `Submitted.compiles` says so);
 - every digit in NumPy's reprs while the checks run, so the failing input a report
   prints, on a screen or in a batch's files, is the input that failed;
 - the hints the report shows: those the learner revealed and the one that belongs to

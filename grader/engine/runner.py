@@ -32,7 +32,6 @@ from grader.engine.collector import Collector, Lanes
 from grader.engine.policy import SANDBOX_POLICY, forbidden_imports
 from grader.engine.report import Report
 from grader.engine.seeds import secret_seed, seed_fingerprint
-from grader.engine.submission import LAST_LAYER_EXERCISE as LAST_LAYER_EXERCISE  # tests' import
 from grader.engine.submission import (
     MissingSubmission,
     ModuleSource,
@@ -114,9 +113,15 @@ class Submitted:
         return self.modules.get(self.exercise.module)
 
     @property
+    def blocked(self) -> str:
+        """Why no check can run (a syntax error, or no module to grade), else ""."""
+        return self.broken or (self.notice if self.primary is None else "")
+
+    @property
     def compiles(self) -> bool:
-        """Whether the checks will run (every module compiles): then they need TensorFlow."""
-        return not self.broken
+        """Whether the checks will run (the module is there and compiles): then they need
+        TensorFlow. When not, every check fails at once, with no worker and no TensorFlow."""
+        return not self.blocked
 
 
 def read_exercise(number: int, submission: Path | None = None) -> Submitted:
@@ -269,7 +274,7 @@ def run_checks(submitted: Submitted, options: GradingOptions | None = None) -> R
       stopped, no report).
     """
     options = options or GradingOptions()
-    exercise, primary, broken = submitted.exercise, submitted.primary, submitted.broken
+    exercise, primary, blocked = submitted.exercise, submitted.primary, submitted.blocked
     limits = limits_for(exercise)
     report = Report(exercise=exercise.number, title=exercise.title, limits=limits.as_dict())
     report.seed = seed_fingerprint(secret_seed(options.seed))
@@ -283,17 +288,17 @@ def run_checks(submitted: Submitted, options: GradingOptions | None = None) -> R
                 files[exercise.module], exercise.module, limits, extra, **SANDBOX_POLICY
             )
         )
-        if primary is not None and not broken:
+        if not blocked:
             learner.start()
         collector = Collector(exercise, learner, options)
-        collector.blocked = broken
+        collector.blocked = blocked
         collector.source = primary.text if primary else ""
         # Python 3.11's AST constructor keeps one recursion count per interpreter, not
         # per thread: pytest's assertion rewriting beside TensorFlow's import in the
         # warm-up thread can corrupt it ("AST constructor recursion depth mismatch")
         # and fail TensorFlow's import for every check. Let the import finish first
-        # (a module that does not compile needs no TensorFlow: only one under way).
-        if broken:
+        # (a module that is missing or does not compile needs no TensorFlow).
+        if blocked:
             oracles.wait_for_started_import()
         else:
             oracles.wait_for_import()

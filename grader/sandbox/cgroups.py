@@ -57,7 +57,8 @@ V2 = "v2"  # the key of the v2 hierarchy in a plan; v1 hierarchies go by control
 REMOVE_WAIT_S = 5.0
 _KILL_ROUNDS = 100
 
-_plans: dict[int, Plan] = {}
+PLANS: dict[int, Plan] = {}
+"""Each process's plan (`plan()` makes it once; a test empties it to make it again)."""
 _plans_lock = threading.Lock()
 
 
@@ -118,9 +119,9 @@ def plan() -> Plan:
     """This process's Plan (made on first use, once per process: a forked child plans anew)."""
     pid = os.getpid()
     with _plans_lock:
-        if pid not in _plans:
-            _plans[pid] = make_plan()
-        return _plans[pid]
+        if pid not in PLANS:
+            PLANS[pid] = make_plan()
+        return PLANS[pid]
 
 
 def make_plan() -> Plan:
@@ -129,15 +130,15 @@ def make_plan() -> Plan:
     if os.environ.get(CGROUPS_ENV, "").strip().lower() in ("off", "0", "no", "false"):
         return Plan({}, {}, {}, f"turned off ({CGROUPS_ENV}=off)")
     try:
-        mounts, membership = _mounts(), _membership()
+        mounted, membership = cgroup_mounts(), cgroup_membership()
     except OSError as error:
         return Plan({}, {}, {}, f"cgroups cannot be read here: {error.strerror}")
-    if not mounts:
+    if not mounted:
         return Plan({}, {}, {}, "no cgroup file system is mounted")
     parents: dict[str, Path] = {}
     sources: dict[str, str] = {}
     reasons: dict[str, str] = {}
-    v2 = next((m for m in mounts if m.version == 2), None)
+    v2 = next((m for m in mounted if m.version == 2), None)
     own = _own_folder(v2, membership.get("")) if v2 else None
     if own is not None and _can_make_groups(own):
         folder, controllers, why = _v2_parent(own, membership[""] == "/" and v2.root == "/")
@@ -153,7 +154,7 @@ def make_plan() -> Plan:
     keys: dict[Path, str] = {}  # a v1 mount point -> its key in `parents`
     cpu_time = V2 if V2 in parents else None
     for controller in wanted:
-        mount = next((m for m in mounts if controller in m.controllers), None)
+        mount = next((m for m in mounted if controller in m.controllers), None)
         key = keys.get(mount.path) if mount else None  # controllers mounted together
         if key is None:
             folder = _own_folder(mount, membership.get(controller)) if mount else None
@@ -183,7 +184,7 @@ def _why_not(controller: str, mount: Mount | None, folder: Path | None) -> str:
     return f"the grader's {controller} cgroup is not writable ({folder})"
 
 
-def _mounts() -> list[Mount]:
+def cgroup_mounts() -> list[Mount]:
     """The cgroup file systems mounted here, from /proc/self/mountinfo."""
     found = []
     with open("/proc/self/mountinfo", encoding="utf-8", errors="replace") as mountinfo:
@@ -199,7 +200,7 @@ def _mounts() -> list[Mount]:
     return found
 
 
-def _membership() -> dict[str, str]:
+def cgroup_membership() -> dict[str, str]:
     """The grader's group in each hierarchy: "" (v2) or a v1 controller -> its path."""
     groups = {}
     with open("/proc/self/cgroup", encoding="utf-8", errors="replace") as cgroup:

@@ -115,10 +115,10 @@ def choose_wall() -> Wall:
     if wanted not in ("auto", "bwrap", "rlimits"):
         raise SandboxUnavailable(f"{ISOLATION_ENV} must be bwrap, rlimits or auto, not {wanted!r}")
     root = os.getuid() == 0
-    rlimits = Wall("rlimits", switches_uid=root, namespaces=root and _launcher_namespaces_work())
+    rlimits = Wall("rlimits", switches_uid=root, namespaces=root and launcher_namespaces_work())
     if wanted == "rlimits":
         return rlimits
-    flags = _working_bwrap_flags()
+    flags = working_bwrap_flags()
     if flags is None:
         if wanted == "bwrap":
             raise SandboxUnavailable(
@@ -135,7 +135,7 @@ def fresh_uid() -> int:
 
 
 @functools.cache
-def _working_bwrap_flags() -> tuple[str, ...] | None:
+def working_bwrap_flags() -> tuple[str, ...] | None:
     """The first set of bwrap flags that runs `true` here (probed once per process).
 
     The probe uses every bwrap feature the worker's sandbox needs (--perms,
@@ -163,7 +163,7 @@ def _working_bwrap_flags() -> tuple[str, ...] | None:
 
 
 @functools.cache
-def _launcher_namespaces_work() -> bool:
+def launcher_namespaces_work() -> bool:
     """Whether the launcher can give a worker pid and mount namespaces here (probed
     once per process: a root grader in a container may lack CAP_SYS_ADMIN)."""
     config = {"reaper": True, "namespaces": True, "views": []}

@@ -21,9 +21,9 @@ from click.testing import CliRunner
 from kit_copy import KIT_ROOT, copy_kit, run_grade
 
 from grader.cli import main
+from grader.course.points import check_points
 from grader.course.registry import exercises, get_exercise
 from grader.course.stubs import make_stub, write_stubs
-from grader.instructor.release.build import check_points
 from grader.learner.progress import STATE_FILE
 
 FIRST_COMMAND = (

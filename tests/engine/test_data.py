@@ -390,6 +390,6 @@ def test_boston_falls_back_to_keras_download_into_its_cache(tmp_path, monkeypatc
         (tmp_path / "keras" / "datasets" / "boston_housing.npz").write_bytes(shared.read_bytes())
         return ()
 
-    monkeypatch.setattr(data, "_keras_load", fake_keras_load)
+    monkeypatch.setattr(data, "keras_load", fake_keras_load)
     (x_train, y_train), _ = data.load_boston_housing()
     assert fetched == ["boston_housing"] and x_train.shape == (404, 13) and y_train[0] == 15.2

@@ -121,8 +121,12 @@ def test_the_hint_is_the_revealed_ones_and_the_one_for_what_failed(pristine_stub
 # ---------------------------------------------------------------- TensorFlow's warm-up
 
 
-def test_a_module_that_does_not_compile_is_graded_without_tensorflow(tmp_path):
+@pytest.mark.parametrize("problem", ["syntax error", "no module"])
+def test_a_module_that_does_not_compile_is_graded_without_tensorflow(tmp_path, problem):
+    # Neither needs TensorFlow nor a worker: every check fails at once, saying why.
     folder = _does_not_compile(tmp_path)
+    if problem == "no module":
+        (folder / "ex01_tensors.py").unlink()
     code = (
         "import sys\nfrom grader.engine.grade import grade\n"
         f"report = grade(1, {str(folder)!r})\n"

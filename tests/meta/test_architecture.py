@@ -132,7 +132,8 @@ def test_the_rule_catches_a_forbidden_import():
 
 def private_uses(path: Path) -> list[str]:
     """Where a test file reaches a private name (`_name`) of a grader module: `from grader.x
-    import _name`, or `module._name` on a grader module it imported."""
+    import _name`, `module._name` or `monkeypatch.setattr(module, "_name", ...)` on a grader
+    module it imported, or a "grader.x._name" target."""
     tree = ast.parse(path.read_text("utf-8"))
     modules, found = set(), []
     for node in ast.walk(tree):
@@ -141,20 +142,56 @@ def private_uses(path: Path) -> list[str]:
         elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("grader"):
             for alias in node.names:
                 if _is_private(alias.name):
-                    found.append(f"{path.relative_to(KIT_ROOT)}:{node.lineno} {alias.name}")
+                    found.append(f"{_shown(path)}:{node.lineno} {alias.name}")
                 elif _module_of(f"{node.module}.{alias.name}") == f"{node.module}.{alias.name}":
                     modules.add(alias.asname or alias.name)
     for node in ast.walk(tree):
         is_attribute = isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
         if is_attribute and node.value.id in modules and _is_private(node.attr):
-            found.append(f"{path.relative_to(KIT_ROOT)}:{node.lineno} {node.value.id}.{node.attr}")
+            found.append(f"{_shown(path)}:{node.lineno} {node.value.id}.{node.attr}")
+        elif _patches_private(node, modules):
+            found.append(f"{_shown(path)}:{node.lineno} {ast.unparse(node)[:60]}")
     return found
+
+
+def _patches_private(node: ast.AST, modules: set[str]) -> bool:
+    """Whether `node` is `<x>.setattr(module, "_name", ...)` or names "grader.<...>._name"."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value.startswith("grader.") and _is_private(node.value.rpartition(".")[2])
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+        return False
+    args = node.args
+    return (
+        node.func.attr == "setattr"
+        and len(args) >= 2
+        and isinstance(args[0], ast.Name)
+        and args[0].id in modules
+        and isinstance(args[1], ast.Constant)
+        and _is_private(str(args[1].value))
+    )
 
 
 def _is_private(name: str) -> bool:
     return name.startswith("_") and not name.startswith("__")
 
 
+def _shown(path: Path) -> str:
+    return str(path.relative_to(KIT_ROOT)) if path.is_relative_to(KIT_ROOT) else path.name
+
+
 def test_no_test_imports_a_private_name():
     found = [line for path in sorted(TESTS.rglob("*.py")) for line in private_uses(path)]
     assert found == []
+
+
+def test_the_private_name_rule_can_fail(tmp_path):
+    probe = tmp_path / "test_probe.py"
+    probe.write_text(
+        "from grader.sandbox import cgroups\nfrom grader.engine.runner import _hidden\n"
+        "def test_x(monkeypatch):\n"
+        "    monkeypatch.setattr(cgroups, '_plans', {})\n"
+        "    monkeypatch.setattr('grader.engine.data._cache', 1)\n"
+        "    return cgroups._mounts()\n",
+        "utf-8",
+    )
+    assert len(private_uses(probe)) == 4

@@ -27,7 +27,8 @@ from scene import KIT_ROOT, REDTEAM
 
 from grader.course.registry import get_exercise
 from grader.engine import runner
-from grader.engine.runner import LAST_LAYER_EXERCISE, GradingOptions, grade_exercise
+from grader.engine.runner import GradingOptions, grade_exercise
+from grader.engine.submission import LAST_LAYER_EXERCISE
 
 SOLUTIONS = KIT_ROOT / "solutions"
 WALLS = ("bwrap", "rlimits")

@@ -188,7 +188,7 @@ def test_the_report_names_the_controls_that_applied(monkeypatch):
     else:
         assert group is None and report.limits["cgroup_unavailable"] == plan.unavailable
     monkeypatch.setenv(cgroups.CGROUPS_ENV, "off")
-    monkeypatch.setattr(cgroups, "_plans", {})
+    monkeypatch.setattr(cgroups, "PLANS", {})
     report = grade_exercise(1, KIT_ROOT / "solutions")
     assert report.limits["cgroup"] is None
     assert "NNLAB_CGROUPS=off" in report.limits["cgroup_unavailable"]

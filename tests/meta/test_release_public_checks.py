@@ -1,6 +1,6 @@
 """A release's public checks hold no answers (issue 14, item 19).
 
-A student release ships the public checks (grader.instructor.release.build.public_checks): the
+A student release ships the public checks (grader.instructor.release.strip.public_checks): the
 student reads them. They must not hold the code of what the student is asked
 to write, e.g. a `_same_pads(n, k, s)` helper that is the answer to
 `same_padding`. The rule, enforced here on the syntax tree of every public
@@ -27,7 +27,8 @@ import textwrap
 
 import pytest
 
-from grader.instructor.release.build import PACKAGE, public_checks
+from grader.course.paths import PACKAGE
+from grader.instructor.release.strip import public_checks
 
 # Where a value comes from.
 TF, LEARNER, LITERAL, INPUT, COMPUTED = "tf", "learner", "literal", "input", "computed"

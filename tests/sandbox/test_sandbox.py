@@ -371,7 +371,7 @@ def test_an_unknown_or_unavailable_wall_is_a_plain_error(monkeypatch):
     with pytest.raises(SandboxUnavailable, match="bwrap, rlimits or auto"):
         choose_wall()
     monkeypatch.setenv("NNLAB_ISOLATION", "bwrap")
-    monkeypatch.setattr(isolation, "_working_bwrap_flags", lambda: None)
+    monkeypatch.setattr(isolation, "working_bwrap_flags", lambda: None)
     with pytest.raises(SandboxUnavailable, match="bubblewrap does not work here"):
         choose_wall()
     monkeypatch.setenv("NNLAB_ISOLATION", "auto")
@@ -461,9 +461,9 @@ def test_a_daemon_dies_with_its_worker(inspector, wall):
 def test_without_namespaces_or_groups_the_launchers_init_ends_a_daemon(tmp_path, monkeypatch, wall):
     """As an unprivileged grader sees it: no pid namespace, no control group; the
     launcher's init is a child subreaper, the daemon is re-parented to it and killed."""
-    monkeypatch.setattr(isolation, "_launcher_namespaces_work", lambda: False)
+    monkeypatch.setattr(isolation, "launcher_namespaces_work", lambda: False)
     monkeypatch.setenv(cgroups.CGROUPS_ENV, "off")
-    monkeypatch.setattr(cgroups, "_plans", {})
+    monkeypatch.setattr(cgroups, "PLANS", {})
     folder = write_module(tmp_path, "inspector", INSPECTOR)
     learner = LearnerProxy(folder / "inspector.py", "inspector", **SANDBOX_POLICY)
     name = "nnd" + secrets.token_hex(6)
@@ -579,7 +579,7 @@ def test_the_stopwatch_judges_cpu_time_and_forgives_waiting_for_a_cpu():
 
 def test_without_control_groups_the_rlimits_and_the_tree_clock_still_judge(tmp_path, monkeypatch):
     monkeypatch.setenv(cgroups.CGROUPS_ENV, "off")
-    monkeypatch.setattr(cgroups, "_plans", {})
+    monkeypatch.setattr(cgroups, "PLANS", {})
     folder = write_module(tmp_path, "hostile", HOSTILE)
     learner = LearnerProxy(
         folder / "hostile.py", "hostile", Limits(call_timeout_s=1.5), **SANDBOX_POLICY
@@ -609,8 +609,8 @@ def _fake_hierarchies(tmp_path, monkeypatch, v2_group: str, v2_files: dict) -> P
         cgroups.Mount(2, v2, "/", frozenset()),
         cgroups.Mount(1, memory, "/", frozenset({"memory"})),
     ]
-    monkeypatch.setattr(cgroups, "_mounts", lambda: mounts)
-    monkeypatch.setattr(cgroups, "_membership", lambda: {"": v2_group, "memory": "/job"})
+    monkeypatch.setattr(cgroups, "cgroup_mounts", lambda: mounts)
+    monkeypatch.setattr(cgroups, "cgroup_membership", lambda: {"": v2_group, "memory": "/job"})
     monkeypatch.delenv(cgroups.CGROUPS_ENV, raising=False)
     return v2
 

@@ -1,0 +1,99 @@
+"""A mistake in a capstone's LAYERS or TRAINING in the learner's language: each one is a
+catalogue sentence, English in reports and Chinese on a `--lang zh` screen."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from grade_cli import grade
+
+from grader.engine import oracles
+from grader.engine.capstone import SpecError, validate
+from grader.messages import CATALOGUE, keys_in, text, translate
+
+OUT = {"layer": "dense", "units": 10, "activation": "softmax"}
+CONV = {"layer": "conv2d", "filters": 2, "kernel_size": 3, "activation": "relu"}
+TRAINING = {"optimizer": "adam", "learning_rate": 0.01, "epochs": 1, "batch_size": 1024}
+BOGUS = [{**OUT, "bogus": 1}]
+
+# (LAYERS, TRAINING, image shape, the catalogue key of the mistake): one per sentence.
+BAD_SPECS = [
+    ([], TRAINING, (28, 28), "spec_layers_empty"),
+    (["dense", OUT], TRAINING, (28, 28), "spec_not_a_layer"),
+    (BOGUS, TRAINING, (28, 28), "spec_unknown_layer_keys"),
+    ([{"layer": "flatten", "units": 3}, OUT], TRAINING, (28, 28), "spec_unknown_layer_keys_none"),
+    ([{**OUT, "activation": "elu"}], TRAINING, (28, 28), "spec_activation_last"),
+    ([{**CONV, "activation": "softmax"}, OUT], TRAINING, (28, 28), "spec_activation"),
+    ([{**CONV, "kernel_initializer": "zeros"}, OUT], TRAINING, (28, 28), "spec_initializer"),
+    ([{**CONV, "kernel_size": 0}, OUT], TRAINING, (28, 28), "spec_pair"),
+    ([{**CONV, "filters": 0}, OUT], TRAINING, (28, 28), "spec_positive_int"),
+    ([{**CONV, "padding": "full"}, OUT], TRAINING, (28, 28), "spec_padding"),
+    ([{"layer": "dropout", "rate": 1}, OUT], TRAINING, (28, 28), "spec_dropout_rate"),
+    ([{"layer": "flatten"}], TRAINING, (28, 28), "spec_last_layer"),
+    ([{**OUT, "units": 7}], TRAINING, (28, 28), "spec_last_units"),
+    ([{"layer": "flatten"}, CONV, OUT], TRAINING, (28, 28), "spec_needs_images"),
+    ([CONV, OUT], TRAINING, (28, 28), "spec_needs_vectors"),
+    ([{**CONV, "kernel_size": 5}, {"layer": "flatten"}, OUT], TRAINING, (3, 3), "spec_keras"),
+    ([{"layer": "max_pool"}, {"layer": "flatten"}, OUT], TRAINING, (1, 1), "spec_empty_output"),
+    ([OUT], [TRAINING], (28, 28), "spec_training_not_dict"),
+    ([OUT], {**TRAINING, "optimizer": "adagrad"}, (28, 28), "spec_optimizer"),
+    ([OUT], {**TRAINING, "rho": 0.9}, (28, 28), "spec_training_unknown_keys"),
+    ([OUT], {**TRAINING, "learning_rate": 0}, (28, 28), "spec_learning_rate"),
+    ([OUT], {**TRAINING, "validation_split": 0.5}, (28, 28), "spec_validation_split"),
+    ([OUT], {**TRAINING, "epochs": 101}, (28, 28), "spec_training_limits"),
+    ([OUT], {**TRAINING, "decay": {"decay_steps": 10}}, (28, 28), "spec_decay"),
+]
+
+
+@pytest.fixture(scope="module")
+def keras():
+    return oracles.keras()
+
+
+@pytest.mark.parametrize(("layers", "training", "shape", "key"), BAD_SPECS)
+def test_each_spec_mistake_is_a_catalogue_sentence_that_translates(
+    keras, layers, training, shape, key
+):
+    with pytest.raises(SpecError) as caught:
+        validate(layers, training, shape, 10, keras)
+    mistake = caught.value
+    assert mistake.key == key, str(mistake)
+    assert str(mistake) == text(key, **mistake.fields)
+    said = text("spec_cannot_build", mistake=str(mistake))
+    assert keys_in(said) == ["spec_cannot_build", key]
+    chinese = text("spec_cannot_build", "zh", mistake=text(key, "zh", **mistake.fields))
+    assert translate(said, "zh") == chinese
+
+
+def test_every_spec_sentence_has_a_mistake_above():
+    sentences = {key for key in CATALOGUE if key.startswith("spec_")} - {"spec_cannot_build"}
+    assert sentences == {key for *_, key in BAD_SPECS}
+
+
+def test_a_chinese_screen_says_why_the_network_cannot_be_built_and_the_report_stays_english(
+    tmp_path,
+):
+    (tmp_path / "ex12_mnist_mlp.py").write_text(
+        f"LAYERS = {BOGUS!r}\nTRAINING = {TRAINING!r}\n", encoding="utf-8"
+    )
+    fields = {
+        "where": "LAYERS[0]",
+        "kind": "dense",
+        "keys": "['bogus']",
+        "allowed": "activation, kernel_initializer, units",
+    }
+    mistake = text("spec_unknown_layer_keys", **fields)
+    zh = text("spec_cannot_build", "zh", mistake=text("spec_unknown_layer_keys", "zh", **fields))
+
+    screen = grade(tmp_path, 12, env={"NNLAB_LANG": "zh", "COLUMNS": "400"})
+    assert zh in screen.stdout, screen.stdout + screen.stderr
+    assert "cannot be built" not in screen.stdout and "unknown keys" not in screen.stdout
+
+    report = grade(tmp_path, 12, "--format", "json", env={"NNLAB_LANG": "zh"})
+    (check,) = [
+        c
+        for c in json.loads(report.stdout)["checks"]
+        if c["name"] == "network_and_training_settings_are_valid"
+    ]
+    assert check["message"] == text("spec_cannot_build", mistake=mistake), check
