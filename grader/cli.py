@@ -369,7 +369,8 @@ def reset(obj: dict, number: int, submission: Path | None) -> None:
 
 @main.command()
 @click.argument("numbers", type=int, nargs=-1)
-def selfcheck(numbers: tuple[int, ...]) -> None:
+@click.pass_obj
+def selfcheck(obj: dict, numbers: tuple[int, ...]) -> None:
     """Prove the kit: solutions earn full marks, stubs earn zero (all exercises by default)."""
     from grader.engine.runner import NotAvailable
     from grader.instructor.selfcheck import missing_instructor_kit, print_selfcheck
@@ -379,9 +380,9 @@ def selfcheck(numbers: tuple[int, ...]) -> None:
         raise click.ClickException(needs)
 
     try:
-        healthy = print_selfcheck(numbers)
+        healthy = print_selfcheck(numbers, obj["lang"])
     except (UnknownExercise, NotAvailable) as problem:
-        raise click.UsageError(str(problem)) from None
+        raise click.UsageError(_in_users_language(str(problem))) from None
     sys.exit(0 if healthy else 1)
 
 

@@ -26,9 +26,10 @@ NNLAB_LANG, else the locale (LC_ALL, LC_MESSAGES, LANG starting with "zh").
 from __future__ import annotations
 
 import os
-import re
 import string
 import tomllib
+from collections.abc import Iterator
+from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
@@ -66,14 +67,13 @@ how a sandboxed worker died)."""
 
 
 def _translate_line(line: str) -> str:
-    for _, pattern, chinese in _patterns():
-        match = pattern.fullmatch(line)
-        if match:
-            fields = match.groupdict()
-            for name in _NESTED_FIELDS & fields.keys():
-                fields[name] = _translate_line(fields[name])
-            return chinese.format(**fields)
-    return line
+    found = _read_line(line)
+    if found is None:
+        return line
+    template, fields = found
+    for name in _NESTED_FIELDS & fields.keys():
+        fields[name] = _translate_line(fields[name])
+    return template.chinese.format(**fields)
 
 
 def keys_in(message: str) -> list[str]:
@@ -81,30 +81,118 @@ def keys_in(message: str) -> list[str]:
     the lines (an item of a list of mistakes counts with the mistake it names)."""
     keys: list[str] = []
     for line in message.split("\n"):
-        for key, pattern, _ in _patterns():
-            match = pattern.fullmatch(line)
-            if match:
-                keys.append(key)
-                for name in [n for n in match.groupdict() if n in _NESTED_FIELDS]:  # in order
-                    keys.extend(keys_in(match.group(name)))
-                break
+        found = _read_line(line)
+        if found is not None:
+            template, fields = found
+            keys.append(template.key)
+            for name in [n for n in fields if n in _NESTED_FIELDS]:  # in order
+                keys.extend(keys_in(fields[name]))
     return keys
 
 
+@dataclass(frozen=True)
+class _Segment:
+    """A field of a template and the literal text after it.
+
+    `again`: the field already appeared (its text must repeat). `retry`: when the rest
+    of the line does not fit after the field's first possible end, a later end might
+    (the field or a later new one repeats further on, or a repeat follows at once);
+    otherwise a later end cannot help (the rest is then literals with any text between
+    them, and it only has less room), so it is not tried.
+    """
+
+    field: str
+    literal: str
+    again: bool
+    retry: bool
+
+
+@dataclass(frozen=True)
+class _Template:
+    """An entry's key, its English template cut at its fields, its Chinese template."""
+
+    key: str
+    head: str
+    segments: tuple[_Segment, ...]
+    chinese: str
+
+
+def _read_line(line: str) -> tuple[_Template, dict[str, str]] | None:
+    """The first template (in catalogue order) that the whole of `line` (no "\\n") is,
+    with the text of its fields; None if it is no catalogue sentence."""
+    for template in _templates():
+        if line.startswith(template.head):
+            fields: dict[str, str] = {}
+            if _fits(template.segments, line, len(template.head), fields):
+                return template, fields
+    return None
+
+
+def _fits(segments: tuple[_Segment, ...], line: str, start: int, fields: dict[str, str]) -> bool:
+    """Whether `line` from `start` to its end is `segments`, each new field as short as
+    the rest allows (the fields are filled into `fields`).
+
+    This is what the regular expression of the template (each field `.*?`, a repeated
+    one a back-reference) means, found with str.find from left to right: a field ends
+    where the next literal first occurs, and later occurrences are tried only when a
+    repeat makes them matter, so a long line costs a few scans, not a backtracking
+    search over every way to cut it.
+    """
+    if not segments:
+        return start == len(line)
+    segment, rest = segments[0], segments[1:]
+    if segment.again:
+        value = fields[segment.field]
+        end = start + len(value)
+        matches = line.startswith(value, start) and line.startswith(segment.literal, end)
+        return matches and _fits(rest, line, end + len(segment.literal), fields)
+    for end in _field_ends(line, segment.literal, start, last=not rest):
+        fields[segment.field] = line[start:end]
+        if _fits(rest, line, end + len(segment.literal), fields):
+            return True
+        if not segment.retry:
+            return False
+    return False
+
+
+def _field_ends(line: str, literal: str, start: int, last: bool) -> Iterator[int]:
+    """Where a field that starts at `start` may end: at each occurrence of the `literal`
+    after it, nearest first; for the `last` field, only where `literal` ends the line."""
+    if last:
+        end = len(line) - len(literal)
+        if end >= start and line.endswith(literal):
+            yield end
+        return
+    end = line.find(literal, start)
+    while end >= 0:
+        yield end
+        end = line.find(literal, end + 1)
+
+
 @cache
-def _patterns() -> tuple[tuple[str, re.Pattern, str], ...]:
-    """Each entry's key, its English template as a regular expression, its Chinese template."""
-    compiled = []
-    for key, (english, chinese) in CATALOGUE.items():
-        parts, seen = [], set()
-        for literal, field, _, _ in string.Formatter().parse(english):
-            parts.append(re.escape(literal))
-            if field is None:
-                continue
-            parts.append(f"(?P={field})" if field in seen else f"(?P<{field}>.*?)")
-            seen.add(field)
-        compiled.append((key, re.compile("".join(parts)), chinese))
-    return tuple(compiled)
+def _templates() -> tuple[_Template, ...]:
+    """Each catalogue entry's template, cut into its head and segments."""
+    return tuple(_cut(key, english, chinese) for key, (english, chinese) in CATALOGUE.items())
+
+
+def _cut(key: str, english: str, chinese: str) -> _Template:
+    """The template of entry `key`: the literal before its first field, then each field
+    with the literal after it."""
+    literals, names = [""], []
+    for literal, field, _, _ in string.Formatter().parse(english):
+        literals[-1] += literal  # an escaped brace splits a literal in two
+        if field is not None:
+            names.append(field)
+            literals.append("")
+    segments = []
+    for index, (field, literal) in enumerate(zip(names, literals[1:], strict=True)):
+        earlier, from_here = names[:index], names[index:]
+        repeats_from_here = any(from_here.count(name) > 1 for name in set(from_here) - set(earlier))
+        repeat_follows = index + 1 < len(names) and names[index + 1] in names[: index + 1]
+        again = field in earlier
+        retry = not again and (repeats_from_here or repeat_follows)
+        segments.append(_Segment(field, literal, again, retry))
+    return _Template(key, literals[0], tuple(segments), chinese)
 
 
 def resolve_lang(lang: str | None = None) -> str:

@@ -29,6 +29,7 @@ from grader.engine.capstone import (
     train_keras,
     validate,
 )
+from grader.messages import text
 from grader.sandbox.client import LearnerProblem
 
 
@@ -52,7 +53,7 @@ def spec(learner, keras, dataset):
     try:
         return validate(layers, training, x_train.shape[1:], int(y_train.max()) + 1, keras)
     except SpecError as problem:
-        raise CheckFailure(f"your network cannot be built: {problem}") from None
+        raise CheckFailure(text("spec_cannot_build", mistake=str(problem))) from None
 
 
 @pytest.fixture(scope="module")

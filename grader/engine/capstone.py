@@ -64,7 +64,13 @@ PROBE_TIMEOUT_S = 60.0  # tiny inputs: far more than any honest function needs
 
 
 class SpecError(ValueError):
-    """The learner's LAYERS or TRAINING cannot be built; the message says why."""
+    """The learner's LAYERS or TRAINING cannot be built: catalogue sentence `key` with
+    `fields` (grader/messages.toml, `spec_*`). The message is its English text, which
+    reports keep and a learner's screen translates."""
+
+    def __init__(self, key: str, /, **fields: object):
+        super().__init__(text(key, **fields))
+        self.key, self.fields = key, fields
 
 
 class TrainerOutputError(ValueError):
@@ -127,7 +133,7 @@ class Spec:
         return f"LAYERS[{declared}] ({self.layers[index]['layer']})"
 
 
-def _pair(value, what: str) -> list[int]:
+def _pair(value, where: str, option: str) -> list[int]:
     if isinstance(value, int) and not isinstance(value, bool) and value > 0:
         return [value, value]
     if (
@@ -136,13 +142,13 @@ def _pair(value, what: str) -> list[int]:
         and all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in value)
     ):
         return [int(value[0]), int(value[1])]
-    raise SpecError(f"{what} must be a positive int or a (height, width) pair, got {value!r}")
+    raise SpecError("spec_pair", where=where, option=option, value=repr(value))
 
 
 def _positive_int(spec: dict, key: str, where: str, default=None) -> int:
     value = spec.get(key, default)
     if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-        raise SpecError(f"{where}: `{key}` must be a positive whole number, got {value!r}")
+        raise SpecError("spec_positive_int", where=where, option=key, value=repr(value))
     return value
 
 
@@ -150,73 +156,67 @@ def _normalise_layer(raw, index: int, last: bool, n_classes: int) -> dict:
     where = f"LAYERS[{index}]"
     if not isinstance(raw, dict) or raw.get("layer") not in LAYER_KEYS:
         kinds = ", ".join(sorted(LAYER_KEYS))
-        raise SpecError(f"{where} must be a dict whose 'layer' is one of: {kinds}; got {raw!r}")
+        raise SpecError("spec_not_a_layer", where=where, kinds=kinds, raw=repr(raw))
     kind = raw["layer"]
     unknown = set(raw) - LAYER_KEYS[kind] - {"layer"}
     if unknown:
-        allowed = ", ".join(sorted(LAYER_KEYS[kind])) or "nothing else"
-        raise SpecError(f"{where} ({kind}) has unknown keys {sorted(unknown)}; allowed: {allowed}")
+        allowed = ", ".join(sorted(LAYER_KEYS[kind]))
+        key = "spec_unknown_layer_keys" if allowed else "spec_unknown_layer_keys_none"
+        raise SpecError(key, where=where, kind=kind, keys=sorted(unknown), allowed=allowed)
     spec = {"layer": kind}
     if kind in ("conv2d", "dense"):
         activation = raw.get("activation")
         allowed = ACTIVATIONS | ({"softmax"} if last and kind == "dense" else set())
         if activation not in allowed:
-            raise SpecError(
-                f"{where}: activation {activation!r} is not supported here; "
-                f"use one of relu, sigmoid, tanh, linear" + (" or softmax" if last else "")
-            )
+            key = "spec_activation_last" if last else "spec_activation"
+            raise SpecError(key, where=where, activation=repr(activation))
         spec["activation"] = None if activation == "linear" else activation
         initializer = raw.get("kernel_initializer", "glorot_uniform")
         if initializer not in ("glorot_uniform", "he_normal"):
-            raise SpecError(f"{where}: kernel_initializer must be glorot_uniform or he_normal")
+            raise SpecError("spec_initializer", where=where)
         spec["kernel_initializer"] = initializer
     if kind == "conv2d":
         spec["filters"] = _positive_int(raw, "filters", where)
-        spec["kernel_size"] = _pair(raw.get("kernel_size", 3), f"{where}: kernel_size")
+        spec["kernel_size"] = _pair(raw.get("kernel_size", 3), where, "kernel_size")
     if kind in ("max_pool", "avg_pool"):
-        spec["pool_size"] = _pair(raw.get("pool_size", 2), f"{where}: pool_size")
+        spec["pool_size"] = _pair(raw.get("pool_size", 2), where, "pool_size")
     if kind in ("conv2d", "max_pool", "avg_pool"):
         default_stride = 1 if kind == "conv2d" else spec["pool_size"]
         stride = raw.get("stride", default_stride)
-        spec["stride"] = _pair(stride, f"{where}: stride")
+        spec["stride"] = _pair(stride, where, "stride")
         padding = str(raw.get("padding", "valid")).lower()
         if padding not in ("valid", "same"):
-            got = raw.get("padding")
-            raise SpecError(f"{where}: padding must be 'valid' or 'same', got {got!r}")
+            raise SpecError("spec_padding", where=where, value=repr(raw.get("padding")))
         spec["padding"] = padding
     if kind == "dense":
         spec["units"] = _positive_int(raw, "units", where)
     if kind == "dropout":
         rate = raw.get("rate")
         if not isinstance(rate, int | float) or not 0 <= rate < 1:
-            raise SpecError(f"{where}: dropout rate must be a number in [0, 1), got {rate!r}")
+            raise SpecError("spec_dropout_rate", where=where, value=repr(rate))
         spec["rate"] = float(rate)
     if last and (kind != "dense" or spec.get("activation") != "softmax"):
-        raise SpecError(
-            f"the last layer must be {{'layer': 'dense', 'units': {n_classes}, "
-            f"'activation': 'softmax'}}: one probability per class"
-        )
+        raise SpecError("spec_last_layer", classes=n_classes)
     if last and spec["units"] != n_classes:
-        units = spec["units"]
-        raise SpecError(f"the last layer has {units} units; this dataset has {n_classes} classes")
+        raise SpecError("spec_last_units", units=spec["units"], classes=n_classes)
     return spec
 
 
 def _normalise_training(raw) -> dict:
     if not isinstance(raw, dict):
-        raise SpecError(f"TRAINING must be a dict, got {type(raw).__name__}")
+        raise SpecError("spec_training_not_dict", type=type(raw).__name__)
     optimizer = str(raw.get("optimizer", "")).lower()
     if optimizer not in OPTIMIZERS:
-        got = raw.get("optimizer")
-        raise SpecError(f"TRAINING['optimizer'] must be one of {sorted(OPTIMIZERS)}, got {got!r}")
+        got = repr(raw.get("optimizer"))
+        raise SpecError("spec_optimizer", optimizers=sorted(OPTIMIZERS), value=got)
     unknown = set(raw) - TRAINING_KEYS - OPTIMIZER_OPTIONS[optimizer]
     if unknown:
-        raise SpecError(f"TRAINING has unknown keys {sorted(unknown)} for optimizer {optimizer!r}")
+        raise SpecError(
+            "spec_training_unknown_keys", keys=sorted(unknown), optimizer=repr(optimizer)
+        )
     learning_rate = raw.get("learning_rate")
     if not isinstance(learning_rate, int | float) or not 0 < learning_rate < 10:
-        raise SpecError(
-            f"TRAINING['learning_rate'] must be a positive number, not {learning_rate!r}"
-        )
+        raise SpecError("spec_learning_rate", value=repr(learning_rate))
     options = {k: raw[k] for k in OPTIMIZER_OPTIONS[optimizer] if k in raw}
     if optimizer == "sgd" and options.get("momentum"):
         optimizer = "momentum"
@@ -231,13 +231,13 @@ def _normalise_training(raw) -> dict:
         "validation_split": float(raw.get("validation_split", 0.1)),
     }
     if not 0 <= training["validation_split"] < 0.5:
-        raise SpecError("TRAINING['validation_split'] must be in [0, 0.5)")
+        raise SpecError("spec_validation_split")
     if training["epochs"] > 100 or training["batch_size"] > 4096:
-        raise SpecError("TRAINING: at most 100 epochs and batches of at most 4096")
+        raise SpecError("spec_training_limits")
     decay = raw.get("decay")
     if decay is not None:
         if not isinstance(decay, dict) or not {"decay_steps", "decay_rate"} <= set(decay):
-            raise SpecError("TRAINING['decay'] must be a dict with decay_steps and decay_rate")
+            raise SpecError("spec_decay")
         training["decay"] = {
             "decay_steps": float(decay["decay_steps"]),
             "decay_rate": float(decay["decay_rate"]),
@@ -293,7 +293,7 @@ def validate(layers, training, input_shape: tuple, n_classes: int, keras) -> Spe
     - a Spec; raises SpecError with a plain message for any mistake.
     """
     if not isinstance(layers, list) or not layers:
-        raise SpecError("LAYERS must be a non-empty list of layer dicts")
+        raise SpecError("spec_layers_empty")
     normalised = [
         _normalise_layer(raw, i, i == len(layers) - 1, n_classes) for i, raw in enumerate(layers)
     ]
@@ -304,10 +304,9 @@ def validate(layers, training, input_shape: tuple, n_classes: int, keras) -> Spe
     rank = 1 if implicit_flatten else len(shape)
     for i, spec in enumerate(normalised):
         if spec["layer"] in ("conv2d", "max_pool", "avg_pool") and rank != 3:
-            kind = spec["layer"]
-            raise SpecError(f"LAYERS[{i}] ({kind}) needs images: put it before any flatten")
+            raise SpecError("spec_needs_images", where=f"LAYERS[{i}]", kind=spec["layer"])
         if spec["layer"] == "dense" and rank != 1:
-            raise SpecError(f"LAYERS[{i}] (dense) needs vectors: put a flatten layer before it")
+            raise SpecError("spec_needs_vectors", where=f"LAYERS[{i}]")
         if spec["layer"] == "flatten":
             rank = 1
     if implicit_flatten:
@@ -316,12 +315,11 @@ def validate(layers, training, input_shape: tuple, n_classes: int, keras) -> Spe
         model = keras_model(normalised, shape, keras)
     except ValueError as error:  # Keras refuses e.g. a pool window larger than the image
         first = str(error).strip().splitlines()[0]
-        raise SpecError(f"the image got too small for a layer (Keras says: {first})") from None
+        raise SpecError("spec_keras", keras=first) from None
     for spec, layer in zip(normalised, model.layers, strict=True):
         out_shape = tuple(layer.output.shape[1:])
         if any(d == 0 for d in out_shape):
-            kind = spec["layer"]
-            raise SpecError(f"{kind} leaves an empty output {out_shape}: the image got too small")
+            raise SpecError("spec_empty_output", kind=spec["layer"], shape=out_shape)
         spec["out_shape"] = list(out_shape)
     summary = [
         f"{layer.name}: {tuple(layer.output.shape[1:])}, {layer.count_params()} parameters"

@@ -20,6 +20,7 @@ from grader.course.paths import KIT_ROOT
 from grader.course.registry import Exercise, exercises, get_exercise
 from grader.course.stubs import make_stub
 from grader.engine.grade import grade
+from grader.messages import text
 
 
 @dataclass
@@ -83,9 +84,10 @@ def available_numbers() -> list[int]:
     return [e.number for e in exercises() if e.available]
 
 
-def print_selfcheck(numbers: Iterable[int] = ()) -> bool:
+def print_selfcheck(numbers: Iterable[int] = (), lang: str = "en") -> bool:
     """Selfcheck exercises `numbers` (all available ones when empty), printing a line per
-    exercise (ok or FAIL, the solution's and the stub's score) and each problem below it.
+    exercise in `lang` (ok or FAIL, its title, the solution's and the stub's score) and
+    each problem below it.
 
     Returns:
     - True when every exercise is healthy. Raises UnknownExercise or runner.NotAvailable
@@ -95,11 +97,22 @@ def print_selfcheck(numbers: Iterable[int] = ()) -> bool:
     healthy = True
     for number in list(numbers) or available_numbers():
         result = selfcheck_exercise(number)
-        mark = "[green]ok[/]" if result.ok else "[red]FAIL[/]"
-        console.print(
-            f"{mark} exercise {number:2d} {result.exercise.title}: solution "
-            f"{result.solution_score:g}/{result.max_score:g}, stub {result.stub_score:g}"
+        mark = (
+            f"[green]{text('selfcheck_ok', lang)}[/]"
+            if result.ok
+            else f"[red]{text('selfcheck_failed', lang)}[/]"
         )
+        line = text(
+            "selfcheck_line",
+            lang,
+            mark=mark,
+            number=f"{number:2d}",
+            title=result.exercise.title_in(lang),
+            solution=f"{result.solution_score:g}",
+            max_score=f"{result.max_score:g}",
+            stub=f"{result.stub_score:g}",
+        )
+        console.print(line)
         for problem in result.problems:
             console.print(f"     - {problem}", markup=False)
         healthy &= result.ok

@@ -119,19 +119,20 @@ class _FailedCheck:
 
 
 def render_batch_html(
-    students: list[StudentRecord], title: str = "nnlab class report", lang: str = "en"
+    students: list[StudentRecord], title: str | None = None, lang: str = "en"
 ) -> str:
     """The class page `DIR/report.html`.
 
     Inputs:
     - students: the students' records (module docstring).
-    - title: the page's heading.
-    - lang: "en" or "zh", the language of the page's own labels.
+    - title: the page's heading; by default "nnlab class report" in `lang`.
+    - lang: "en" or "zh", the language of the page's own labels and exercise titles.
 
     Returns:
     - the page as HTML text: class totals, a score histogram per exercise, the checks most
       students fail, and the student table linking each student's `<student>/report.html`.
     """
+    title = text("page_class_report", lang) if title is None else title
     students = sorted(students, key=lambda s: s.student.casefold())
     exercises = _summarise_exercises(students, lang)
     body = [
@@ -319,14 +320,15 @@ def _exercise_scores(student: StudentRecord) -> dict[int, float]:
 def _summarise_exercises(students: list[StudentRecord], lang: str) -> list[_ExerciseSummary]:
     """One summary per exercise any student was asked for, in course order.
 
-    Titles and maxima come from the graded reports; when no student's report has the
-    exercise (all could not be graded), from the registry.
+    Titles are the registry's in `lang` (`_title`). Maxima come from the graded
+    reports; when no student's report has the exercise (all could not be graded),
+    from the registry.
     """
     known: dict[int, tuple[str, float]] = {}
     for student in students:
         for record in student.exercises:
             number = int(record["exercise"])
-            title, max_score = known.get(number, (str(record.get("title", "")), 0.0))
+            title, max_score = known.get(number, (_title(record, lang), 0.0))
             # A report without checks (a refused import, say) has max 0: keep the largest.
             known[number] = title, max(max_score, float(record.get("max_score", 0)))
     scores = [_exercise_scores(student) for student in students]
@@ -345,6 +347,15 @@ def _registry_entry(number: int, lang: str) -> tuple[str, float]:
     except UnknownExercise:
         return "", 0.0
     return exercise.title_in(lang), float(exercise.points)
+
+
+def _title(record: dict, lang: str) -> str:
+    """An exercise report's title in `lang`: the registry's; the title recorded at grading
+    (English) only for an exercise the registry no longer has."""
+    try:
+        return get_exercise(int(record.get("exercise", 0))).title_in(lang)
+    except UnknownExercise:
+        return str(record.get("title", ""))
 
 
 def _stat(element_id: str, value: str, label: str) -> str:
@@ -630,8 +641,7 @@ def _exercise_section(record: dict, lang: str, student_view: bool = False) -> st
     artifacts = record.get("artifacts", [])
     parts = [
         f'<section class="card" id="ex-{number}">',
-        f"<h2><span>{text('page_exercise', lang)} {number} &middot; "
-        f"{escape(str(record.get('title', '')))}"
+        f"<h2><span>{text('page_exercise', lang)} {number} &middot; {escape(_title(record, lang))}"
         f'</span><span class="num"><span data-exercise="{number}" data-field="score">'
         f'{_number(score)}</span><span class="of"> / {_number(max_score)}</span></span></h2>',
         f'<div class="progress{" full" if fraction == 1 else ""}">'
