@@ -1,1 +1,3 @@
-"""instructor"""
+"""What serves the instructor: `grade batch` (batch/), `grade release` (release/),
+Gradescope's autograder paths and `grade selfcheck`. It grades through grader.engine.
+"""
