@@ -52,7 +52,7 @@ def main() -> None:
     print(f"python -c 'import tensorflow':        median {statistics.median(imports):.2f} s")
     print(
         f"ratio, median of {args.runs} pairs: {statistics.median(ratios):.2f} "
-        f"(min {min(ratios):.2f}, max {max(ratios):.2f}); the goal is <= 1.5"
+        f"(min {min(ratios):.2f}, max {max(ratios):.2f}); the goal is <= 1.3"
     )
 
 

@@ -94,8 +94,12 @@ class FileWatcher:
 
     @property
     def saved(self) -> bool:
-        """True when the target was saved since `arm`."""
-        return self._changed.is_set()
+        """True when the target was saved since `arm` and its content now differs from then.
+
+        (An editor that writes in place truncates first: an event seen in between
+        flags a change that the finished write takes back, as `wait` knows too.)
+        """
+        return self._changed.is_set() and self._content_changed()
 
     def arm(self) -> None:
         """Forget earlier saves: `wait` returns for saves from now on (even during grading).
