@@ -3,7 +3,9 @@ of what the screen, JSON and JUnit say about a module with a known mistake."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -52,3 +54,22 @@ def mutated(kit_root: Path, folder: Path, mistake: str) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / filename).write_text(source.replace(mutant.old, mutant.new), "utf-8")
     return folder
+
+
+@contextlib.contextmanager
+def killed_at_end(process: subprocess.Popen):
+    """Yield `process` (started with start_new_session=True); whatever happens in the
+    block, its whole group is killed if it is still running at the end."""
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def press_ctrl_c(process: subprocess.Popen, timeout: float = 120) -> tuple:
+    """Send SIGINT to `process`'s group, as Ctrl-C in its terminal does; return its
+    (stdout, stderr) once it has ended."""
+    os.killpg(process.pid, signal.SIGINT)
+    return process.communicate(timeout=timeout)

@@ -8,7 +8,6 @@ import csv
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -19,6 +18,7 @@ from xml.etree import ElementTree
 import pytest
 from batch_class import EX01, gradebook_rows
 from click.testing import CliRunner
+from grade_cli import killed_at_end, press_ctrl_c
 from html_page import Page, rendered_dom
 
 from grader.cli import main
@@ -168,17 +168,12 @@ def test_a_regrade_stopped_with_ctrl_c_keeps_every_student(graded, tmp_path):
         start_new_session=True,
         env=os.environ | WIDE | dict([mark.split("=")]),
     )
-    try:
+    with killed_at_end(batch):
         deadline = time.monotonic() + 300
         while _written(ada) == before and batch.poll() is None and time.monotonic() < deadline:
             time.sleep(0.1)
         assert _written(ada) != before, "ada was not regraded"
-        os.killpg(batch.pid, signal.SIGINT)  # what Ctrl-C sends to the terminal's group
-        stdout, stderr = batch.communicate(timeout=120)
-    finally:
-        if batch.poll() is None:
-            os.killpg(batch.pid, signal.SIGKILL)
-            batch.wait()
+        stdout, stderr = press_ctrl_c(batch)
     assert batch.returncode == 130, stdout.decode() + stderr.decode()
     assert b"interrupted" in stderr and b"Traceback" not in stdout + stderr
     assert gradebook_rows(out / "gradebook.csv", [1]) == EXPECTED

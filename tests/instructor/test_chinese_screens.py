@@ -3,15 +3,13 @@ terminal (table, counts, Ctrl-C) and `grade selfcheck`, in Chinese, through the 
 
 from __future__ import annotations
 
-import os
 import re
 import secrets
-import signal
 import subprocess
 import time
 
 import pytest
-from grade_cli import GRADE, TIMEOUT_S, grade_env
+from grade_cli import GRADE, TIMEOUT_S, grade_env, killed_at_end, press_ctrl_c
 from html_page import Page
 from scene import live_processes_named
 
@@ -132,18 +130,13 @@ def test_ctrl_c_in_a_chinese_batch_says_how_to_resume_in_chinese(tmp_path):
         text=True,
         start_new_session=True,
     )
-    try:
+    with killed_at_end(batch):
         deadline = time.monotonic() + START_TIMEOUT_S
         while not live_processes_named(name):
             assert batch.poll() is None, batch.communicate()
             assert time.monotonic() < deadline, "the module was never imported"
             time.sleep(0.2)
-        os.killpg(batch.pid, signal.SIGINT)  # what Ctrl-C sends to the terminal's group
-        stdout, stderr = batch.communicate(timeout=120)
-    finally:
-        if batch.poll() is None:
-            os.killpg(batch.pid, signal.SIGKILL)
-            batch.wait()
+        stdout, stderr = press_ctrl_c(batch)
     assert batch.returncode == 130, stdout + stderr
     assert text("batch_interrupted", "zh", out=out) in stderr, stderr
     assert "re-run" not in stderr and "Traceback" not in stderr, stderr
