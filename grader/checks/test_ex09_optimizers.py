@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from grader.checks.checking import CheckFailure, expect_close, hidden, points
+from grader.checks.strategies import FLOATS
 
 LEARNING_RATES = st.sampled_from([1 / 16, 1 / 128, 1 / 1024, 0.25])
 DECAYS = st.sampled_from([0.5, 0.875, 0.9375])  # momentum, rho, beta_1
@@ -26,7 +27,7 @@ TINY_NOTE = (
     "re-read where the docstring puts epsilon (and, for Adam, the bias correction)."
 )
 
-values = st.floats(-10, 10, allow_subnormal=False)
+values = st.floats(-10, 10, **FLOATS)
 
 
 @st.composite

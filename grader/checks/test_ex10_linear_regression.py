@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from grader.checks.checking import CheckFailure, expect_close, hidden, points
+from grader.checks.strategies import FLOATS
 from grader.engine.data import DatasetCorrupt, DatasetNotFound, load_boston_housing
 
 ROOMS = 5
@@ -24,9 +25,9 @@ PRICE_TOLERANCE = 0.5  # $0.5K
 def small_data(draw):
     """(x, y): 2..20 points with x not all equal."""
     n = draw(st.integers(2, 20))
-    x = draw(hnp.arrays(np.float64, n, elements=st.floats(-100, 100, allow_subnormal=False)))
+    x = draw(hnp.arrays(np.float64, n, elements=st.floats(-100, 100, **FLOATS)))
     assume(np.ptp(x) > 1e-2 * max(1.0, np.max(np.abs(x))))
-    y = draw(hnp.arrays(np.float64, n, elements=st.floats(-100, 100, allow_subnormal=False)))
+    y = draw(hnp.arrays(np.float64, n, elements=st.floats(-100, 100, **FLOATS)))
     return x, y
 
 

@@ -154,6 +154,15 @@ def get_exercise(number: int) -> Exercise:
     raise UnknownExercise(f"there is no exercise {number}; the course has exercises {known}")
 
 
+def title_of(number: int, lang: str, recorded: str = "") -> str:
+    """Exercise `number`'s title in `lang` ("en" or "zh"); `recorded` (the English title a
+    report kept when it was graded) for a number the registry no longer has."""
+    try:
+        return get_exercise(number).title_in(lang)
+    except UnknownExercise:
+        return recorded
+
+
 def merged_spans(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """The (low, high) `spans` of exercise numbers merged where they overlap or touch, sorted."""
     merged: list[tuple[int, int]] = []

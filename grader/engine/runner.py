@@ -231,8 +231,8 @@ def _write_snapshot(folder: Path, modules: dict[str, ModuleSource], exercise: Ex
     """Write the modules' bytes into `folder` (private to the grader); return name -> path.
 
     The sandbox stages these copies, never the learner's own paths. With no module
-    at all the exercise's module is empty (every check then fails plainly); a
-    capstone also gets the kit's trainer.
+    at all the exercise's module is an empty file (no worker starts then: every check
+    is blocked); a capstone also gets the kit's trainer.
     """
     files = {}
     for name, module in modules.items():
@@ -269,9 +269,9 @@ def run_checks(submitted: Submitted, options: GradingOptions | None = None) -> R
 
     Returns:
     - a Report (no hint: grader.engine.grade picks it); learner mistakes of any kind are
-      in it, never raised. A module that does not compile fails every check at once, with
-      no worker and no TensorFlow. Raises KeyboardInterrupt when interrupted (its worker
-      stopped, no report).
+      in it, never raised. A module that is missing or does not compile fails every check
+      at once, with no worker and no TensorFlow. Raises KeyboardInterrupt when
+      interrupted (its worker stopped, no report).
     """
     options = options or GradingOptions()
     exercise, primary, blocked = submitted.exercise, submitted.primary, submitted.blocked
@@ -310,14 +310,12 @@ def run_checks(submitted: Submitted, options: GradingOptions | None = None) -> R
     report.artifacts = [str(p) for p in collector.artifacts]
     report.isolation = learner.isolation
     report.forbidden_libraries_reachable = learner.forbidden_libraries_reachable
-    if primary is None:
+    # A missing module was blocked: every check already fails with its notice.
+    banned = set(forbidden_imports(primary.text)) | set(learner.forbidden) if primary else set()
+    if banned:
+        names = ", ".join(sorted(banned))
+        report.notice = text("forbidden_module", file=primary.path.name, names=names)
         _zero(report, report.notice)
-    else:
-        banned = sorted(set(forbidden_imports(primary.text)) | set(learner.forbidden))
-        if banned:
-            names = ", ".join(banned)
-            report.notice = text("forbidden_module", file=primary.path.name, names=names)
-            _zero(report, report.notice)
     report.duration_s = time.monotonic() - submitted.started
     return report
 

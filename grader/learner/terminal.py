@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from grader.course.registry import UnknownExercise, exercises, get_exercise
+from grader.course.registry import exercises, get_exercise, title_of
 from grader.engine.report import Report
 from grader.learner.progress import ExerciseProgress, Progress, learner_folder
 from grader.messages import check_name, grading_status, text, translate
@@ -34,14 +34,6 @@ VERIFIED = ("checksum ok", "structure only")
 # ---------------------------------------------------------------- the report
 
 
-def _title(report: Report, lang: str) -> str:
-    """The exercise's title in `lang` (reports keep the English one)."""
-    try:
-        return get_exercise(report.exercise).title_in(lang)
-    except UnknownExercise:
-        return report.title
-
-
 def print_text(report: Report, console: Console | None = None, lang: str = "en") -> None:
     """Print the report for a reader of `lang`: a table, each failure's details, the score.
 
@@ -50,7 +42,8 @@ def print_text(report: Report, console: Console | None = None, lang: str = "en")
     once, however many checks share it. Then the hints revealed so far.
     """
     console = console or Console()
-    title = text("title", lang, number=report.exercise, title=_title(report, lang))
+    shown = title_of(report.exercise, lang, report.title)
+    title = text("title", lang, number=report.exercise, title=shown)
     table = Table(title=title, show_lines=True)
     table.add_column(text("column_check", lang), ratio=2)
     table.add_column(text("column_points", lang), justify="right", no_wrap=True)

@@ -32,7 +32,7 @@ from importlib import resources
 from pathlib import Path
 from urllib.parse import quote
 
-from grader.course.registry import UnknownExercise, get_exercise
+from grader.course.registry import UnknownExercise, get_exercise, title_of
 from grader.engine.atomic import write_atomically
 from grader.instructor.batch.export import record_message, student_folder
 from grader.instructor.batch.record import ERROR, StudentRecord
@@ -352,10 +352,7 @@ def _registry_entry(number: int, lang: str) -> tuple[str, float]:
 def _title(record: dict, lang: str) -> str:
     """An exercise report's title in `lang`: the registry's; the title recorded at grading
     (English) only for an exercise the registry no longer has."""
-    try:
-        return get_exercise(int(record.get("exercise", 0))).title_in(lang)
-    except UnknownExercise:
-        return str(record.get("title", ""))
+    return title_of(int(record.get("exercise", 0)), lang, str(record.get("title", "")))
 
 
 def _stat(element_id: str, value: str, label: str) -> str:
