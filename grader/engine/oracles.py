@@ -116,12 +116,6 @@ def tensorflow():
     return _module
 
 
-def tf_float64(*arrays):
-    """Convert NumPy arrays to float64 TensorFlow constants."""
-    tf = tensorflow()
-    return [tf.constant(np.asarray(a, dtype=np.float64)) for a in arrays]
-
-
 def tf_gradient(function, inputs: list, dout) -> list[np.ndarray]:
     """Gradients of sum(function(*inputs) * dout) w.r.t. each input, via GradientTape.
 

@@ -95,16 +95,6 @@ def locate(submission: Path | None, exercise: Exercise) -> tuple[Path, tuple[str
     return folder, _place(folder, exercise.filename)
 
 
-def read_module(submission: Path | None, exercise: Exercise) -> ModuleSource:
-    """Read `exercise`'s module from `submission` once, as a regular file.
-
-    Returns a ModuleSource; raises MissingSubmission with a plain message for a
-    missing module, a link, a folder, a FIFO or device, or a file over MAX_MODULE_BYTES.
-    """
-    folder, place = locate(submission, exercise)
-    return read_beside(folder, place, exercise.filename)
-
-
 def read_submission(submission: Path | None, exercise: Exercise) -> dict[str, ModuleSource]:
     """The modules to grade, each read once as a regular file (module name -> ModuleSource).
 
