@@ -136,9 +136,11 @@ def encode_value(value, blobs: list, handles=None):
     if isinstance(value, tuple):
         return {"$tuple": [encode_value(v, blobs, handles) for v in value]}
     if isinstance(value, dict):
-        if not all(isinstance(k, str) for k in value):
-            raise TypeError("only dicts with string keys can be checked")
-        return {"$dict": {k: encode_value(v, blobs, handles) for k, v in value.items()}}
+        if all(isinstance(k, str) for k in value):
+            return {"$dict": {k: encode_value(v, blobs, handles) for k, v in value.items()}}
+        if all(_is_integer(k) for k in value):
+            return {"$intdict": [[int(k), encode_value(v, blobs, handles)] for k, v in value.items()]}
+        raise TypeError("only dicts whose keys are all strings or all integers can be checked")
     if isinstance(value, np.random.Generator):
         return {"$rng": _plain_state(value.bit_generator.state)}
     if isinstance(value, ScalarFunction):
@@ -225,6 +227,21 @@ def _parse_dict(data: dict, body, blobs: list) -> dict:
     return {_text(k, "a key"): _decode(v, blobs) for k, v in body.items()}
 
 
+def _is_integer(key) -> bool:
+    return isinstance(key, int | np.integer) and not isinstance(key, bool | np.bool_)
+
+
+def _parse_intdict(data: dict, body, blobs: list) -> dict:
+    if not isinstance(body, list):
+        raise WireError(f"$intdict must hold a list of [key, value] pairs, not {_shown(body)}")
+    parsed = {}
+    for pair in body:
+        if not (isinstance(pair, list) and len(pair) == 2 and _is_integer(pair[0])):
+            raise WireError(f"$intdict holds {_shown(pair)}, not an [int key, value] pair")
+        parsed[pair[0]] = _decode(pair[1], blobs)
+    return parsed
+
+
 def _parse_array(data: dict, body, blobs: list) -> np.ndarray:
     return _load_array(blobs, body)
 
@@ -291,6 +308,7 @@ _PARSERS = {
     "$scalar": _parse_scalar,
     "$tuple": _parse_tuple,
     "$dict": _parse_dict,
+    "$intdict": _parse_intdict,
     "$rng": _parse_rng,
     "$fn": _parse_function,
     "$handle": _parse_handle,

@@ -728,6 +728,10 @@ HOSTILE_VALUES = {
     "a negative method reference": ({"$method": -1, "name": "fit"}, []),
     "a tuple that is a number": ({"$tuple": 5}, []),
     "a dict that is a list": ({"$dict": [1]}, []),
+    "an int-keyed dict that is an object": ({"$intdict": {"1": 2}}, []),
+    "an int-keyed dict with a string key": ({"$intdict": [["1", 2]]}, []),
+    "an int-keyed dict with a bool key": ({"$intdict": [[True, 2]]}, []),
+    "an int-keyed dict entry that is not a pair": ({"$intdict": [[1, 2, 3]]}, []),
     "an array index that is a string": ({"$array": "0"}, [_npy(np.zeros(2))]),
     "an array index out of range": ({"$array": 1}, [_npy(np.zeros(2))]),
     "an array that is not .npy": ({"$array": 0}, [b"not an array"]),
@@ -747,6 +751,22 @@ def test_the_decoder_refuses_what_does_not_parse(data, blobs, monkeypatch):
     with pytest.raises(wire.WireError):
         wire.decode_value(data, blobs)
     assert called == []
+
+
+def test_dicts_keyed_by_integers_cross_the_wire_with_their_values():
+    """cross_validate's {k: [accuracy per fold]}: int keys (also NumPy's) come back as ints."""
+    blobs: list = []
+    sent = {np.int64(1): [0.25, 0.5], 15: np.arange(3.0)}
+    data = json.loads(json.dumps(wire.encode_value(sent, blobs)))
+    received = wire.decode_value(data, blobs)
+    assert list(received) == [1, 15] and all(type(k) is int for k in received)
+    assert received[1] == [0.25, 0.5]
+    np.testing.assert_array_equal(received[15], np.arange(3.0))
+
+
+def test_a_dict_with_mixed_keys_is_refused_with_a_plain_reason():
+    with pytest.raises(TypeError, match="all strings or all integers"):
+        wire.encode_value({1: 0, "a": 1}, [])
 
 
 @pytest.mark.parametrize("name", sorted(wire.BIT_GENERATORS))

@@ -5,11 +5,12 @@ checks that the text really is in the solution (so a mutant cannot silently
 become a no-op), grades the mutated module, and expects lost points.
 """
 
-from mutants import basics, capstones, contracts, layers, training
+from mutants import basics, capstones, classifiers, contracts, layers, training
 from mutants.mutant import Mutant
 
 MUTANTS: list[Mutant] = [
     *basics.MUTANTS,
+    *classifiers.MUTANTS,
     *layers.MUTANTS,
     *training.MUTANTS,
     *capstones.MUTANTS,
