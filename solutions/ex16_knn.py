@@ -171,9 +171,7 @@ def k_fold_split(n, folds=5):
     if not 2 <= folds <= n:
         raise ValueError(f"folds must be between 2 and n={n}, got {folds}")
     blocks = np.array_split(np.arange(n, dtype=np.int64), folds)
-    return [
-        (np.concatenate(blocks[:f] + blocks[f + 1 :]), blocks[f]) for f in range(folds)
-    ]
+    return [(np.concatenate(blocks[:f] + blocks[f + 1 :]), blocks[f]) for f in range(folds)]
     # END SOLUTION
 
 

@@ -52,7 +52,11 @@ def cross_validation_plot(
 
 
 def class_templates_plot(
-    weights: np.ndarray, image_shape: tuple[int, ...], class_names: list[str], path: Path, title: str
+    weights: np.ndarray,
+    image_shape: tuple[int, ...],
+    class_names: list[str],
+    path: Path,
+    title: str,
 ) -> Path:
     """A linear classifier's weights as one picture per class (its "template").
 

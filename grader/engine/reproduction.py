@@ -287,6 +287,8 @@ def _array(array: np.ndarray, indent: int) -> str | None:
         return None
     if array.size == 0:
         return f"np.zeros({array.shape!r}, dtype={array.dtype.name!r})"
+    if 2 * array.size > MAX_CHARS:  # a digit and a comma each: it cannot fit, don't format it
+        return None
     values = array.tolist()
     dtype = "" if np.array(values).dtype == array.dtype else f", dtype={array.dtype.name!r}"
     body = pprint.pformat(values, width=max(WIDTH - indent - 9, 40), compact=True)

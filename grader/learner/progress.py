@@ -114,13 +114,16 @@ class Progress:
         entry.best_score, entry.max_score, entry.passed = 0.0, 0.0, False
 
     def next_exercise(self, after: int = 0) -> int | None:
-        """The first available exercise not passed yet, after `after` if one is left there.
+        """The first available exercise not passed yet in course order, after exercise
+        `after` (0: from the start) if one is left there, else from the start again.
 
         Returns None when every available exercise has passed.
         """
+        course = [e.number for e in exercises()]
         done = {n for n, entry in self.exercises.items() if entry.passed}
-        todo = [e.number for e in exercises() if e.available and e.number not in done]
-        later = [n for n in todo if n > after]
+        todo = [n for n in course if get_exercise(n).available and n not in done]
+        start = course.index(after) + 1 if after in course else 0
+        later = [n for n in todo if course.index(n) >= start]
         return (later or todo or [None])[0]
 
 

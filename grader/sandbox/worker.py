@@ -139,7 +139,9 @@ def encode_value(value, blobs: list, handles=None):
         if all(isinstance(k, str) for k in value):
             return {"$dict": {k: encode_value(v, blobs, handles) for k, v in value.items()}}
         if all(_is_integer(k) for k in value):
-            return {"$intdict": [[int(k), encode_value(v, blobs, handles)] for k, v in value.items()]}
+            return {
+                "$intdict": [[int(k), encode_value(v, blobs, handles)] for k, v in value.items()]
+            }
         raise TypeError("only dicts whose keys are all strings or all integers can be checked")
     if isinstance(value, np.random.Generator):
         return {"$rng": _plain_state(value.bit_generator.state)}

@@ -7,7 +7,7 @@ from grader.course.stubs import MODULES
 
 def test_every_exercise_of_the_curriculum_is_listed_in_order():
     numbers = [e.number for e in exercises()]
-    assert numbers == list(range(1, len(numbers) + 1))
+    assert sorted(numbers) == list(range(1, len(numbers) + 1))
     assert len({e.module for e in exercises()}) == len(numbers)
     assert all(e.module.startswith(f"ex{e.number:02d}_") for e in exercises())
     solutions = {path.stem for path in (KIT_ROOT / "solutions").glob(MODULES)}
@@ -51,3 +51,23 @@ def test_exercise_numbers_read_as_ranges():
     assert merged_spans([(5, 5), (1, 3), (4, 4), (9, 12), (11, 20)]) == [(1, 5), (9, 20)]
     assert ranges_text([(1, 15)]) == "1-15"
     assert ranges_text([(1, 3), (7, 7)]) == "1-3, 7"
+
+
+def test_the_course_order_is_the_order_of_the_blocks_not_of_the_numbers():
+    """16 and 17 need no layers, so the learning path takes them right after 3."""
+    numbers = [e.number for e in exercises()]
+    assert numbers[:6] == [1, 2, 3, 16, 17, 4]
+
+
+def test_the_readme_lists_every_exercise_in_course_order_with_its_points():
+    readme = (KIT_ROOT / "README.md").read_text("utf-8")
+    expected = exercise_table()
+    assert expected in readme, f"README.md's exercise table should read:\n{expected}"
+
+
+def exercise_table() -> str:
+    """The README's exercise table, as the registry states it."""
+    rows = ["| # | exercise | file | points |", "| --- | --- | --- | --- |"]
+    for e in exercises():
+        rows.append(f"| {e.number} | {e.title} | `exercises/{e.filename}` | {e.points} |")
+    return "\n".join(rows)

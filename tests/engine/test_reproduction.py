@@ -96,6 +96,16 @@ def test_no_lines_for_what_cannot_be_written_or_read():
     assert reproduction(None, "m", source) == []
 
 
+def test_an_array_too_large_to_print_is_not_formatted(monkeypatch):
+    # Formatting a dataset (CIFAR-10's 30 million pixels) took minutes before it was cut.
+    def no_formatting(*args, **kwargs):
+        raise AssertionError("an array that cannot fit the reproduction was formatted")
+
+    monkeypatch.setattr("grader.engine.reproduction.pprint.pformat", no_formatting)
+    images = np.zeros((100, 32, 32, 3), dtype=np.uint8)
+    assert reproduction(Call("f", (images,), {}), "m", "def f(x): ...") == []
+
+
 # ---------------------------------------------------------------- which call failed
 
 

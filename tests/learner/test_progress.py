@@ -84,7 +84,11 @@ def test_the_next_exercise_is_the_first_not_passed(folder):
     for number in (1, 2, 4):
         progress.record(graded(number, [1]))
     assert progress.next_exercise() == 3
+    assert progress.next_exercise(after=3) == 16  # the course order, not the numbers'
+    for number in (16, 17):
+        progress.record(graded(number, [1]))
     assert progress.next_exercise(after=3) == 5
+    assert progress.next_exercise(after=17) == 5
     assert progress.next_exercise(after=exercises()[-1].number) == 3  # from the last, around
 
 

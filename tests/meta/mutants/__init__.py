@@ -5,7 +5,7 @@ checks that the text really is in the solution (so a mutant cannot silently
 become a no-op), grades the mutated module, and expects lost points.
 """
 
-from mutants import basics, capstones, classifiers, contracts, layers, training
+from mutants import basics, capstones, classifiers, contracts, layers, recurrent, training
 from mutants.mutant import Mutant
 
 MUTANTS: list[Mutant] = [
@@ -13,6 +13,7 @@ MUTANTS: list[Mutant] = [
     *classifiers.MUTANTS,
     *layers.MUTANTS,
     *training.MUTANTS,
+    *recurrent.MUTANTS,
     *capstones.MUTANTS,
     *contracts.MUTANTS,
 ]
