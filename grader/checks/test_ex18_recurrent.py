@@ -189,6 +189,7 @@ def test_rnn_backward_matches_gradient_tape(learner, tf, keras, case):
     _expect_rnn_backward(learner, tf, keras, case)
 
 
+@hidden
 @points(1)
 @given(case=cases(gates=1))
 @with_examples(RNN_EXAMPLES)
@@ -224,12 +225,13 @@ def test_rnn_backward_takes_the_tanh_derivative_at_the_steps_output(learner, tf,
 
 @points(1)
 @given(z=float_arrays(bound=30.0))
-def test_sigmoid_matches_tensorflow(learner, tf, z):
+def test_gate_sigmoid_matches_tensorflow(learner, tf, z):
     expect_close(learner.sigmoid(z), tf.nn.sigmoid(z), what="sigmoid(z)")
 
 
+@hidden
 @points(1)
-def test_sigmoid_is_stable_for_huge_inputs(learner, tf):
+def test_gate_sigmoid_is_stable_for_huge_inputs(learner, tf):
     z = np.array([[-1000.0, -710.0, -40.0, 0.0], [40.0, 710.0, 1000.0, -1e4]])
     with naming_overflow("sigmoid_overflow"):
         got = learner.call("sigmoid", z, float_errors="raise")
@@ -279,6 +281,7 @@ def test_lstm_backward_matches_gradient_tape(learner, tf, keras, case):
     _expect_lstm_backward(learner, tf, keras, case)
 
 
+@hidden
 @points(1)
 @given(case=cases(gates=4))
 @with_examples(LSTM_EXAMPLES)
@@ -343,6 +346,7 @@ def test_clip_gradients_matches_tf_clip_by_global_norm(learner, tf, drawn):
     _expect_clipped(learner, tf, grads, max_norm)
 
 
+@hidden
 @points(1)
 def test_clip_gradients_keeps_none_entries_in_their_places(learner, tf):
     grads = [np.array([3.0, 4.0]), None, np.array([[12.0]]), None]
@@ -352,6 +356,7 @@ def test_clip_gradients_keeps_none_entries_in_their_places(learner, tf):
         raise CheckFailure(f"{error}\n{text('clip_none_not_kept')}") from None
 
 
+@hidden
 @points(1)
 def test_clip_gradients_with_a_zero_or_non_finite_norm_matches_tensorflow(learner, tf):
     zero = [np.zeros((2, 2)), np.zeros(3)]
@@ -367,6 +372,7 @@ def test_clip_gradients_with_a_zero_or_non_finite_norm_matches_tensorflow(learne
 # ---------------------------------------------------------------- every function
 
 
+@hidden
 @points(1)
 def test_recurrent_functions_leave_their_inputs_unchanged(learner, tf, keras):
     rnn, lstm = RNN_EXAMPLES[1], LSTM_EXAMPLES[1]

@@ -73,6 +73,9 @@ class GradingOptions:
     - seed: the instructor's secret seed (any text; None: $NNLAB_SEED, else none). It
       changes every hidden check's generated inputs, so inputs seen in one class's
       feedback do not replay in the next; the report records only its fingerprint.
+    - first_failure_stops: stop after the first check that fails (pytest's -x); the
+      report then holds only the checks run so far. For the mutant meta-tests, which
+      need one lost point, not a full report.
     """
 
     lang: str | None = None
@@ -82,6 +85,7 @@ class GradingOptions:
     data_dir: Path | None = None
     compare_keras: bool = False
     seed: str | None = None
+    first_failure_stops: bool = False
 
 
 class NotAvailable(LookupError):
@@ -145,8 +149,9 @@ def read_exercise(number: int, submission: Path | None = None) -> Submitted:
     return Submitted(exercise, modules, where, notice, syntax_problem(modules), started)
 
 
-def _pytest_args(check_file: Path) -> list[str]:
+def _pytest_args(check_file: Path, first_failure_stops: bool = False) -> list[str]:
     return [
+        *(["-x"] if first_failure_stops else []),
         str(check_file),
         "-c",
         os.devnull,
@@ -178,7 +183,7 @@ def _pytest_args(check_file: Path) -> list[str]:
     ]
 
 
-def _run_checks(check_file: Path, collector: Collector) -> None:
+def _run_checks(check_file: Path, collector: Collector, first_failure_stops: bool) -> None:
     settings.load_profile("nnlab")
     # Hypothesis caches constants under ./.hypothesis even with no example
     # database; grading must write nothing into the learner's folder.
@@ -191,7 +196,7 @@ def _run_checks(check_file: Path, collector: Collector) -> None:
             contextlib.redirect_stderr(io.StringIO()),
             draws_independent_of_loaded_modules(),
         ):
-            pytest.main(_pytest_args(check_file), plugins=[collector])
+            pytest.main(_pytest_args(check_file, first_failure_stops), plugins=[collector])
         if collector.interrupted:
             raise KeyboardInterrupt  # pytest took Ctrl-C for the end of its session
     finally:
@@ -303,7 +308,7 @@ def run_checks(submitted: Submitted, options: GradingOptions | None = None) -> R
         else:
             oracles.wait_for_import()
         try:
-            _run_checks(exercise.check_file, collector)
+            _run_checks(exercise.check_file, collector, options.first_failure_stops)
         finally:
             learner.close()
     report.checks = collector.ordered_results()

@@ -51,3 +51,12 @@ def test_checks_draw_the_same_inputs_whatever_modules_are_loaded(tmp_path):
         return done.stdout
 
     assert draws() == draws(str(tmp_path))
+
+
+def test_first_failure_stops_ends_the_run_at_the_first_failing_check(kit_root, pristine_stubs):
+    from grader.engine.runner import GradingOptions, grade_exercise
+
+    stopped = grade_exercise(2, pristine_stubs, GradingOptions(first_failure_stops=True))
+    assert [c.status for c in stopped.checks] == ["failed"]
+    full = grade_exercise(2, kit_root / "solutions", GradingOptions(first_failure_stops=True))
+    assert len(full.checks) > 1 and full.score == full.max_score

@@ -3,7 +3,7 @@
 import pytest
 
 from grader.course.registry import get_exercise
-from grader.engine.runner import grade_exercise
+from grader.engine.runner import GradingOptions, grade_exercise
 
 from mutants import MUTANTS
 
@@ -16,8 +16,12 @@ def test_mutant_loses_points(kit_root, tmp_path, mutant):
     source = (kit_root / "solutions" / exercise.filename).read_text("utf-8")
     assert source.count(mutant.old) == 1, "the mutation no longer applies to the solution"
     (tmp_path / exercise.filename).write_text(source.replace(mutant.old, mutant.new), "utf-8")
-    report = grade_exercise(mutant.exercise, tmp_path)
-    assert report.score < report.max_score, f"'{mutant.mistake}' earned full marks"
+    # One lost point is the proof: the checks stop at the first failure (a full report
+    # of every mutant would cost CI minutes; test_selfcheck grades full reports).
+    options = GradingOptions(first_failure_stops=True)
+    report = grade_exercise(mutant.exercise, tmp_path, options)
+    points = get_exercise(mutant.exercise).points
+    assert report.score < points, f"'{mutant.mistake}' earned full marks"
     lost = [c for c in report.checks if c.status != "passed"]
     assert all(c.message for c in lost)
     assert not any("internal error" in c.message for c in report.checks)
