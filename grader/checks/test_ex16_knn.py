@@ -425,7 +425,7 @@ def test_cross_validate_on_cifar_10_gives_5_accuracies_for_every_k(cifar_cross_v
 
 @points(5)
 def test_knn_with_the_cross_validated_k_reaches_22_percent_on_cifar_10(
-    learner, cifar, cifar_cross_validation, collector, note
+    learner, tf, cifar, cifar_cross_validation, collector, note
 ):
     table = _table(cifar_cross_validation, KS, FOLDS, CIFAR_CALL)
     k = learner.best_k(table)
@@ -440,9 +440,13 @@ def test_knn_with_the_cross_validated_k_reaches_22_percent_on_cifar_10(
     title = f"Exercise 16: {FOLDS}-fold cross-validation on {N_TRAIN:,} CIFAR-10 images"
     collector.artifacts.append(cross_validation_plot(table, k, path, title))
     dists = learner.l2_distances_no_loops(cifar.x_test, cifar.x_train)
-    expect_shape(dists, (N_TEST, N_TRAIN), "l2_distances_no_loops(x_test, x_train) on CIFAR-10")
+    what = "l2_distances_no_loops(x_test, x_train) on CIFAR-10"
+    # The accuracy must come from the learner's own distances and vote, not a table of
+    # the test labels: both are compared with TensorFlow's on these very images.
+    _expect_distances(dists, _tf_l2_expanded(tf, cifar.x_test, cifar.x_train), what, NO_LOOPS_ATOL)
     predicted = learner.knn_predict(dists, cifar.y_train, k)
-    predicted = expect_shape(predicted, (N_TEST,), f"knn_predict(dists, y_train, k={k})")
+    call = f"knn_predict(dists, y_train, k={k}) on CIFAR-10"
+    _expect_labels(predicted, _tf_vote(tf, dists, cifar.y_train, k), f"the labels of {call}")
     accuracy = float(np.mean(predicted == cifar.y_test))
     summary = (
         f"{_means(table)}\nchosen k = {k}: test accuracy {accuracy:.1%} on the first {N_TEST} "
@@ -517,6 +521,28 @@ def _expect_pace_for_cross_validation(learner, cifar, limit_s: float) -> None:
             "|a - b|^2 = |a|^2 - 2 a.b + |b|^2, with one matrix product x_test @ x_train.T "
             "and no Python loop"
         )
+
+
+def _tf_l2_expanded(tf, x_test, x_train):
+    """The L2 distances by TensorFlow from |a|^2 - 2 a.b + |b|^2 (clamped at 0): for inputs
+    too large for every pairwise difference at once."""
+    a = tf.cast(tf.constant(x_test), tf.float64)
+    b = tf.cast(tf.constant(x_train), tf.float64)
+    squares = (
+        tf.reduce_sum(a * a, axis=1)[:, None]
+        - 2.0 * tf.matmul(a, b, transpose_b=True)
+        + tf.reduce_sum(b * b, axis=1)[None, :]
+    )
+    return tf.sqrt(tf.maximum(squares, 0.0))
+
+
+def _tf_vote(tf, dists, y_train, k):
+    """The docstring's vote by TensorFlow: the labels of the k nearest (stable order), the
+    most common of them, the smallest label on a tie (argmax takes the first maximum)."""
+    nearest = tf.argsort(tf.constant(dists), axis=1, stable=True)[:, :k]
+    labels = tf.gather(tf.constant(y_train.astype(np.int32)), nearest)
+    counts = tf.math.bincount(labels, minlength=int(y_train.max()) + 1, axis=-1)
+    return tf.argmax(counts, axis=1, output_type=tf.int64).numpy()
 
 
 def _tf_differences(tf, x_test, x_train):

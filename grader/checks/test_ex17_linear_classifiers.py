@@ -588,14 +588,16 @@ def test_train_linear_matches_the_reference_exactly(learner, reference, data):
 
 @points(3)
 def test_softmax_classifier_reaches_the_bar_on_cifar10(
-    learner, cifar10, cifar10_rows, collector, note
+    learner, tf, keras, cifar10, cifar10_rows, collector, note
 ):
-    _expect_cifar_accuracy(learner, cifar10, cifar10_rows, collector, note, "softmax")
+    _expect_cifar_accuracy(learner, (tf, keras), cifar10, cifar10_rows, collector, note, "softmax")
 
 
 @points(3)
-def test_svm_classifier_reaches_the_bar_on_cifar10(learner, cifar10, cifar10_rows, collector, note):
-    _expect_cifar_accuracy(learner, cifar10, cifar10_rows, collector, note, "svm")
+def test_svm_classifier_reaches_the_bar_on_cifar10(
+    learner, tf, keras, cifar10, cifar10_rows, collector, note
+):
+    _expect_cifar_accuracy(learner, (tf, keras), cifar10, cifar10_rows, collector, note, "svm")
 
 
 # ---------------------------------------------------------------- helpers
@@ -638,19 +640,25 @@ def cifar10_rows(learner, tf, cifar10):
     return np.asarray(train - mean), np.asarray(test - mean)
 
 
-def _expect_cifar_accuracy(learner, cifar10, rows, collector, note, loss: str) -> None:
-    """Train the learner's classifier on the preprocessed CIFAR-10 training rows; score it
-    here on the test rows (the test labels never reach the worker); plot its class
-    templates."""
+def _expect_cifar_accuracy(learner, oracles, cifar10, rows, collector, note, loss: str) -> None:
+    """Train the learner's classifier on the preprocessed CIFAR-10 training rows; check its
+    weights are those of the same SGD in Keras (so no other fit, e.g. a closed form, scores
+    here); score it on the test rows (the test labels never reach the worker); plot its
+    class templates."""
     (x_train, y_train), (_, y_test) = cifar10
     train, test = rows
+    labels = y_train.ravel().astype(np.int64)
     result = learner.train_linear(
-        train, y_train.ravel(), loss, rng=np.random.default_rng(CIFAR_SEED), **CIFAR_SETTINGS
+        train, labels, loss, rng=np.random.default_rng(CIFAR_SEED), **CIFAR_SETTINGS
     )
-    w, b, _ = _linear_result(result)
+    w, b, history = _linear_result(result)
     what = f"train_linear on CIFAR-10 ({loss})"
     w = expect_shape(w, (train.shape[1], 10), f"w of {what}")
     b = expect_shape(b, (10,), f"b of {what}")
+    rng = np.random.default_rng(CIFAR_SEED)
+    expected = _keras_sgd(*oracles, loss, train, labels, rng=rng, **CIFAR_SETTINGS)
+    for got, want, part in zip((w, b, history), expected, ("w", "b", "loss_history"), strict=True):
+        expect_close(got, want, what=f"{part} of {what}, against the same SGD in Keras", rtol=1e-5)
     accuracy = float(np.mean(np.argmax(test @ w + b, axis=1) == y_test.ravel()))
     size = "full" if len(x_train) >= FULL_CIFAR else "subset"
     bar, which = BARS[size][loss], {"full": "the full training set", "subset": "the shared subset"}
