@@ -67,11 +67,12 @@ BARS = {
     # 37.3-38.1%, SVM 33.3-35.4% (33.26% at seed 0); the bar is the worst seed minus
     # 2 points (issue 16; its floors were 34% / 31%, CURRICULUM.md measured 37.7% / 33.5%).
     "subset": {"softmax": 0.353, "svm": 0.313},
-    # The full 50,000 training images: NOT measured, they are not on this machine. Set
-    # from CS231n's published bars on 49,000 images (softmax > 36%, SVM > 38.5%, trained
-    # longer than these 10 epochs): softmax 36%, SVM 35%. Measure the reference where the
-    # full set is present before relying on them.
-    "full": {"softmax": 0.36, "svm": 0.35},
+    # The full 50,000 training images: NOT measured, they are not on this machine.
+    # CS231n's published bars on 49,000 images are softmax > 36%, SVM > 38.5% (tuned, more
+    # epochs). A stand-in run on 5 copies of the subset's 10,000 images scored softmax
+    # above 36% and SVM 34.2%, so the full-set bars are softmax 36%, SVM 33% until the
+    # reference is measured where the full set is present.
+    "full": {"softmax": 0.36, "svm": 0.33},
 }
 
 
