@@ -241,6 +241,26 @@ def naming_overflow(mistake: str = "overflow"):
         raise CheckFailure(f"{error}\n{describe(mistake)}") from None
 
 
+def expect_value_error(call: str, function, *args) -> None:
+    """Fail unless the learner's `function(*args)` raises ValueError.
+
+    Inputs: call, how the message names the call (e.g. "knn_predict(dists, y, k=0)");
+    function, a learner's function (from the `learner` proxy); args, its arguments.
+    Raises CheckFailure saying what it raised or returned instead.
+    """
+    from grader.sandbox import LearnerError
+
+    try:
+        got = function(*args)
+    except LearnerError as error:
+        if error.error_type == "ValueError":
+            return
+        raise CheckFailure(
+            f"{call} should raise ValueError, it raised {error.error_type}"
+        ) from None
+    raise CheckFailure(f"{call} should raise ValueError, it returned {type(got).__name__}")
+
+
 # ---------------------------------------------------------------- speed
 
 

@@ -24,6 +24,7 @@ from grader.checks.checking import (
     expect_close,
     expect_equal,
     expect_shape,
+    expect_value_error,
     expect_vectorised,
     hidden,
     points,
@@ -34,7 +35,7 @@ from grader.engine import data
 from grader.engine.capstone import CapstoneProblem
 from grader.engine.figures import cross_validation_plot
 from grader.messages import text
-from grader.sandbox import LearnerError, LearnerProblem, LearnerTimeout
+from grader.sandbox import LearnerProblem, LearnerTimeout
 
 L2_VERSIONS = ("l2_distances_two_loops", "l2_distances_one_loop", "l2_distances_no_loops")
 DISTANCES = ("l1_distances", *L2_VERSIONS)
@@ -245,7 +246,7 @@ def test_knn_predict_rejects_k_below_1_or_above_n_train(learner):
     dists, y_train = np.array([[1.0, 2.0, 3.0]]), np.array([0, 1, 1])
     knn_predict = learner.knn_predict  # a missing function fails here, plainly
     for k in (0, 4):
-        _expect_value_error(
+        expect_value_error(
             f"knn_predict(dists, y_train, k={k}) with 3 training images",
             knn_predict,
             dists,
@@ -298,7 +299,7 @@ def test_k_fold_split_worked_example(learner):
 def test_k_fold_split_rejects_fewer_than_2_folds_or_more_than_n(learner):
     k_fold_split = learner.k_fold_split  # a missing function fails here, plainly
     for folds in (1, 0, 6):
-        _expect_value_error(f"k_fold_split(5, {folds})", k_fold_split, 5, folds)
+        expect_value_error(f"k_fold_split(5, {folds})", k_fold_split, 5, folds)
 
 
 @hidden
@@ -329,7 +330,7 @@ def test_cross_validate_rejects_an_unknown_distance(learner):
     x, y = np.arange(12.0).reshape(6, 2), np.array([0, 1, 0, 1, 0, 1])
     cross_validate = learner.cross_validate  # a missing function fails here, plainly
     call = "cross_validate(x, y, ks=[1], folds=2, distance='cosine')"
-    _expect_value_error(call, cross_validate, x, y, [1], 2, "cosine")
+    expect_value_error(call, cross_validate, x, y, [1], 2, "cosine")
 
 
 @points(1)
@@ -563,19 +564,6 @@ def _expect_labels(got, expected, what, mistakes=()):
         raise CheckFailure(
             f"{what} has dtype {dtype}, expected int64: return the labels as integers"
         )
-
-
-def _expect_value_error(call, function, *args):
-    """Fail unless function(*args) raises ValueError; `call` names the call."""
-    try:
-        got = function(*args)
-    except LearnerError as error:
-        if error.error_type == "ValueError":
-            return
-        raise CheckFailure(
-            f"{call} should raise ValueError, it raised {error.error_type}"
-        ) from None
-    raise CheckFailure(f"{call} should raise ValueError, it returned {got!r}")
 
 
 def _expect_folds(got, blocks, trains, call):

@@ -23,6 +23,7 @@ from grader.checks.checking import (
     expect_close,
     expect_equal,
     expect_shape,
+    expect_value_error,
     expect_vectorised,
     hidden,
     naming_overflow,
@@ -746,15 +747,7 @@ def _expect_float64(got, what: str) -> None:
 def _expect_value_error(learner, name: str, args: tuple, call: str) -> None:
     """Fail unless the learner's `name`(*args) raises ValueError."""
     function = getattr(learner, name)  # a missing function fails here, plainly
-    try:
-        got = function(*args)
-    except LearnerError as error:
-        if error.error_type == "ValueError":
-            return
-        raise CheckFailure(
-            f"{call} should raise ValueError, it raised {error.error_type}"
-        ) from None
-    raise CheckFailure(f"{call} should raise ValueError, it returned {type(got).__name__}")
+    expect_value_error(call, function, *args)
 
 
 def _expect_no_float_error(learner, name: str, args: tuple, underflow: str) -> None:
