@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from grader.course.registry import exercises
+from grader.engine.figures import pyplot, save
 from grader.messages import text
 from grader.sandbox.client import LearnerProblem, NotImplementedYet, RemoteFunction, RemoteObject
 from grader.sandbox.trainer import (
@@ -707,12 +708,7 @@ def describe_outcome(outcome: TrainingOutcome) -> str:
 
 def save_plots(outcome: TrainingOutcome, folder: Path, title: str, class_names=None) -> list[Path]:
     """Loss/accuracy curves and the confusion matrix as PNGs in `folder`; returns their paths."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    folder.mkdir(parents=True, exist_ok=True)
+    plt = pyplot()
     epochs = [h["epoch"] for h in outcome.history]
     curves, (loss_axis, accuracy_axis) = plt.subplots(1, 2, figsize=(10, 4))
     loss_axis.plot(epochs, [h["loss"] for h in outcome.history], "o-", label="training loss")
@@ -728,9 +724,7 @@ def save_plots(outcome: TrainingOutcome, folder: Path, title: str, class_names=N
         axis.legend()
         axis.grid(alpha=0.3)
     curves.tight_layout()
-    curves_path = folder / "curves.png"
-    curves.savefig(curves_path, dpi=100)
-    plt.close(curves)
+    curves_path = save(curves, folder / "curves.png")
 
     n = outcome.confusion.shape[0]
     names = list(class_names or range(n))
@@ -758,10 +752,7 @@ def save_plots(outcome: TrainingOutcome, folder: Path, title: str, class_names=N
         )
     figure.colorbar(image)
     figure.tight_layout()
-    confusion_path = folder / "confusion_matrix.png"
-    figure.savefig(confusion_path, dpi=100)
-    plt.close(figure)
-    return [curves_path, confusion_path]
+    return [curves_path, save(figure, folder / "confusion_matrix.png")]
 
 
 def progress_record(raw, epochs: int) -> dict | None:

@@ -1,8 +1,9 @@
-"""The pictures exercises 16 and 17 leave in the report folder (trusted side, matplotlib).
+"""The pictures exercises leave in the report folder (trusted side, matplotlib).
 
 Each function takes plain numbers the trusted side already holds (a learner's
 cross-validation table, a learner's weights) and writes one PNG, returning its
-path. Nothing here judges: the checks do.
+path. Nothing here judges: the checks do. `pyplot` and `save` also serve the
+capstones' curves and confusion matrix (grader/engine/capstone.py).
 """
 
 from __future__ import annotations
@@ -12,13 +13,22 @@ from pathlib import Path
 import numpy as np
 
 
-def _pyplot():
+def pyplot():
+    """matplotlib.pyplot with the file-only Agg backend (no display is needed)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     return plt
+
+
+def save(figure, path: Path) -> Path:
+    """Write `figure` to the PNG `path` (its folder is made), close it; returns path."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=100)
+    pyplot().close(figure)
+    return path
 
 
 def cross_validation_plot(
@@ -31,7 +41,7 @@ def cross_validation_plot(
     marked as chosen; path, the PNG to write (its folder is made); title.
     Returns path.
     """
-    plt = _pyplot()
+    plt = pyplot()
     ks = sorted(accuracies)
     figure, axis = plt.subplots(figsize=(7, 4.5))
     for k in ks:
@@ -45,10 +55,7 @@ def cross_validation_plot(
     axis.set(xlabel="k", ylabel="validation accuracy", title=title)
     axis.grid(alpha=0.3)
     figure.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=100)
-    plt.close(figure)
-    return path
+    return save(figure, path)
 
 
 def class_templates_plot(
@@ -65,7 +72,7 @@ def class_templates_plot(
     Each column is rescaled to 0..1 on its own (min to 0, max to 1) to be seen.
     Returns path.
     """
-    plt = _pyplot()
+    plt = pyplot()
     classes = weights.shape[1]
     figure, axes = plt.subplots(1, classes, figsize=(1.6 * classes, 2.2))
     for column, axis in enumerate(np.atleast_1d(axes)):
@@ -77,7 +84,4 @@ def class_templates_plot(
         axis.axis("off")
     figure.suptitle(title)
     figure.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=100)
-    plt.close(figure)
-    return path
+    return save(figure, path)
