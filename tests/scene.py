@@ -12,7 +12,7 @@ from pathlib import Path
 from grade_cli import KIT_ROOT
 
 from grader.course.registry import get_exercise
-from grader.engine.submission import LAST_LAYER_EXERCISE
+from grader.engine.submission import LAYER_EXERCISES
 
 REDTEAM = Path(__file__).resolve().parent / "meta" / "redteam"
 WALLS = ("bwrap", "rlimits")
@@ -30,8 +30,17 @@ class Scene:
     listener: socket.socket
     most_seen: int = 0
 
-    def submit(self, module: str, exercise: int, replace: tuple[str, str] | None = None) -> Path:
-        """Write the attack as `exercise`'s module (a capstone gets solutions 1-9 beside it)."""
+    def submit(
+        self,
+        module: str,
+        exercise: int,
+        replace: tuple[str, str] | None = None,
+        into: int | None = None,
+    ) -> Path:
+        """Write the attack as `exercise`'s module; a capstone gets the solutions of the layer
+        exercises beside it. With `into`, `exercise`'s own solution is submitted and the attack
+        is appended to the solution of exercise `into` (its definitions replace the solution's).
+        Returns the submission folder."""
         source = (REDTEAM / f"{module}.py").read_text("utf-8")
         port = str(self.listener.getsockname()[1])
         source = source.replace("__TOKEN__", self.token).replace("__PORT__", port)
@@ -41,11 +50,14 @@ class Scene:
         shutil.rmtree(self.folder, ignore_errors=True)
         self.folder.mkdir()
         record = get_exercise(exercise)
-        (self.folder / record.filename).write_text(source, "utf-8")
-        if record.is_capstone:
-            for number in range(1, LAST_LAYER_EXERCISE + 1):
-                name = get_exercise(number).filename
-                shutil.copy(KIT_ROOT / "solutions" / name, self.folder / name)
+        beside = sorted(LAYER_EXERCISES) if record.is_capstone else []
+        for number in beside + ([exercise, into] if into else []):
+            name = get_exercise(number).filename
+            shutil.copy(KIT_ROOT / "solutions" / name, self.folder / name)
+        target = self.folder / get_exercise(into or exercise).filename
+        if into:
+            source = target.read_text("utf-8") + "\n\n" + source
+        target.write_text(source, "utf-8")
         return self.folder
 
     def look(self, *_progress) -> None:

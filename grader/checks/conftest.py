@@ -6,8 +6,9 @@ import importlib.util
 
 import pytest
 
+from grader.checks.checking import CheckFailure
 from grader.course.paths import solutions_path
-from grader.engine import oracles
+from grader.engine import data, oracles
 from grader.engine.collector import COLLECTOR
 from grader.engine.reproduction import RecordingLearner
 
@@ -43,6 +44,21 @@ def learner(pytestconfig):
     """
     collector = _collector(pytestconfig)
     return RecordingLearner(collector.learner, collector.calls)
+
+
+@pytest.fixture(scope="session")
+def dataset_or_failure(collector):
+    """dataset_or_failure(name) -> what `grader.engine.data.load(name)` returns, from the
+    data folders the grading was given; a missing or corrupt dataset is a plain
+    CheckFailure ("the <name> data could not be loaded: ...") of the checks needing it."""
+
+    def load(name: str):
+        try:
+            return data.load(name, collector.data_dir)
+        except (data.DatasetNotFound, data.DatasetCorrupt) as problem:
+            raise CheckFailure(f"the {name} data could not be loaded: {problem}") from None
+
+    return load
 
 
 @pytest.fixture(scope="session")

@@ -16,44 +16,27 @@ import pytest
 from grader.checks.checking import CheckFailure, points
 from grader.engine import data
 from grader.engine.capstone import (
-    PROBE_TIMEOUT_S,
-    CapstoneProblem,
     NotRun,
-    SpecError,
-    TrainerOutputError,
-    describe_missing,
+    declared_spec,
     describe_outcome,
-    missing_functions,
+    needed,
     save_plots,
-    train_in_sandbox,
     train_keras,
-    validate,
+    trained,
 )
-from grader.messages import text
-from grader.sandbox.client import LearnerProblem
 
 
 @pytest.fixture(scope="module")
-def dataset(exercise, collector):
+def dataset(exercise, dataset_or_failure):
     """The capstone's data as keras.datasets returns it; a missing dataset is a plain failure."""
-    try:
-        return data.load(exercise.dataset, collector.data_dir)
-    except (data.DatasetNotFound, data.DatasetCorrupt) as problem:
-        raise CheckFailure(str(problem)) from None
+    return dataset_or_failure(exercise.dataset)
 
 
 @pytest.fixture(scope="module")
 def spec(learner, keras, dataset):
     """The learner's LAYERS and TRAINING, validated against the same model in Keras."""
     (x_train, y_train), _ = dataset
-    try:
-        layers, training = learner.LAYERS, learner.TRAINING
-    except LearnerProblem as problem:  # kept for every check that needs the spec
-        raise CapstoneProblem(str(problem), problem.status) from None
-    try:
-        return validate(layers, training, x_train.shape[1:], int(y_train.max()) + 1, keras)
-    except SpecError as problem:
-        raise CheckFailure(text("spec_cannot_build", mistake=str(problem))) from None
+    return declared_spec(learner, x_train.shape[1:], int(y_train.max()) + 1, keras)
 
 
 @pytest.fixture(scope="module")
@@ -63,18 +46,7 @@ def outcome(learner, spec, dataset, exercise, collector, keras):
     First its functions are tried: NotRun (the checks that need the network are
     skipped) names those not written yet.
     """
-    try:
-        missing = missing_functions(learner, spec, min(PROBE_TIMEOUT_S, exercise.call_timeout_s))
-    except TrainerOutputError as problem:
-        raise CheckFailure(f"your network cannot be trained: {problem}") from None
-    if missing:
-        raise NotRun(describe_missing(missing))
-    try:
-        result = train_in_sandbox(
-            learner, spec, dataset, keras, exercise.time_limit_s, on_progress=collector.on_training
-        )
-    except TrainerOutputError as problem:
-        raise CheckFailure(f"your trained network cannot be judged: {problem}") from None
+    result = trained(learner, spec, dataset, exercise, collector, keras)
     folder = collector.report_dir
     result.plots = save_plots(result, folder, exercise.title, data.class_names(exercise.dataset))
     collector.artifacts.extend(result.plots)
@@ -109,21 +81,10 @@ def test_test_accuracy_reaches_the_bar(exercise, dataset, outcome, note):
     note(summary)
 
 
-def _needed(request, name: str):
-    """The module fixture `name`, or NotRun saying why it has no value: a check worth no
-    points that cannot run is skipped, never failed."""
-    try:
-        return request.getfixturevalue(name)
-    except NotRun:
-        raise
-    except (AssertionError, LearnerProblem) as problem:
-        raise NotRun(str(problem)) from None
-
-
 @points(0)
 def test_the_same_network_in_keras_for_comparison(collector, request, keras, note):
     """Not scored: with --compare-keras, Keras trains the same network beside yours."""
-    spec, dataset, outcome = (_needed(request, name) for name in ("spec", "dataset", "outcome"))
+    spec, dataset, outcome = (needed(request, name) for name in ("spec", "dataset", "outcome"))
     if not collector.compare_keras:
         raise NotRun("use --compare-keras to train the same network in Keras beside yours")
     theirs = train_keras(spec, dataset, keras)

@@ -14,7 +14,6 @@ from hypothesis.extra import numpy as hnp
 
 from grader.checks.checking import CheckFailure, expect_close, hidden, points
 from grader.checks.strategies import FLOATS
-from grader.engine.data import DatasetCorrupt, DatasetNotFound, load_boston_housing
 
 ROOMS = 5
 SEED = 0
@@ -124,12 +123,9 @@ def test_gd_with_rng_none_steps_like_keras_on_the_same_batches(learner, keras, r
 
 
 @pytest.fixture(scope="module")
-def rooms_and_prices(collector):
+def rooms_and_prices(dataset_or_failure):
     """(x, y): average rooms and median price of Keras' Boston housing train split."""
-    try:
-        (x_train, y_train), _ = load_boston_housing(getattr(collector, "data_dir", None))
-    except (DatasetNotFound, DatasetCorrupt) as problem:
-        raise CheckFailure(f"the Boston housing data could not be loaded: {problem}") from None
+    (x_train, y_train), _ = dataset_or_failure("boston_housing")
     return x_train[:, ROOMS].copy(), y_train.copy()
 
 

@@ -31,7 +31,6 @@ from grader.checks.checking import (
 )
 from grader.checks.mistakes import Mistake, Symptom
 from grader.checks.strategies import FLOATS
-from grader.engine import data
 from grader.engine.capstone import CapstoneProblem
 from grader.engine.figures import cross_validation_plot
 from grader.messages import text
@@ -475,13 +474,10 @@ class Cifar:
 
 
 @pytest.fixture(scope="module")
-def cifar(collector):
+def cifar(dataset_or_failure):
     """The first 5,000 training and 500 test images of CIFAR-10; a missing dataset is a
     plain failure."""
-    try:
-        return Cifar(data.load("cifar10", collector.data_dir))
-    except (data.DatasetNotFound, data.DatasetCorrupt) as problem:
-        raise CheckFailure(f"the CIFAR-10 data could not be loaded: {problem}") from None
+    return Cifar(dataset_or_failure("cifar10"))
 
 
 @pytest.fixture(scope="module")

@@ -606,12 +606,9 @@ def test_svm_classifier_reaches_the_bar_on_cifar10(
 
 
 @pytest.fixture(scope="module")
-def cifar10(collector):
+def cifar10(dataset_or_failure):
     """CIFAR-10 as keras.datasets returns it (loaded once); missing data is a plain failure."""
-    try:
-        return data.load("cifar10", collector.data_dir)
-    except (data.DatasetNotFound, data.DatasetCorrupt) as problem:
-        raise CheckFailure(str(problem)) from None
+    return dataset_or_failure("cifar10")
 
 
 @pytest.fixture(scope="module")

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from grader.checks.checking import CheckFailure
 from grader.course.registry import exercises
 from grader.engine.figures import pyplot, save
 from grader.messages import text
@@ -37,7 +38,9 @@ from grader.sandbox.trainer import (
     READY,
     held_out_size,
     needed_functions,
+    window_out,
 )
+from grader.sandbox.worker import Handle, MethodRef
 
 ACTIVATIONS = {"relu", "sigmoid", "tanh", "linear", None}
 OPTIMIZERS = {"sgd", "momentum", "rmsprop", "adam"}
@@ -48,6 +51,16 @@ LAYER_KEYS = {
     "flatten": set(),
     "dense": {"units", "activation", "kernel_initializer"},
     "dropout": {"rate"},
+    "simple_rnn": {"units", "return_sequences", "kernel_initializer"},
+    "lstm": {"units", "return_sequences", "kernel_initializer"},
+}
+RECURRENT = ("simple_rnn", "lstm")
+# The trainer's names for each kind of layer's weights, in Keras' order of layer.weights.
+WEIGHT_NAMES = {
+    "dense": ("w", "b"),
+    "conv2d": ("w", "b"),
+    "simple_rnn": ("kernel", "recurrent_kernel", "bias"),
+    "lstm": ("kernel", "recurrent_kernel", "bias"),
 }
 OPTIMIZER_OPTIONS = {
     "sgd": {"momentum", "nesterov"},
@@ -55,11 +68,29 @@ OPTIMIZER_OPTIONS = {
     "rmsprop": {"rho", "epsilon"},
     "adam": {"beta_1", "beta_2", "epsilon"},
 }
-TRAINING_KEYS = {"optimizer", "learning_rate", "epochs", "batch_size", "validation_split", "decay"}
+TRAINING_KEYS = {
+    "optimizer",
+    "learning_rate",
+    "epochs",
+    "batch_size",
+    "validation_split",
+    "decay",
+    "global_clipnorm",
+}
+CLASSES, REGRESSION = "softmax_cross_entropy", "mse"  # the trainer's two losses
 # Below this share of held-out images on which the learner's own forward pass
 # and the kit's agree, the report points the difference out (it costs no points).
 AGREEMENT_FINDING = 0.98
+# Two float32 forward passes of the same network (the trainer's and Keras') agree on a
+# predicted number within this; further apart, they computed different networks.
+AGREEMENT_TOLERANCE = 1e-3
 PREDICT_BATCH = 512
+SHOWN_CHARACTERS = 80  # of a learner's value quoted in a message
+# Keras builds the declared network in the grader's own process: refuse, before it
+# allocates anything, more layers or parameters than any network of the course needs
+# (the largest reference, exercise 14's CNN, has 545,098).
+MAX_LAYERS = 64
+MAX_PARAMETERS = 20_000_000
 TRAINER_MODULE, TRAINER_CALL, PROBE_CALL = "nnlab_trainer", "fit_and_predict", "probe_functions"
 PROBE_TIMEOUT_S = 60.0  # tiny inputs: far more than any honest function needs
 
@@ -115,7 +146,10 @@ class Spec:
     a dense first layer (`implicit_flatten`). `weight_shapes` has one dict per
     normalised layer, the shapes of its Keras weights: dense {"w": (n_in,
     units), "b": (units,)}, conv2d {"w": (kh, kw, c_in, filters), "b":
-    (filters,)}, {} for a layer without weights.
+    (filters,)}, simple_rnn / lstm {"kernel", "recurrent_kernel", "bias"},
+    {} for a layer without weights. `name` is what the learner's module calls
+    the layers ("LAYERS"); `training["loss"]` says whether the network tells
+    classes ("softmax_cross_entropy") or predicts one number ("mse").
     """
 
     layers: list[dict]
@@ -125,13 +159,40 @@ class Spec:
     weight_shapes: list[dict[str, tuple[int, ...]]]
     implicit_flatten: bool
     summary: list[str] = field(default_factory=list)
+    name: str = "LAYERS"
+
+    @property
+    def regression(self) -> bool:
+        """True when the network predicts one number per input (mean squared error)."""
+        return self.training["loss"] == REGRESSION
 
     def layer_name(self, index: int) -> str:
         """How the learner knows normalised layer `index`, e.g. "LAYERS[2] (dense)"."""
         declared = index - int(self.implicit_flatten)
         if declared < 0:
-            return "the flatten put in front of LAYERS[0]"
-        return f"LAYERS[{declared}] ({self.layers[index]['layer']})"
+            return f"the flatten put in front of {self.name}[0]"
+        return f"{self.name}[{declared}] ({self.layers[index]['layer']})"
+
+
+def _shown(value) -> str:
+    """A learner's value for a message: the repr of plain data (shortened past
+    SHOWN_CHARACTERS), else what kind of value it is (`_kind`), never an internal name."""
+    plain = (bool, int, float, str, list, tuple, dict, np.generic)
+    if value is not None and not isinstance(value, plain):
+        return _kind(value)
+    try:
+        shown = repr(value)
+    except RecursionError:
+        return "a value nested too deeply to show"
+    if len(shown) > SHOWN_CHARACTERS:
+        return shown[: SHOWN_CHARACTERS - 3] + "..."
+    return shown
+
+
+def _one_of(value, allowed) -> bool:
+    """Whether the learner's `value` is one of the names (or None) in `allowed`; a list or
+    another unhashable value is not, rather than a TypeError."""
+    return (value is None or isinstance(value, str)) and value in allowed
 
 
 def _pair(value, where: str, option: str) -> list[int]:
@@ -143,21 +204,20 @@ def _pair(value, where: str, option: str) -> list[int]:
         and all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in value)
     ):
         return [int(value[0]), int(value[1])]
-    raise SpecError("spec_pair", where=where, option=option, value=repr(value))
+    raise SpecError("spec_pair", where=where, option=option, value=_shown(value))
 
 
 def _positive_int(spec: dict, key: str, where: str, default=None) -> int:
     value = spec.get(key, default)
     if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-        raise SpecError("spec_positive_int", where=where, option=key, value=repr(value))
+        raise SpecError("spec_positive_int", where=where, option=key, value=_shown(value))
     return value
 
 
-def _normalise_layer(raw, index: int, last: bool, n_classes: int) -> dict:
-    where = f"LAYERS[{index}]"
-    if not isinstance(raw, dict) or raw.get("layer") not in LAYER_KEYS:
+def _normalise_layer(raw, where: str, last: bool, n_classes: int | None) -> dict:
+    if not isinstance(raw, dict) or not _one_of(raw.get("layer"), LAYER_KEYS):
         kinds = ", ".join(sorted(LAYER_KEYS))
-        raise SpecError("spec_not_a_layer", where=where, kinds=kinds, raw=repr(raw))
+        raise SpecError("spec_not_a_layer", where=where, kinds=kinds, raw=_shown(raw))
     kind = raw["layer"]
     unknown = set(raw) - LAYER_KEYS[kind] - {"layer"}
     if unknown:
@@ -165,17 +225,24 @@ def _normalise_layer(raw, index: int, last: bool, n_classes: int) -> dict:
         key = "spec_unknown_layer_keys" if allowed else "spec_unknown_layer_keys_none"
         raise SpecError(key, where=where, kind=kind, keys=sorted(unknown), allowed=allowed)
     spec = {"layer": kind}
-    if kind in ("conv2d", "dense"):
-        activation = raw.get("activation")
-        allowed = ACTIVATIONS | ({"softmax"} if last and kind == "dense" else set())
-        if activation not in allowed:
-            key = "spec_activation_last" if last else "spec_activation"
-            raise SpecError(key, where=where, activation=repr(activation))
-        spec["activation"] = None if activation == "linear" else activation
+    if kind in RECURRENT:
+        spec["units"] = _positive_int(raw, "units", where)
+        sequences = raw.get("return_sequences", False)
+        if not isinstance(sequences, bool):
+            raise SpecError("spec_return_sequences", where=where, value=_shown(sequences))
+        spec["return_sequences"] = sequences
+    if kind in ("conv2d", "dense", *RECURRENT):
         initializer = raw.get("kernel_initializer", "glorot_uniform")
         if initializer not in ("glorot_uniform", "he_normal"):
             raise SpecError("spec_initializer", where=where)
         spec["kernel_initializer"] = initializer
+    if kind in ("conv2d", "dense"):
+        activation = raw.get("activation")
+        allowed = ACTIVATIONS | ({"softmax"} if last and kind == "dense" else set())
+        if not _one_of(activation, allowed):
+            key = "spec_activation_last" if last else "spec_activation"
+            raise SpecError(key, where=where, activation=_shown(activation))
+        spec["activation"] = None if activation == "linear" else activation
     if kind == "conv2d":
         spec["filters"] = _positive_int(raw, "filters", where)
         spec["kernel_size"] = _pair(raw.get("kernel_size", 3), where, "kernel_size")
@@ -187,58 +254,72 @@ def _normalise_layer(raw, index: int, last: bool, n_classes: int) -> dict:
         spec["stride"] = _pair(stride, where, "stride")
         padding = str(raw.get("padding", "valid")).lower()
         if padding not in ("valid", "same"):
-            raise SpecError("spec_padding", where=where, value=repr(raw.get("padding")))
+            raise SpecError("spec_padding", where=where, value=_shown(raw.get("padding")))
         spec["padding"] = padding
     if kind == "dense":
         spec["units"] = _positive_int(raw, "units", where)
     if kind == "dropout":
         rate = raw.get("rate")
         if not isinstance(rate, int | float) or not 0 <= rate < 1:
-            raise SpecError("spec_dropout_rate", where=where, value=repr(rate))
+            raise SpecError("spec_dropout_rate", where=where, value=_shown(rate))
         spec["rate"] = float(rate)
-    if last and (kind != "dense" or spec.get("activation") != "softmax"):
+    if last and n_classes is None:
+        if kind != "dense" or spec["units"] != 1 or spec["activation"] is not None:
+            raise SpecError("spec_last_layer_regression")
+    elif last and (kind != "dense" or spec.get("activation") != "softmax"):
         raise SpecError("spec_last_layer", classes=n_classes)
-    if last and spec["units"] != n_classes:
+    elif last and spec["units"] != n_classes:
         raise SpecError("spec_last_units", units=spec["units"], classes=n_classes)
     return spec
 
 
-def _normalise_training(raw) -> dict:
+def _normalise_training(raw, name: str, loss: str) -> dict:
     if not isinstance(raw, dict):
-        raise SpecError("spec_training_not_dict", type=type(raw).__name__)
+        raise SpecError("spec_training_not_dict", training=name, type=type(raw).__name__)
     optimizer = str(raw.get("optimizer", "")).lower()
     if optimizer not in OPTIMIZERS:
-        got = repr(raw.get("optimizer"))
-        raise SpecError("spec_optimizer", optimizers=sorted(OPTIMIZERS), value=got)
+        got = _shown(raw.get("optimizer"))
+        raise SpecError("spec_optimizer", training=name, optimizers=sorted(OPTIMIZERS), value=got)
     unknown = set(raw) - TRAINING_KEYS - OPTIMIZER_OPTIONS[optimizer]
     if unknown:
         raise SpecError(
-            "spec_training_unknown_keys", keys=sorted(unknown), optimizer=repr(optimizer)
+            "spec_training_unknown_keys",
+            training=name,
+            keys=sorted(unknown),
+            optimizer=_shown(optimizer),
         )
     learning_rate = raw.get("learning_rate")
     if not isinstance(learning_rate, int | float) or not 0 < learning_rate < 10:
-        raise SpecError("spec_learning_rate", value=repr(learning_rate))
+        raise SpecError("spec_learning_rate", training=name, value=_shown(learning_rate))
     options = {k: raw[k] for k in OPTIMIZER_OPTIONS[optimizer] if k in raw}
     if optimizer == "sgd" and options.get("momentum"):
         optimizer = "momentum"
     elif optimizer == "sgd":
         options = {}
     training = {
+        "loss": loss,
         "optimizer": optimizer,
         "optimizer_options": options,
         "learning_rate": float(learning_rate),
-        "epochs": _positive_int(raw, "epochs", "TRAINING"),
-        "batch_size": _positive_int(raw, "batch_size", "TRAINING"),
+        "epochs": _positive_int(raw, "epochs", name),
+        "batch_size": _positive_int(raw, "batch_size", name),
         "validation_split": float(raw.get("validation_split", 0.1)),
     }
     if not 0 <= training["validation_split"] < 0.5:
-        raise SpecError("spec_validation_split")
+        raise SpecError("spec_validation_split", training=name)
     if training["epochs"] > 100 or training["batch_size"] > 4096:
-        raise SpecError("spec_training_limits")
+        raise SpecError("spec_training_limits", training=name)
+    clipnorm = raw.get("global_clipnorm")
+    if clipnorm is not None:
+        # `not > 0` also refuses NaN, which would turn every clipped gradient into NaN.
+        number = isinstance(clipnorm, int | float) and not isinstance(clipnorm, bool)
+        if not number or not clipnorm > 0:
+            raise SpecError("spec_clipnorm", training=name, value=_shown(clipnorm))
+        training["global_clipnorm"] = float(clipnorm)
     decay = raw.get("decay")
     if decay is not None:
         if not isinstance(decay, dict) or not {"decay_steps", "decay_rate"} <= set(decay):
-            raise SpecError("spec_decay")
+            raise SpecError("spec_decay", training=name)
         training["decay"] = {
             "decay_steps": float(decay["decay_steps"]),
             "decay_rate": float(decay["decay_rate"]),
@@ -270,48 +351,73 @@ def keras_model(layers: list[dict], input_shape: tuple, keras):
             stack.append(keras.layers.Flatten())
         elif kind == "dense":
             stack.append(keras.layers.Dense(spec["units"], activation=spec["activation"]))
+        elif kind in RECURRENT:
+            cls = keras.layers.LSTM if kind == "lstm" else keras.layers.SimpleRNN
+            stack.append(cls(spec["units"], return_sequences=spec["return_sequences"]))
         else:
             stack.append(keras.layers.Dropout(spec["rate"]))
     return keras.Sequential(stack)
 
 
-def _weight_shapes(layer) -> dict[str, tuple[int, ...]]:
-    """A Keras layer's weight shapes under the trainer's names: kernel "w", bias "b"."""
+def _weight_shapes(layer, kind: str) -> dict[str, tuple[int, ...]]:
+    """A Keras layer's weight shapes under the trainer's names (WEIGHT_NAMES)."""
     shapes = [tuple(int(d) for d in w.shape) for w in layer.weights]
-    return dict(zip(("w", "b")[: len(shapes)], shapes, strict=True))
+    return dict(zip(WEIGHT_NAMES.get(kind, ()), shapes, strict=True))
 
 
-def validate(layers, training, input_shape: tuple, n_classes: int, keras) -> Spec:
+def validate(
+    layers,
+    training,
+    input_shape: tuple,
+    n_classes: int | None,
+    keras,
+    *,
+    names: tuple[str, str] = ("LAYERS", "TRAINING"),
+    recurrent: bool = False,
+) -> Spec:
     """Check and normalise a capstone's LAYERS and TRAINING.
 
     Inputs:
     - layers, training: the learner's LAYERS and TRAINING values (plain data).
-    - input_shape: one image's shape, e.g. (28, 28) or (32, 32, 3).
-    - n_classes: the number of classes.
+    - input_shape: one input's shape, e.g. (28, 28) or (32, 32, 3); a recurrent
+      first layer reads (steps, features), e.g. MNIST's 28 rows of 28 pixels.
+    - n_classes: the number of classes, or None for a network that predicts one
+      number per input (its last layer dense with 1 unit; mean squared error).
     - keras: the Keras module, to build the same model.
+    - names: what the learner's module calls the two values, for messages.
+    - recurrent: the network must read its input with a recurrent layer whose last
+      state alone reaches the dense layers (no flatten): exercise 19's rule.
 
     Returns:
     - a Spec; raises SpecError with a plain message for any mistake.
     """
+    layers_name, training_name = names
     if not isinstance(layers, list) or not layers:
-        raise SpecError("spec_layers_empty")
+        raise SpecError("spec_layers_empty", layers=layers_name)
+    if len(layers) > MAX_LAYERS:
+        raise SpecError(
+            "spec_too_many_layers", layers=layers_name, count=len(layers), limit=MAX_LAYERS
+        )
     normalised = [
-        _normalise_layer(raw, i, i == len(layers) - 1, n_classes) for i, raw in enumerate(layers)
+        _normalise_layer(raw, f"{layers_name}[{i}]", i == len(layers) - 1, n_classes)
+        for i, raw in enumerate(layers)
     ]
     uses_conv = any(s["layer"] in ("conv2d", "max_pool", "avg_pool") for s in normalised)
     shape = tuple(input_shape) + ((1,) if uses_conv and len(input_shape) == 2 else ())
     # A dense first layer gets the images flattened for it, as the stubs promise.
     implicit_flatten = normalised[0]["layer"] == "dense" and len(shape) > 1
-    rank = 1 if implicit_flatten else len(shape)
-    for i, spec in enumerate(normalised):
-        if spec["layer"] in ("conv2d", "max_pool", "avg_pool") and rank != 3:
-            raise SpecError("spec_needs_images", where=f"LAYERS[{i}]", kind=spec["layer"])
-        if spec["layer"] == "dense" and rank != 1:
-            raise SpecError("spec_needs_vectors", where=f"LAYERS[{i}]")
-        if spec["layer"] == "flatten":
-            rank = 1
+    _check_ranks(normalised, 1 if implicit_flatten else len(shape), layers_name)
+    if recurrent and (
+        implicit_flatten
+        or not any(spec["layer"] in RECURRENT for spec in normalised)
+        or any(spec["layer"] == "flatten" for spec in normalised)
+    ):
+        raise SpecError("spec_recurrent_required", layers=layers_name)
     if implicit_flatten:
         normalised.insert(0, {"layer": "flatten"})
+    planned = planned_parameters(normalised, shape)
+    if planned > MAX_PARAMETERS:
+        raise SpecError("spec_too_large", count=planned, limit=MAX_PARAMETERS)
     try:
         model = keras_model(normalised, shape, keras)
     except ValueError as error:  # Keras refuses e.g. a pool window larger than the image
@@ -326,10 +432,72 @@ def validate(layers, training, input_shape: tuple, n_classes: int, keras) -> Spe
         f"{layer.name}: {tuple(layer.output.shape[1:])}, {layer.count_params()} parameters"
         for layer in model.layers
     ]
-    weight_shapes = [_weight_shapes(layer) for layer in model.layers]
-    training = _normalise_training(training)
+    weight_shapes = [
+        _weight_shapes(layer, spec["layer"])
+        for spec, layer in zip(normalised, model.layers, strict=True)
+    ]
+    loss = REGRESSION if n_classes is None else CLASSES
+    training = _normalise_training(training, training_name, loss)
     count = int(model.count_params())
-    return Spec(normalised, training, count, shape, weight_shapes, implicit_flatten, summary)
+    return Spec(
+        normalised,
+        training,
+        count,
+        shape,
+        weight_shapes,
+        implicit_flatten,
+        summary,
+        layers_name,
+    )
+
+
+def planned_parameters(layers: list[dict], shape: tuple[int, ...]) -> int:
+    """How many parameters the normalised `layers` have on inputs of `shape`, counted
+    from the spec alone (TensorFlow's window rules), before anything is allocated.
+    A window larger than its input counts no output (Keras then refuses the spec)."""
+    total, shape = 0, tuple(shape)
+    for spec in layers:
+        kind = spec["layer"]
+        if kind in ("conv2d", "max_pool", "avg_pool"):
+            size = spec["kernel_size"] if kind == "conv2d" else spec["pool_size"]
+            rows, cols = (
+                max(window_out(n, k, s, spec["padding"]), 0)
+                for n, k, s in zip(shape[:2], size, spec["stride"], strict=True)
+            )
+            channels = spec["filters"] if kind == "conv2d" else shape[2]
+            if kind == "conv2d":
+                total += (size[0] * size[1] * shape[2] + 1) * channels
+            shape = (rows, cols, channels)
+        elif kind == "flatten":
+            shape = (math.prod(shape),)
+        elif kind == "dense":
+            total += (shape[-1] + 1) * spec["units"]
+            shape = (spec["units"],)
+        elif kind in RECURRENT:
+            gates = 4 if kind == "lstm" else 1
+            units = spec["units"]
+            total += (shape[-1] + units + 1) * gates * units
+            shape = (shape[0], units) if spec["return_sequences"] else (units,)
+    return total
+
+
+def _check_ranks(layers: list[dict], rank: int, name: str) -> None:
+    """SpecError unless each layer gets the rank it takes: images (3) for convolution and
+    pooling, sequences (2) for recurrent layers, vectors (1) for dense layers."""
+    after_sequences = False
+    for i, spec in enumerate(layers):
+        kind, where = spec["layer"], f"{name}[{i}]"
+        if kind in ("conv2d", "max_pool", "avg_pool") and rank != 3:
+            raise SpecError("spec_needs_images", where=where, kind=kind)
+        if kind in RECURRENT and rank != 2:
+            raise SpecError("spec_needs_sequences", where=where, kind=kind)
+        if kind == "dense" and rank != 1:
+            key = "spec_sequence_to_dense" if after_sequences else "spec_needs_vectors"
+            raise SpecError(key, where=where)
+        if kind == "flatten":
+            rank = 1
+        if kind in RECURRENT:
+            rank, after_sequences = (2, True) if spec["return_sequences"] else (1, False)
 
 
 @dataclass
@@ -355,6 +523,32 @@ class TrainingOutcome:
     plots: list[Path] = field(default_factory=list)
 
 
+@dataclass
+class RegressionOutcome:
+    """A network that predicts one number per input, judged here from its weights.
+
+    As TrainingOutcome: only `history` is the trainer's word. `test_mse` is the
+    kit's forward pass on the test inputs, `baseline_mse` what always answering
+    the mean training target scores there, `agreement` the share of held-out
+    inputs on which the trainer's own forward pass answers what the kit's does
+    (within AGREEMENT_TOLERANCE). `predictions` and `targets` are the test set's.
+    """
+
+    history: list[dict]
+    test_mse: float
+    baseline_mse: float
+    val_mse: float | None
+    agreement: float | None
+    parameter_count: int
+    seconds: float
+    epochs: int
+    test_inputs: int
+    held_out: int
+    predictions: np.ndarray
+    targets: np.ndarray
+    plots: list[Path] = field(default_factory=list)
+
+
 def _kind(value) -> str:
     """A short description of a value the worker sent, never its (unbounded) contents."""
     if value is None:
@@ -363,6 +557,8 @@ def _kind(value) -> str:
         return f"an array of shape {value.shape} and dtype {value.dtype}"
     if isinstance(value, RemoteObject | RemoteFunction):  # never called: it runs learner code
         return f"an object that lives in your code's process ({str(value)[:80]})"
+    if isinstance(value, Handle | MethodRef):
+        return "an object that lives in your code's process"
     return f"a value of type {type(value).__name__}"
 
 
@@ -421,7 +617,9 @@ def checked_weights(spec: Spec, returned) -> list[dict[str, np.ndarray]]:
             f"expected a list with one dict of arrays per layer"
         )
     if len(returned) != len(expected):
-        flatten = " (with the flatten put in front of LAYERS[0])" if spec.implicit_flatten else ""
+        flatten = (
+            f" (with the flatten put in front of {spec.name}[0])" if spec.implicit_flatten else ""
+        )
         raise TrainerOutputError(
             f"the trainer returned weights for {len(returned)} layers, "
             f"expected {len(expected)}: one per layer of your network{flatten}"
@@ -432,8 +630,18 @@ def checked_weights(spec: Spec, returned) -> list[dict[str, np.ndarray]]:
     ]
 
 
-def _checked_predictions(returned, count: int, n_classes: int) -> np.ndarray:
-    """The trainer's own held-out predictions: `count` class numbers, else TrainerOutputError."""
+def _checked_predictions(returned, count: int, n_classes: int | None) -> np.ndarray:
+    """The trainer's own held-out predictions: `count` class numbers (or, with n_classes
+    None, `count` floats, NaN allowed), else TrainerOutputError."""
+    if n_classes is None:
+        form = isinstance(returned, np.ndarray) and returned.dtype.kind == "f"
+        if not form or returned.shape != (count,):
+            raise TrainerOutputError(
+                f"the trainer returned {_kind(returned)} as val_predictions, expected "
+                f"{count:,} numbers, one per held-out input"
+            )
+        with np.errstate(over="ignore"):
+            return returned.astype(np.float64)
     if (
         not isinstance(returned, np.ndarray)
         or returned.dtype.kind not in "iu"
@@ -447,11 +655,17 @@ def _checked_predictions(returned, count: int, n_classes: int) -> np.ndarray:
     return returned.astype(np.int64)
 
 
+# A history record's keys; the optional ones may be None (accuracy for a network that
+# predicts numbers, val_loss for one that tells classes, both val_* without a split).
+HISTORY_KEYS = ("epoch", "loss", "accuracy", "val_accuracy", "val_loss", "seconds")
+OPTIONAL_HISTORY_KEYS = ("accuracy", "val_accuracy", "val_loss")
+
+
 def _epoch_record(raw: dict) -> dict:
     record = {}
-    for key in ("epoch", "loss", "accuracy", "val_accuracy", "seconds"):
+    for key in HISTORY_KEYS:
         value = raw.get(key)
-        if key == "val_accuracy" and value is None:
+        if key in OPTIONAL_HISTORY_KEYS and value is None:
             record[key] = None
             continue
         if (
@@ -470,7 +684,8 @@ def _epoch_record(raw: dict) -> dict:
 def reported_history(returned, epochs: int) -> list[dict]:
     """The trainer's history as plain records (display only); TrainerOutputError if unreadable.
 
-    Each record: epoch (int), loss, accuracy, seconds (floats), val_accuracy (float or None).
+    Each record: epoch (int), loss, seconds (floats), accuracy, val_accuracy and
+    val_loss (float or None).
     """
     if (
         not isinstance(returned, list)
@@ -495,10 +710,18 @@ def scaled_images(images, input_shape: tuple) -> np.ndarray:
 def trusted_model(spec: Spec, weights: list[dict[str, np.ndarray]], keras):
     """The spec's network in Keras holding `weights` (as checked_weights returns them)."""
     model = keras_model(spec.layers, spec.input_shape, keras)
-    for layer, arrays in zip(model.layers, weights, strict=True):
+    for layer, arrays, layer_spec in zip(model.layers, weights, spec.layers, strict=True):
         if arrays:
-            layer.set_weights([arrays["w"], arrays["b"]])
+            layer.set_weights([arrays[name] for name in WEIGHT_NAMES[layer_spec["layer"]]])
     return model
+
+
+def predict_numbers(model, inputs, input_shape: tuple) -> np.ndarray:
+    """The number `model` predicts for each float input, as float64 (N,)."""
+    if len(inputs) == 0:
+        return np.zeros(0)
+    x = np.asarray(inputs, np.float32).reshape((-1, *input_shape))
+    return model.predict(x, batch_size=PREDICT_BATCH, verbose=0).astype(np.float64).ravel()
 
 
 def predict_classes(model, images, input_shape: tuple) -> np.ndarray:
@@ -606,25 +829,28 @@ def describe_missing(missing: list[MissingFunction]) -> str:
 
 
 def train_in_sandbox(
-    learner, spec: Spec, data, keras, time_limit_s: float, on_progress=None
-) -> TrainingOutcome:
+    learner, spec: Spec, data, keras, time_limit_s: float, on_progress=None, label: str = ""
+) -> TrainingOutcome | RegressionOutcome:
     """Train the learner's network in its worker; judge its weights here.
 
     Inputs:
-    - learner: the LearnerProxy whose worker holds ex01..ex09 and the trainer.
+    - learner: the LearnerProxy whose worker holds the learner's modules and the trainer.
     - spec: the validated Spec.
-    - data: ((x_train, y_train), (x_test, y_test)) as keras.datasets give them;
+    - data: ((x_train, y_train), (x_test, y_test)): uint8 images and int labels as
+      keras.datasets give them, or (for a regression spec) float inputs and targets;
       only the training part is sent to the worker.
-    - keras: the Keras module, to run the trained network on the test images.
+    - keras: the Keras module, to run the trained network on the test set.
     - time_limit_s: wall-clock limit of the whole training.
-    - on_progress: callable(dict) for the streamed progress.
+    - on_progress: callable(dict) for the streamed progress (progress_record's form).
+    - label: names this training in the progress records, when an exercise has two.
 
-    Returns a TrainingOutcome. Raises TrainerOutputError when the trainer's
-    answer breaks its documented layout, and CapstoneProblem for the learner's
-    problems (e.g. a timeout), with the status the problem has.
+    Returns a TrainingOutcome (classes) or a RegressionOutcome. Raises
+    TrainerOutputError when the trainer's answer breaks its documented layout, and
+    CapstoneProblem for the learner's problems (e.g. a timeout), with their status.
     """
     (x_train, y_train), (x_test, y_test) = data
     y_train = np.asarray(y_train).ravel()
+    epochs = spec.training["epochs"]
     started = time.monotonic()
     try:
         result = learner.call(
@@ -636,20 +862,28 @@ def train_in_sandbox(
             y_train,
             module=TRAINER_MODULE,
             timeout=time_limit_s,
-            on_progress=_trusted_progress(on_progress, spec.training["epochs"]),
+            on_progress=_trusted_progress(on_progress, epochs, label),
         )
     except LearnerProblem as problem:
         raise kept_problem(problem, TRAINER_CALL, "the training of your network") from None
     seconds = time.monotonic() - started
     if not isinstance(result, dict):
         raise TrainerOutputError(f"the trainer returned {_kind(result)}, expected a dict")
-    n_classes = spec.layers[-1]["units"]
+    n_classes = None if spec.regression else spec.layers[-1]["units"]
     n_fit = len(x_train) - held_out_size(len(x_train), spec.training["validation_split"])
     weights = checked_weights(spec, result.get("weights"))
     own = _checked_predictions(result.get("val_predictions"), len(x_train) - n_fit, n_classes)
-    history = reported_history(result.get("history"), spec.training["epochs"])
-
+    history = reported_history(result.get("history"), epochs)
     model = trusted_model(spec, weights, keras)
+    common = {
+        "history": history,
+        "parameter_count": sum(int(a.size) for arrays in weights for a in arrays.values()),
+        "seconds": seconds,
+        "epochs": epochs,
+        "held_out": len(own),
+    }
+    if spec.regression:
+        return _judged_numbers(model, spec, data, n_fit, own, common)
     val_predictions = predict_classes(model, x_train[n_fit:], spec.input_shape)
     predictions = predict_classes(model, x_test, spec.input_shape)
     labels = np.asarray(y_test).ravel().astype(np.int64)
@@ -657,16 +891,119 @@ def train_in_sandbox(
     np.add.at(confusion, (labels, predictions), 1)
     held_out = len(own)
     return TrainingOutcome(
-        history=history,
         test_accuracy=float(np.mean(predictions == labels)),
         val_accuracy=float(np.mean(val_predictions == y_train[n_fit:])) if held_out else None,
         agreement=float(np.mean(own == val_predictions)) if held_out else None,
-        parameter_count=sum(int(a.size) for arrays in weights for a in arrays.values()),
-        seconds=seconds,
         confusion=confusion,
-        epochs=spec.training["epochs"],
         test_images=len(labels),
-        held_out=held_out,
+        **common,
+    )
+
+
+def _judged_numbers(model, spec: Spec, data, n_fit: int, own, common: dict) -> RegressionOutcome:
+    """A regression network's outcome: the kit's own predictions and mean squared errors."""
+    (x_train, y_train), (x_test, y_test) = data
+    y_train = np.asarray(y_train, np.float64).ravel()
+    targets = np.asarray(y_test, np.float64).ravel()
+    predictions = predict_numbers(model, x_test, spec.input_shape)
+    val_predictions = predict_numbers(model, x_train[n_fit:], spec.input_shape)
+    held_out = len(own)
+    close = np.abs(own - val_predictions) <= AGREEMENT_TOLERANCE  # NaN is never close
+    return RegressionOutcome(
+        test_mse=float(np.mean((predictions - targets) ** 2)),
+        baseline_mse=float(np.mean((targets - y_train[:n_fit].mean()) ** 2)),
+        val_mse=float(np.mean((val_predictions - y_train[n_fit:]) ** 2)) if held_out else None,
+        agreement=float(np.mean(close)) if held_out else None,
+        test_inputs=len(targets),
+        predictions=predictions,
+        targets=targets,
+        **common,
+    )
+
+
+def declared_spec(
+    learner,
+    input_shape: tuple,
+    n_classes: int | None,
+    keras,
+    *,
+    names: tuple[str, str] = ("LAYERS", "TRAINING"),
+    recurrent: bool = False,
+) -> Spec:
+    """The learner's network (its module's values `names`), validated: a check fixture's body.
+
+    Inputs as `validate`'s; `learner` is the proxy of the learner's module. Returns the
+    Spec. Raises CapstoneProblem when the values cannot be read (kept by pytest for
+    every check that needs them) and CheckFailure saying why the network cannot be built.
+    """
+    try:
+        layers, training = (getattr(learner, name) for name in names)
+    except LearnerProblem as problem:
+        raise CapstoneProblem(str(problem), problem.status) from None
+    try:
+        return validate(
+            layers, training, input_shape, n_classes, keras, names=names, recurrent=recurrent
+        )
+    except SpecError as problem:
+        raise CheckFailure(text("spec_cannot_build", mistake=str(problem))) from None
+
+
+def trained(learner, spec: Spec, data, exercise, collector, keras, label: str = ""):
+    """Probe, then train the learner's network and judge it: a check fixture's body.
+
+    Inputs: the learner proxy, the Spec, the data (train_in_sandbox's form), the
+    registry record (its time limits), the collector (progress callback) and Keras;
+    `label` names the training in progress lines when an exercise has two.
+
+    Returns train_in_sandbox's outcome. Raises NotRun naming the functions not written
+    yet, CapstoneProblem for the learner's problems, and CheckFailure for an answer
+    out of form.
+    """
+    timeout = min(PROBE_TIMEOUT_S, exercise.call_timeout_s)
+    try:
+        missing = missing_functions(learner, spec, timeout)
+    except TrainerOutputError as problem:
+        raise CheckFailure(f"your network cannot be trained: {problem}") from None
+    if missing:
+        raise NotRun(describe_missing(missing))
+    try:
+        return train_in_sandbox(
+            learner,
+            spec,
+            data,
+            keras,
+            exercise.time_limit_s,
+            on_progress=collector.on_training,
+            label=label,
+        )
+    except TrainerOutputError as problem:
+        raise CheckFailure(f"your trained network cannot be judged: {problem}") from None
+
+
+def needed(request, name: str):
+    """The module fixture `name`, or NotRun saying why it has no value: a check worth no
+    points that cannot run is skipped, never failed."""
+    try:
+        return request.getfixturevalue(name)
+    except NotRun:
+        raise
+    except (AssertionError, LearnerProblem) as problem:
+        raise NotRun(str(problem)) from None
+
+
+def _agreement_words(agreement: float | None, held_out: int, what: str, within: str = "") -> str:
+    """How far the trainer's own forward pass agrees with the kit's, in words (a FINDING
+    below AGREEMENT_FINDING); `what` names the held-out inputs, e.g. "validation images"."""
+    if agreement is None:
+        return "no validation split: your own forward pass was not compared"
+    if agreement < AGREEMENT_FINDING:
+        return (
+            f"FINDING: your own forward pass agrees with the kit's{within} on only "
+            f"{agreement:.2%} of the {held_out:,} {what}: with these weights it computes "
+            f"something other than the network you declared (the score uses the kit's)"
+        )
+    return (
+        f"your own forward pass agrees with the kit's on {agreement:.2%} of the {held_out:,} {what}"
     )
 
 
@@ -677,20 +1014,7 @@ def describe_outcome(outcome: TrainingOutcome) -> str:
         f"{outcome.seconds:.0f} s (the kit's forward pass with your trained weights "
         f"on the {outcome.test_images:,} test images)"
     ]
-    if outcome.agreement is None:
-        parts.append("no validation split: your own forward pass was not compared")
-    elif outcome.agreement < AGREEMENT_FINDING:
-        parts.append(
-            f"FINDING: your own forward pass agrees with the kit's on only "
-            f"{outcome.agreement:.2%} of the {outcome.held_out:,} validation images: with "
-            f"these weights it computes something other than the network you declared "
-            f"(the score uses the kit's)"
-        )
-    else:
-        parts.append(
-            f"your own forward pass agrees with the kit's on {outcome.agreement:.2%} "
-            f"of the {outcome.held_out:,} validation images"
-        )
+    parts.append(_agreement_words(outcome.agreement, outcome.held_out, "validation images"))
     if outcome.history:
         last = outcome.history[-1]
         reported = (
@@ -706,8 +1030,36 @@ def describe_outcome(outcome: TrainingOutcome) -> str:
     return "; ".join(parts)
 
 
-def save_plots(outcome: TrainingOutcome, folder: Path, title: str, class_names=None) -> list[Path]:
-    """Loss/accuracy curves and the confusion matrix as PNGs in `folder`; returns their paths."""
+def describe_regression(outcome: RegressionOutcome) -> str:
+    """A regression network's judgement in words: the kit's measures, then the trainer's."""
+    parts = [
+        f"test mean squared error {outcome.test_mse:.4f} after {outcome.epochs} epochs in "
+        f"{outcome.seconds:.0f} s (the kit's forward pass with your trained weights on the "
+        f"{outcome.test_inputs:,} test sequences; always answering the mean would score "
+        f"{outcome.baseline_mse:.4f})"
+    ]
+    within = f" (within {AGREEMENT_TOLERANCE:g})"
+    held_out = outcome.held_out
+    parts.append(_agreement_words(outcome.agreement, held_out, "validation sequences", within))
+    if outcome.history:
+        last = outcome.history[-1]
+        reported = (
+            f"reported by the trainer in your code's process, last epoch: "
+            f"training loss {last['loss']:.4f}"
+        )
+        if last["val_loss"] is not None and outcome.val_mse is not None:
+            reported += (
+                f", validation loss {last['val_loss']:.4f} (the kit measures {outcome.val_mse:.4f})"
+            )
+        parts.append(reported)
+    return "; ".join(parts)
+
+
+def save_plots(
+    outcome: TrainingOutcome, folder: Path, title: str, class_names=None, stem: str = ""
+) -> list[Path]:
+    """Loss/accuracy curves and the confusion matrix as PNGs in `folder`, their names
+    starting with `stem` (e.g. "rows_"); returns their paths."""
     plt = pyplot()
     epochs = [h["epoch"] for h in outcome.history]
     curves, (loss_axis, accuracy_axis) = plt.subplots(1, 2, figsize=(10, 4))
@@ -723,8 +1075,9 @@ def save_plots(outcome: TrainingOutcome, folder: Path, title: str, class_names=N
     for axis in (loss_axis, accuracy_axis):
         axis.legend()
         axis.grid(alpha=0.3)
+        axis.xaxis.get_major_locator().set_params(integer=True)  # epochs are whole
     curves.tight_layout()
-    curves_path = save(curves, folder / "curves.png")
+    curves_path = save(curves, folder / f"{stem}curves.png")
 
     n = outcome.confusion.shape[0]
     names = list(class_names or range(n))
@@ -752,16 +1105,53 @@ def save_plots(outcome: TrainingOutcome, folder: Path, title: str, class_names=N
         )
     figure.colorbar(image)
     figure.tight_layout()
-    return [curves_path, save(figure, folder / "confusion_matrix.png")]
+    return [curves_path, save(figure, folder / f"{stem}confusion_matrix.png")]
 
 
-def progress_record(raw, epochs: int) -> dict | None:
+def save_regression_plots(
+    outcome: RegressionOutcome, folder: Path, title: str, bar: float, stem: str = ""
+) -> list[Path]:
+    """The loss curves (with the mean-answer baseline and the bar) and the test set's
+    predicted against true numbers, as PNGs in `folder` named from `stem`; their paths."""
+    plt = pyplot()
+    epochs = [h["epoch"] for h in outcome.history]
+    curves, axis = plt.subplots(figsize=(7, 4))
+    axis.plot(epochs, [h["loss"] for h in outcome.history], "o-", label="training (reported)")
+    if outcome.history and outcome.history[-1].get("val_loss") is not None:
+        validation = [math.nan if h["val_loss"] is None else h["val_loss"] for h in outcome.history]
+        axis.plot(epochs, validation, "s-", label="validation (reported)")
+    axis.axhline(outcome.baseline_mse, color="grey", ls="--", label="always the mean")
+    axis.axhline(bar, color="green", ls=":", label=f"bar {bar:g}")
+    axis.set(xlabel="epoch", ylabel="mean squared error", title=f"{title}: loss")
+    axis.legend()
+    axis.grid(alpha=0.3)
+    axis.xaxis.get_major_locator().set_params(integer=True)  # epochs are whole
+    curves.tight_layout()
+    curves_path = save(curves, folder / f"{stem}curves.png")
+
+    figure, axis = plt.subplots(figsize=(5, 5))
+    axis.scatter(outcome.targets, outcome.predictions, s=4, alpha=0.5)
+    low, high = float(outcome.targets.min(initial=0)), float(outcome.targets.max(initial=1))
+    axis.plot([low, high], [low, high], color="grey", lw=1)
+    axis.set(
+        xlabel="true",
+        ylabel="predicted (the kit's forward pass)",
+        title=f"{title}\ntest mean squared error {outcome.test_mse:.4f}",
+    )
+    axis.grid(alpha=0.3)
+    figure.tight_layout()
+    return [curves_path, save(figure, folder / f"{stem}predictions.png")]
+
+
+def progress_record(raw, epochs: int, label: str = "") -> dict | None:
     """A progress message from the worker as plain, bounded numbers, or None to drop it.
 
-    Inputs: raw, the decoded message (any value); epochs, the spec's epoch count.
-    Returns {"epoch": 1..epochs, "epochs": epochs, "fraction": 0..1, "loss",
-    "accuracy", "val_accuracy", "seconds": floats (NaN when absent; val_accuracy
-    None), "done": True only for the message that ends the epoch}.
+    Inputs: raw, the decoded message (any value); epochs, the spec's epoch count;
+    label, the trusted name of this training ("" when the exercise has one).
+    Returns {"label": label, "epoch": 1..epochs, "epochs": epochs, "fraction": 0..1,
+    "loss", "accuracy", "val_accuracy", "val_loss", "seconds": floats (NaN when
+    absent; val_accuracy and val_loss None), "done": True only for the message that
+    ends the epoch}.
     """
     if not isinstance(raw, dict):
         return None
@@ -774,50 +1164,65 @@ def progress_record(raw, epochs: int) -> dict | None:
         real = isinstance(value, numbers.Real) and not isinstance(value, bool)
         return float(value) if real and math.isfinite(value) else math.nan
 
-    record = {"epoch": epoch, "epochs": epochs, "fraction": min(max(number("fraction"), 0.0), 1.0)}
+    record = {
+        "label": label,
+        "epoch": epoch,
+        "epochs": epochs,
+        "fraction": min(max(number("fraction"), 0.0), 1.0),
+    }
     if math.isnan(record["fraction"]):
         record["fraction"] = 0.0
     record.update(loss=number("loss"), accuracy=number("accuracy"), seconds=number("seconds"))
-    record["val_accuracy"] = None if raw.get("val_accuracy") is None else number("val_accuracy")
+    for key in ("val_accuracy", "val_loss"):
+        record[key] = None if raw.get(key) is None else number(key)
     record["done"] = raw.get("done") is True
     return record
 
 
-def _trusted_progress(on_progress, epochs: int):
+def _trusted_progress(on_progress, epochs: int, label: str = ""):
     """Wrap a progress callback so that it only ever sees progress_record's output."""
     if on_progress is None:
         return None
 
     def forward(raw) -> None:
-        record = progress_record(raw, epochs)
+        record = progress_record(raw, epochs, label)
         if record is not None:
             on_progress(record)
 
     return forward
 
 
+def _metrics(progress: dict, percent: bool) -> str:
+    """loss, then accuracy (when the run has one) and the validation measure, two spaces apart."""
+    parts = [f"loss {progress.get('loss', math.nan):.4f}"]
+    accuracy = progress.get("accuracy", math.nan)
+    if not (isinstance(accuracy, float) and math.isnan(accuracy)) and accuracy is not None:
+        parts.append(f"accuracy {accuracy:.2%}" if percent else f"accuracy {accuracy:.4f}")
+    if progress.get("val_accuracy") is not None:
+        value = progress["val_accuracy"]
+        parts.append(f"val_accuracy {value:.2%}" if percent else f"val_accuracy {value:.4f}")
+    if progress.get("val_loss") is not None:
+        parts.append(f"val_loss {progress['val_loss']:.4f}")
+    return "  ".join(parts)
+
+
+def epoch_name(progress: dict) -> str:
+    """Which epoch a progress record is about, e.g. "epoch 2/3" or "adding: epoch 2/3"."""
+    label = progress.get("label") or ""
+    return f"{label + ': ' if label else ''}epoch {progress.get('epoch')}/{progress.get('epochs')}"
+
+
 def describe_epoch(progress: dict) -> str:
     """One status line for a progress message streamed by the trainer."""
-    line = (
-        f"epoch {progress.get('epoch')}/{progress.get('epochs')} "
-        f"{progress.get('fraction', 0):.0%}  loss {progress.get('loss', math.nan):.4f}  "
-        f"accuracy {progress.get('accuracy', math.nan):.4f}"
-    )
-    if progress.get("val_accuracy") is not None:
-        line += f"  val_accuracy {progress['val_accuracy']:.4f}"
-    return line
+    fraction = f"{progress.get('fraction', 0):.0%}"
+    return f"{epoch_name(progress)} {fraction}  {_metrics(progress, percent=False)}"
 
 
 def describe_finished_epoch(progress: dict) -> str:
     """One plain line for an epoch's last progress message (progress_record's form), e.g.
     "epoch 1/3  loss 0.4100  accuracy 88.20%  val_accuracy 90.10%  12.3 s"."""
-    line = (
-        f"epoch {progress['epoch']}/{progress['epochs']}  loss {progress['loss']:.4f}  "
-        f"accuracy {progress['accuracy']:.2%}"
-    )
-    if progress.get("val_accuracy") is not None:
-        line += f"  val_accuracy {progress['val_accuracy']:.2%}"
-    return line + f"  {progress['seconds']:.1f} s"
+    metrics = _metrics(progress, percent=True)
+    return f"{epoch_name(progress)}  {metrics}  {progress['seconds']:.1f} s"
 
 
 def keras_optimizer(training: dict, keras):
@@ -828,7 +1233,9 @@ def keras_optimizer(training: dict, keras):
         rate = keras.optimizers.schedules.ExponentialDecay(
             rate, d["decay_steps"], d["decay_rate"], staircase=d["staircase"]
         )
-    options = training["optimizer_options"]
+    options = dict(training["optimizer_options"])
+    if training.get("global_clipnorm"):
+        options["global_clipnorm"] = training["global_clipnorm"]
     if training["optimizer"] in ("sgd", "momentum"):
         return keras.optimizers.SGD(rate, **options)
     if training["optimizer"] == "rmsprop":
@@ -839,17 +1246,22 @@ def keras_optimizer(training: dict, keras):
 def train_keras(spec: Spec, data, keras, seed: int = 0) -> dict:
     """Train the same network in Keras, for comparison (trusted process).
 
-    Returns a dict: test_accuracy, val_accuracy (last epoch), seconds, epochs.
+    Returns a dict: test_accuracy and val_accuracy (last epoch) for a network of
+    classes, test_mse and val_mse for one that predicts numbers; seconds, epochs.
     """
     (x_train, y_train), (x_test, y_test) = data
     keras.utils.set_random_seed(seed)
-    x_fit = scaled_images(x_train, spec.input_shape)
     model = keras_model(spec.layers, spec.input_shape, keras)
-    model.compile(
-        keras_optimizer(spec.training, keras),
-        "sparse_categorical_crossentropy",
-        metrics=["accuracy"],
-    )
+    if spec.regression:
+        x_fit = np.asarray(x_train, np.float32).reshape((-1, *spec.input_shape))
+        model.compile(keras_optimizer(spec.training, keras), "mse")
+    else:
+        x_fit = scaled_images(x_train, spec.input_shape)
+        model.compile(
+            keras_optimizer(spec.training, keras),
+            "sparse_categorical_crossentropy",
+            metrics=["accuracy"],
+        )
     started = time.monotonic()
     history = model.fit(
         x_fit,
@@ -860,11 +1272,20 @@ def train_keras(spec: Spec, data, keras, seed: int = 0) -> dict:
         verbose=0,
     )
     seconds = time.monotonic() - started
+    result = {"seconds": seconds, "epochs": spec.training["epochs"]}
+    if spec.regression:
+        predictions = predict_numbers(model, x_test, spec.input_shape)
+        targets = np.asarray(y_test, np.float64).ravel()
+        val = history.history.get("val_loss") or [None]
+        return {
+            **result,
+            "test_mse": float(np.mean((predictions - targets) ** 2)),
+            "val_mse": val[-1],
+        }
     predictions = predict_classes(model, x_test, spec.input_shape)
     val = history.history.get("val_accuracy") or [None]
     return {
+        **result,
         "test_accuracy": float(np.mean(predictions == np.asarray(y_test).ravel())),
         "val_accuracy": val[-1],
-        "seconds": seconds,
-        "epochs": spec.training["epochs"],
     }

@@ -29,7 +29,8 @@ from grader.messages import text
 
 MAX_MODULE_BYTES = 2**20  # the references are under 20 KB
 PLACES = ((), ("exercises",))  # where a module may be, relative to the submission folder
-LAST_LAYER_EXERCISE = 9  # a capstone assembles the learner's exercises 1..9
+# A capstone assembles the learner's network from these exercises' modules.
+LAYER_EXERCISES = frozenset({1, 2, 3, 4, 5, 6, 7, 8, 9, 18})
 
 
 class MissingSubmission(FileNotFoundError):
@@ -99,7 +100,7 @@ def read_submission(submission: Path | None, exercise: Exercise) -> dict[str, Mo
     """The modules to grade, each read once as a regular file (module name -> ModuleSource).
 
     That is the exercise's own module, and for a capstone the learner's exercises
-    1-9 found beside it (a missing one is left out: the trainer names what it
+    1-9 and 18 found beside it (a missing one is left out: the trainer names what it
     lacks). Raises MissingSubmission with a plain message when the exercise's own
     module cannot be read, or a link, folder or device stands in another's place.
     """
@@ -107,7 +108,7 @@ def read_submission(submission: Path | None, exercise: Exercise) -> dict[str, Mo
     modules = {exercise.module: read_beside(folder, place, exercise.filename)}
     if exercise.is_capstone:
         for record in exercises():
-            if record.number <= LAST_LAYER_EXERCISE:
+            if record.number in LAYER_EXERCISES:
                 with contextlib.suppress(AbsentModule):
                     modules[record.module] = read_beside(folder, place, record.filename)
     return modules

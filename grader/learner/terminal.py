@@ -151,21 +151,20 @@ class _EpochBars:
             TimeRemainingColumn(),
             console=console,
         )
-        self.tasks: dict[int, int] = {}
+        self.tasks: dict[tuple[str, int], int] = {}
 
     def update(self, message: dict) -> None:
         """Show one progress message: a new bar for a new epoch, else move the bar."""
-        from grader.engine.capstone import describe_epoch
+        from grader.engine.capstone import describe_epoch, epoch_name
 
-        epoch = int(message.get("epoch", 0))
-        if epoch not in self.tasks:
+        key = (message.get("label", ""), int(message.get("epoch", 0)))
+        if key not in self.tasks:
             if not self.tasks:
                 self.progress.start()
-            label = f"epoch {epoch}/{message.get('epochs')}"
-            self.tasks[epoch] = self.progress.add_task(label, total=1.0, metrics="")
+            self.tasks[key] = self.progress.add_task(epoch_name(message), total=1.0, metrics="")
         metrics = describe_epoch(message).split("  ", 1)[-1]
         completed = float(message.get("fraction", 0))
-        self.progress.update(self.tasks[epoch], completed=completed, metrics=metrics)
+        self.progress.update(self.tasks[key], completed=completed, metrics=metrics)
 
     def stop(self) -> None:
         """Stop drawing (leaves the finished bars on screen)."""
@@ -177,14 +176,15 @@ class _EpochLines:
 
     def __init__(self, stream):
         self.stream = stream  # bound now: the runner redirects sys.stderr while checks run
-        self.printed: set[int] = set()
+        self.printed: set[tuple] = set()
 
     def update(self, message: dict) -> None:
         """Print the line of an epoch that has just ended, once per epoch; skip the rest."""
         from grader.engine.capstone import describe_finished_epoch
 
-        if message.get("done") and message.get("epoch") not in self.printed:
-            self.printed.add(message["epoch"])
+        key = (message.get("label", ""), message.get("epoch"))
+        if message.get("done") and key not in self.printed:
+            self.printed.add(key)
             print(describe_finished_epoch(message), file=self.stream, flush=True)
 
     def stop(self) -> None:

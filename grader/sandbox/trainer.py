@@ -1,18 +1,24 @@
 """The capstone trainer: builds a network from the learner's own functions and trains it.
 
 This module runs inside the sandbox worker, beside the learner's exercise
-modules (ex01 ... ex09), so it imports nothing from `grader` and only NumPy.
-It never sees the test set, neither labels nor images: it gets the training
-images and labels and returns the trained weights (see `fit_and_predict` for
-their layout). The trusted grader builds the same network in Keras with those
-weights, predicts the test images itself and scores that.
+modules (ex01 ... ex09, ex18), so it imports nothing from `grader` and only
+NumPy. It never sees the test set, neither labels nor inputs: it gets the
+training inputs and targets and returns the trained weights (see
+`fit_and_predict` for their layout). The trusted grader builds the same network
+in Keras with those weights, predicts the test set itself and scores that.
 
 Every piece of the network is the learner's: pixel scaling, flatten and
 mini-batches (ex01), activations (ex02), softmax cross-entropy (ex03), dense
 (ex04), convolution (ex05, ex07), pooling (ex06), dropout and initialisers
-(ex08), and the optimizer step and learning-rate schedule (ex09). The
-learner's `scale_pixels` must return images / 255 as float32 (exercise 1's
-contract): that is how the trusted side scales the images it predicts.
+(ex08), the optimizer step and learning-rate schedule (ex09), and the
+recurrent layers and gradient clipping (ex18). The learner's `scale_pixels`
+must return images / 255 as float32 (exercise 1's contract): that is how the
+trusted side scales the images it predicts.
+
+Two losses, named by the normalised `training["loss"]`: "softmax_cross_entropy"
+(classes; the inputs are uint8 pixels, scaled by `scale_pixels`) and "mse"
+(one number per input, mean squared error from ex03's `mse` and
+`mse_backward`; the inputs are float32 values used as they are).
 
 The `layers` and `training` arguments arrive already validated and
 normalised by the trusted side (grader/engine/capstone.py).
@@ -35,6 +41,8 @@ PROGRESS_EVERY_BATCHES = 25
 EX01, EX02, EX03 = "ex01_tensors", "ex02_activations", "ex03_softmax_losses"
 EX04, EX05, EX06 = "ex04_dense", "ex05_convolution", "ex06_pooling"
 EX07, EX08, EX09 = "ex07_conv_backward", "ex08_dropout_init", "ex09_optimizers"
+EX18 = "ex18_recurrent"
+CLASSES, REGRESSION = "softmax_cross_entropy", "mse"  # the two values of training["loss"]
 # probe_functions' verdicts; a function that raised NotImplementedError gets
 # [NOT_IMPLEMENTED, module, function] naming where it was raised.
 READY, NOT_DEFINED, NO_MODULE = "ready", "not_defined", "no_module"
@@ -59,8 +67,9 @@ def _tiny(*shape: int) -> np.ndarray:
     return np.linspace(-1, 1, int(np.prod(shape)), dtype=np.float32).reshape(shape)
 
 
-def _window_out(n: int, k: int, stride: int, padding: str) -> int:
-    """Output length of a window of `k` sliding over `n` cells (TensorFlow's rules)."""
+def window_out(n: int, k: int, stride: int, padding: str) -> int:
+    """Output length of a window of `k` sliding over `n` cells (TensorFlow's rules).
+    The trusted side imports this too, to size a network before Keras builds it."""
     return -(-n // stride) if padding == "same" else (n - k) // stride + 1
 
 
@@ -151,7 +160,7 @@ class _Conv2D:
         """The learner's functions a conv2d layer calls, with tiny arguments of its settings."""
         (kh, kw), (sh, sw), padding = spec["kernel_size"], spec["stride"], spec["padding"]
         x, w, b = _tiny(2, kh + sh, kw + sw, 2), _tiny(kh, kw, 2, 2), np.zeros(2, np.float32)
-        out = (_window_out(kh + sh, kh, sh, padding), _window_out(kw + sw, kw, sw, padding))
+        out = (window_out(kh + sh, kh, sh, padding), window_out(kw + sw, kw, sw, padding))
         return [
             _Call(EX08, _initializer_name(spec), ((kh, kw, 2, 2), rng)),
             _Call(EX05, "conv2d_forward", (x, w, b, spec["stride"], padding)),
@@ -186,7 +195,7 @@ class _Pool:
         kind = "max" if spec["layer"] == "max_pool" else "avg"
         (ph, pw), (sh, sw), padding = spec["pool_size"], spec["stride"], spec["padding"]
         x = _tiny(2, ph + sh, pw + sw, 2)
-        out = (_window_out(ph + sh, ph, sh, padding), _window_out(pw + sw, pw, sw, padding))
+        out = (window_out(ph + sh, ph, sh, padding), window_out(pw + sw, pw, sw, padding))
         args = (spec["pool_size"], spec["stride"], padding)
         return [
             _Call(EX06, f"{kind}_pool_forward", (x, *args)),
@@ -244,6 +253,87 @@ class _Dropout:
         return self.ex08.dropout_backward(dout, self.mask), {}
 
 
+def _expect_shape(value, shape: tuple, what: str) -> None:
+    """ValueError naming `what` unless `value` has `shape` (a learner's function returned it,
+    and a wrong shape would otherwise surface later, in another exercise's function)."""
+    if np.shape(value) != tuple(shape):
+        raise ValueError(f"{what} has shape {np.shape(value)}, expected {tuple(shape)}")
+
+
+class _Recurrent:
+    """simple_rnn / lstm from exercise 18: kernel and recurrent kernel from the learner's
+    initialiser (exercise 8), the bias from zeros (SimpleRNN) or `lstm_bias_init`, a zero
+    initial state, and the whole sequence's states (return_sequences) or only the last."""
+
+    def __init__(self, spec: dict, in_shape: tuple, rng):
+        units, self.lstm = spec["units"], spec["layer"] == "lstm"
+        gates = 4 if self.lstm else 1
+        self.ex18 = _learner(EX18)
+        init = _initializer(spec)
+        bias = self.ex18.lstm_bias_init(units) if self.lstm else np.zeros(units)
+        self.params = {
+            "kernel": np.asarray(init((in_shape[-1], gates * units), rng), dtype=np.float32),
+            "recurrent_kernel": np.asarray(init((units, gates * units), rng), dtype=np.float32),
+            "bias": np.asarray(bias, dtype=np.float32),
+        }
+        self.sequences = spec["return_sequences"]
+        self.out_shape = tuple(spec["out_shape"])
+
+    @staticmethod
+    def calls(spec: dict, rng) -> list[_Call]:
+        """The learner's functions a recurrent layer calls, each with tiny arguments."""
+        gates = 4 if spec["layer"] == "lstm" else 1
+        x, h = _tiny(2, 3, 2), np.zeros((2, 2), np.float32)
+        kernel, recurrent, bias = _tiny(2, 2 * gates), _tiny(2, 2 * gates), _tiny(2 * gates)
+        calls = [_Call(EX08, _initializer_name(spec), ((2, 2 * gates), rng))]
+        if gates == 4:
+            return calls + [
+                _Call(EX18, "lstm_bias_init", (2,)),
+                _Call(EX18, "lstm_forward", (x, h, h, kernel, recurrent, bias)),
+                _Call(EX18, "lstm_backward", (_tiny(2, 3, 2), x, h, h, kernel, recurrent, bias)),
+            ]
+        h_all = np.tanh(_tiny(2, 3, 2))
+        return calls + [
+            _Call(EX18, "rnn_forward", (x, h, kernel, recurrent, bias)),
+            _Call(EX18, "rnn_backward", (_tiny(2, 3, 2), x, h, h_all, kernel, recurrent)),
+        ]
+
+    def forward(self, x, training, rng):
+        p = self.params
+        self.x = x
+        self.h0 = np.zeros((len(x), len(p["recurrent_kernel"])), np.float32)
+        weights = (p["kernel"], p["recurrent_kernel"], p["bias"])
+        if self.lstm:
+            self.h_all, h_last, _ = self.ex18.lstm_forward(x, self.h0, self.h0, *weights)
+        else:
+            self.h_all, h_last = self.ex18.rnn_forward(x, self.h0, *weights)
+        name = "lstm_forward" if self.lstm else "rnn_forward"
+        _expect_shape(self.h_all, (*x.shape[:2], self.h0.shape[1]), f"h_all of your {name}")
+        _expect_shape(h_last, self.h0.shape, f"h_last of your {name}")
+        return self.h_all if self.sequences else h_last
+
+    def backward(self, dout):
+        p = self.params
+        if self.sequences:
+            dh_all = dout
+        else:  # only the last state was used: every other step's own gradient is zero
+            dh_all = np.zeros((*dout.shape[:1], self.x.shape[1], dout.shape[1]), dout.dtype)
+            dh_all[:, -1] = dout
+        if self.lstm:
+            weights = (p["kernel"], p["recurrent_kernel"], p["bias"])
+            dx, _, _, *grads = self.ex18.lstm_backward(dh_all, self.x, self.h0, self.h0, *weights)
+        else:
+            dx, _, *grads = self.ex18.rnn_backward(
+                dh_all, self.x, self.h0, self.h_all, p["kernel"], p["recurrent_kernel"]
+            )
+        name = "lstm_backward" if self.lstm else "rnn_backward"
+        _expect_shape(dx, self.x.shape, f"dx of your {name}")
+        named = dict(zip(("kernel", "recurrent_kernel", "bias"), grads, strict=True))
+        for key, grad in named.items():
+            _expect_shape(grad, p[key].shape, f"d{key} of your {name}")
+        return dx, named
+
+
 _LAYERS = {
     "dense": _Dense,
     "conv2d": _Conv2D,
@@ -251,6 +341,8 @@ _LAYERS = {
     "avg_pool": _Pool,
     "flatten": _Flatten,
     "dropout": _Dropout,
+    "simple_rnn": _Recurrent,
+    "lstm": _Recurrent,
 }
 
 
@@ -332,15 +424,22 @@ def planned_calls(layers: list[dict], training: dict, rng) -> list[_Call]:
     """Every call `fit_and_predict` makes into the learner's modules for this network, each
     with tiny arguments (`rng` where the function takes one), in the order training needs them.
     """
-    calls = [_Call(EX01, "scale_pixels", (np.zeros((2, 2, 2), np.uint8),))]
+    classes = training.get("loss", CLASSES) == CLASSES
+    calls = [_Call(EX01, "scale_pixels", (np.zeros((2, 2, 2), np.uint8),))] if classes else []
     for spec in layers:
         calls += _LAYERS[spec["layer"]].calls(spec, rng)
-    calls += [
-        _Call(EX01, "minibatches", (4, 2, rng)),
-        _Call(EX03, "softmax_cross_entropy", (_tiny(2, 3), np.array([0, 2]))),
-        *_Optimizer.calls(training),
-    ]
-    return calls
+    calls.append(_Call(EX01, "minibatches", (4, 2, rng)))
+    if classes:
+        calls.append(_Call(EX03, "softmax_cross_entropy", (_tiny(2, 3), np.array([0, 2]))))
+    else:
+        target, output = _tiny(2, 1), _tiny(2, 1)[::-1].copy()
+        calls += [
+            _Call(EX03, "mse", (target, output)),
+            _Call(EX03, "mse_backward", (target, output)),
+        ]
+    if training.get("global_clipnorm"):
+        calls.append(_Call(EX18, "clip_gradients", ([_tiny(2, 2), _tiny(2)], 1.0)))
+    return calls + _Optimizer.calls(training)
 
 
 def needed_functions(layers: list[dict], training: dict) -> list[tuple[str, str]]:
@@ -408,42 +507,84 @@ def held_out_size(n_images: int, validation_split: float) -> int:
     return int(round(n_images * validation_split))
 
 
-def _predict(network: Network, x, batch_size: int, rng) -> np.ndarray:
-    labels = []
+def _predict(network: Network, x, batch_size: int, rng, classes: bool) -> np.ndarray:
+    """The network's answers for `x` with dropout off: int classes, or float32 numbers."""
+    answers = []
     for start in range(0, len(x), batch_size):
-        logits = network.forward(x[start : start + batch_size], False, rng)
-        labels.append(np.argmax(logits, axis=-1))
-    return np.concatenate(labels).astype(np.int64) if labels else np.zeros(0, np.int64)
+        out = network.forward(x[start : start + batch_size], False, rng)
+        answers.append(np.argmax(out, axis=-1) if classes else np.reshape(out, -1))
+    if not answers:
+        return np.zeros(0, np.int64 if classes else np.float32)
+    return np.concatenate(answers).astype(np.int64 if classes else np.float32)
+
+
+def _loss(ex03, classes: bool, out, targets):
+    """(loss, dLoss/dout) of one batch: softmax cross-entropy on logits, or mean squared error
+    of one number per input (the targets get the output's shape, as Keras' loss does)."""
+    if classes:
+        return ex03.softmax_cross_entropy(out, targets)
+    targets = np.reshape(targets, np.shape(out))
+    return ex03.mse(targets, out), ex03.mse_backward(targets, out)
+
+
+def _clipped(ex18, grads: list[dict], max_norm: float) -> list[dict]:
+    """Every layer's gradients clipped together by their global norm (the learner's
+    `clip_gradients`, Keras' `global_clipnorm`), in the same layout."""
+    keys = [(i, name) for i, layer_grads in enumerate(grads) for name in layer_grads]
+    clipped, _ = ex18.clip_gradients([grads[i][name] for i, name in keys], max_norm)
+    out = [dict(layer_grads) for layer_grads in grads]
+    for (i, name), grad in zip(keys, clipped, strict=True):
+        out[i][name] = grad
+    return out
+
+
+def _inputs(ex01, classes: bool, x_train, shape: tuple) -> np.ndarray:
+    """The training inputs as the network takes them: pixels scaled by the learner's
+    `scale_pixels`, or the float values as they are; float32, shaped (N, *shape)."""
+    x = ex01.scale_pixels(x_train) if classes else x_train
+    return np.asarray(x, dtype=np.float32).reshape((-1, *shape))
 
 
 def fit_and_predict(layers, training, input_shape, x_train, y_train, *, seed=0) -> dict:
     """Train the learner's network; return its weights and its own validation predictions.
 
     Inputs:
-    - layers: normalised layer specs; the last is a dense softmax layer (its
-      softmax is fused with the cross-entropy: `softmax_cross_entropy`).
-    - training: optimizer, learning_rate, epochs, batch_size, validation_split, ...
-    - input_shape: one image's shape as the network takes it, e.g. (28, 28, 1).
-    - x_train: uint8 images (N, H, W) or (N, H, W, C); y_train: int labels (N,).
+    - layers: normalised layer specs. With training["loss"] "softmax_cross_entropy"
+      (the default) the last is a dense softmax layer (its softmax is fused with the
+      cross-entropy: `softmax_cross_entropy`); with "mse" a dense layer of one unit.
+    - training: loss, optimizer, learning_rate, epochs, batch_size,
+      validation_split, and optionally decay and global_clipnorm (every gradient
+      clipped together by the learner's `clip_gradients` before each step).
+    - input_shape: one input's shape as the network takes it, e.g. (28, 28, 1),
+      or (28, 28) for a recurrent layer reading 28 rows of 28 pixels.
+    - x_train: uint8 images (N, H, W) or (N, H, W, C) for classes; float inputs
+      (N, *input_shape) for "mse". y_train: int labels (N,), or float targets (N,).
     - seed: the seed of every random draw.
 
     Returns a dict:
     - weights: one dict of float32 arrays per entry of `layers`, in order:
       dense {"w": (n_in, units), "b": (units,)}; conv2d {"w": (kh, kw, c_in,
-      filters), Keras' kernel layout, "b": (filters,)}; flatten, pooling and
-      dropout {}.
-    - val_predictions: int labels the network predicts (dropout off) for the
-      held-out images, the last `held_out_size(N, validation_split)` of x_train.
+      filters), Keras' kernel layout, "b": (filters,)}; simple_rnn and lstm
+      {"kernel", "recurrent_kernel", "bias"} in Keras' shapes (exercise 18);
+      flatten, pooling and dropout {}.
+    - val_predictions: what the network answers (dropout off) for the held-out
+      inputs, the last `held_out_size(N, validation_split)` of x_train: int
+      labels, or float32 numbers for "mse".
     - history: one dict per epoch: loss, accuracy (running means over the
-      epoch, dropout on), val_accuracy (None without a validation split), seconds.
+      epoch, dropout on; accuracy None for "mse"), val_accuracy and val_loss (the
+      held-out accuracy, or mean squared error for "mse"; None where they do not
+      apply or without a validation split), seconds.
     """
     import nnlab_channel
 
     ex01, ex03 = _learner(EX01), _learner(EX03)
+    classes = training.get("loss", CLASSES) == CLASSES
+    clipnorm = training.get("global_clipnorm")
+    ex18 = _learner(EX18) if clipnorm else None
     rng = np.random.default_rng(seed)
     shape = tuple(int(d) for d in input_shape)
-    x_all = np.asarray(ex01.scale_pixels(x_train), dtype=np.float32).reshape((-1, *shape))
-    y_all = np.asarray(y_train, dtype=np.int64)
+    x_all = _inputs(ex01, classes, x_train, shape)
+    y_all = np.asarray(y_train, dtype=np.int64 if classes else np.float32)
     n_fit = len(x_all) - held_out_size(len(x_all), training.get("validation_split", 0.0))
     x_fit, y_fit = x_all[:n_fit], y_all[:n_fit]
     x_val, y_val = x_all[n_fit:], y_all[n_fit:]
@@ -452,7 +593,7 @@ def fit_and_predict(layers, training, input_shape, x_train, y_train, *, seed=0) 
     optimizer = _Optimizer(training)
     batch_size, epochs = training["batch_size"], training["epochs"]
     history = []
-    val_predictions = np.zeros(0, np.int64)
+    val_predictions = _predict(network, x_val[:0], 512, rng, classes)
     for epoch in range(epochs):
         started = time.monotonic()
         batches = ex01.minibatches(len(x_fit), batch_size, rng)
@@ -460,9 +601,11 @@ def fit_and_predict(layers, training, input_shape, x_train, y_train, *, seed=0) 
         for number, index in enumerate(batches):
             index = np.asarray(index)
             xb, yb = x_fit[index], y_fit[index]
-            logits = network.forward(xb, True, rng)
-            loss, dlogits = ex03.softmax_cross_entropy(logits, yb)
-            grads = network.backward(dlogits)
+            out = network.forward(xb, True, rng)
+            loss, dout = _loss(ex03, classes, out, yb)
+            grads = network.backward(dout)
+            if clipnorm:
+                grads = _clipped(ex18, grads, clipnorm)
             lr = optimizer.learning_rate()
             for i, (layer, layer_grads) in enumerate(zip(network.layers, grads, strict=True)):
                 for name, grad in layer_grads.items():
@@ -472,7 +615,8 @@ def fit_and_predict(layers, training, input_shape, x_train, y_train, *, seed=0) 
                     )
             optimizer.iterations += 1
             total_loss += float(loss) * len(index)
-            correct += float(np.sum(np.argmax(logits, axis=-1) == yb))
+            if classes:
+                correct += float(np.sum(np.argmax(out, axis=-1) == yb))
             seen += len(index)
             if number % PROGRESS_EVERY_BATCHES == 0 or number == len(batches) - 1:
                 nnlab_channel.report(
@@ -481,16 +625,22 @@ def fit_and_predict(layers, training, input_shape, x_train, y_train, *, seed=0) 
                         "epochs": epochs,
                         "fraction": (number + 1) / len(batches),
                         "loss": total_loss / seen,
-                        "accuracy": correct / seen,
+                        "accuracy": correct / seen if classes else None,
                         "seconds": time.monotonic() - started,
                     }
                 )
-        val_predictions = _predict(network, x_val, 512, rng)
+        val_predictions = _predict(network, x_val, 512, rng, classes)
+        held_out = len(y_val) > 0
         record = {
             "epoch": epoch + 1,
             "loss": total_loss / max(seen, 1),
-            "accuracy": correct / max(seen, 1),
-            "val_accuracy": float(np.mean(val_predictions == y_val)) if len(y_val) else None,
+            "accuracy": correct / max(seen, 1) if classes else None,
+            "val_accuracy": float(np.mean(val_predictions == y_val))
+            if held_out and classes
+            else None,
+            "val_loss": float(np.mean((val_predictions - y_val) ** 2))
+            if held_out and not classes
+            else None,
             "seconds": time.monotonic() - started,
         }
         history.append(record)

@@ -42,7 +42,8 @@ from grader.sandbox import trainer
 
 KIT = KIT_ROOT
 SOLUTIONS = KIT / "solutions"
-LAYER_MODULES = sorted(p.stem for p in SOLUTIONS.glob("ex0[1-9]_*.py"))
+# The modules a capstone's network is built from: exercises 1-9 and 18 (recurrent layers).
+LAYER_MODULES = sorted([*(p.stem for p in SOLUTIONS.glob("ex0[1-9]_*.py")), "ex18_recurrent"])
 
 MLP = [
     {"layer": "dense", "units": 16, "activation": "relu", "kernel_initializer": "he_normal"},
@@ -79,7 +80,36 @@ NETWORKS = {
         MLP[-1:],
         {"optimizer": "sgd", "momentum": 0.9, "learning_rate": 0.1, "epochs": 1, "batch_size": 8},
     ),
+    "lstm-clipnorm": (
+        [
+            {
+                "layer": "lstm",
+                "units": 4,
+                "return_sequences": True,
+                "kernel_initializer": "he_normal",
+            },
+            {"layer": "lstm", "units": 3},
+            {"layer": "dropout", "rate": 0.2},
+            {"layer": "dense", "units": 10, "activation": "softmax"},
+        ],
+        {
+            "optimizer": "adam",
+            "learning_rate": 1e-2,
+            "epochs": 1,
+            "batch_size": 8,
+            "global_clipnorm": 1.0,
+        },
+    ),
+    "simple-rnn-mse": (
+        [
+            {"layer": "simple_rnn", "units": 4},
+            {"layer": "dense", "units": 5, "activation": "tanh"},
+            {"layer": "dense", "units": 1},
+        ],
+        {"optimizer": "rmsprop", "learning_rate": 1e-3, "epochs": 2, "batch_size": 8},
+    ),
 }
+REGRESSION = {"simple-rnn-mse"}  # one number per input: float sequences and float targets
 
 
 @pytest.fixture(scope="module")
@@ -136,26 +166,41 @@ def worker_modules(monkeypatch):
     return install
 
 
+def _network(name: str, keras):
+    """NETWORKS[name] validated for (8, 8) inputs: ten classes, or one number (REGRESSION)."""
+    return validate(*NETWORKS[name], (8, 8), None if name in REGRESSION else 10, keras)
+
+
+def _training_data(name: str):
+    """24 inputs and targets for NETWORKS[name]: uint8 images and class numbers, or float
+    sequences (N, T, D) and float targets for a network that predicts numbers."""
+    rng = np.random.default_rng(3)
+    if name in REGRESSION:
+        x = rng.uniform(-1, 1, (24, 8, 8)).astype(np.float32)
+        return x, x[:, :, 0].sum(axis=1).astype(np.float32)
+    return rng.integers(0, 256, (24, 8, 8), dtype=np.uint8), rng.integers(0, 10, 24)
+
+
 @pytest.mark.parametrize("network", NETWORKS, ids=list(NETWORKS))
 def test_the_needed_functions_are_exactly_those_the_trainer_calls(network, keras, worker_modules):
-    layers, training = NETWORKS[network]
-    spec = validate(layers, training, (8, 8), 10, keras)
+    spec = _network(network, keras)
     calls: set = set()
     worker_modules({name: _Recorder(_solution(name), calls) for name in LAYER_MODULES})
-    rng = np.random.default_rng(3)
-    x = rng.integers(0, 256, (24, 8, 8), dtype=np.uint8)
-    y = rng.integers(0, 10, 24)
-    trainer.fit_and_predict(spec.layers, spec.training, list(spec.input_shape), x, y)
+    x, y = _training_data(network)
+    result = trainer.fit_and_predict(spec.layers, spec.training, list(spec.input_shape), x, y)
 
     needed = trainer.needed_functions(spec.layers, spec.training)
     assert len(needed) == len(set(needed)), "each function is listed once"
     assert set(needed) == calls
+    predictions = result["val_predictions"]
+    assert predictions.dtype.kind == ("f" if spec.regression else "i"), predictions.dtype
+    assert [sorted(w) for w in result["weights"]] == [sorted(w) for w in spec.weight_shapes]
 
 
 @pytest.mark.parametrize("network", NETWORKS, ids=list(NETWORKS))
 def test_each_trial_call_fits_the_reference_function(network, keras):
     """The trial run's tiny inputs are valid ones: every reference function takes them."""
-    spec = validate(*NETWORKS[network], (8, 8), 10, keras)
+    spec = _network(network, keras)
     modules = {name: _solution(name) for name in LAYER_MODULES}
     for call in trainer.planned_calls(spec.layers, spec.training, np.random.default_rng(0)):
         getattr(modules[call.module], call.name)(*call.args, **call.kwargs)
@@ -200,6 +245,39 @@ def test_the_probe_names_stubs_helpers_missing_names_and_missing_files(keras, wo
         "  exercise 4: `dense_forward`, `dense_backward`, but ex04_dense.py is not in your folder",
         "  exercise 8: `fans`, not implemented yet",
         "  exercise 8: `dropout_backward`, not defined in ex08_dropout_init.py",
+    ]
+
+
+def test_the_probe_names_the_recurrent_functions_not_written_yet(keras, worker_modules):
+    spec = _network("lstm-clipnorm", keras)
+    modules = {name: _solution(name) for name in LAYER_MODULES}
+    worker_modules(modules)
+    assert _probe(spec) == [], "the solutions are all written"
+
+    worker_modules({**modules, "ex18_recurrent": _stub("ex18_recurrent")})
+    missing = _probe(spec)
+    assert missing == [
+        MissingFunction("ex18_recurrent", name, "not_implemented")
+        for name in ("lstm_bias_init", "lstm_forward", "lstm_backward", "clip_gradients")
+    ]
+    assert describe_missing(missing) == (
+        "your network needs `lstm_bias_init`, `lstm_forward`, `lstm_backward`, "
+        "`clip_gradients` (exercise 18), which are not implemented yet"
+    )
+
+    ex18 = _solution("ex18_recurrent")
+    ex18.lstm_step_forward = _stub("ex18_recurrent").lstm_step_forward  # lstm_forward's helper
+    worker_modules({**modules, "ex18_recurrent": ex18})
+    assert _probe(spec) == [
+        MissingFunction("ex18_recurrent", "lstm_step_forward", "not_implemented")
+    ]
+
+    worker_modules({**modules, "ex18_recurrent": None})  # the file is not in the folder
+    header, *lines = describe_missing(_probe(spec)).split("\n")
+    assert "18" in header
+    assert lines == [
+        "  exercise 18: `lstm_bias_init`, `lstm_forward`, `lstm_backward`, `clip_gradients`, "
+        "but ex18_recurrent.py is not in your folder",
     ]
 
 
@@ -372,13 +450,14 @@ EPOCH_LINE = re.compile(
 )
 
 
-def _fast_learner(tmp_path: Path) -> Path:
-    """A learner's folder with exercises 1-9 solved and a capstone that trains in seconds."""
+def _fast_learner(tmp_path: Path, module: str = "ex12_mnist_mlp", source=FAST_NETWORK) -> Path:
+    """A learner's folder with exercises 1-9 and 18 solved and a capstone `module` (its
+    `source`) that trains in seconds."""
     folder = tmp_path / "exercises"
     folder.mkdir()
     for name in LAYER_MODULES:
         shutil.copy(SOLUTIONS / f"{name}.py", folder / f"{name}.py")
-    (folder / "ex12_mnist_mlp.py").write_text(FAST_NETWORK, encoding="utf-8")
+    (folder / f"{module}.py").write_text(source, encoding="utf-8")
     return folder
 
 
@@ -393,6 +472,40 @@ def test_a_piped_capstone_prints_one_line_per_epoch(tmp_path):
     assert "epoch 1/2" not in result.stdout, "the report on stdout stays as it was"
     comparison = _rows(result.stdout)["the same network in keras for comparison"]
     assert comparison[:2] == ["0/0", "not run"] and "--compare-keras" in comparison[2]
+
+
+FAST_SEQUENCES = """\
+LAYERS = [
+    {"layer": "simple_rnn", "units": 2},
+    {"layer": "dense", "units": 10, "activation": "softmax"},
+]
+TRAINING = {"optimizer": "adam", "learning_rate": 0.01, "epochs": 2, "batch_size": 4096}
+ADDING_LAYERS = [{"layer": "simple_rnn", "units": 1}, {"layer": "dense", "units": 1}]
+ADDING_TRAINING = {"optimizer": "adam", "learning_rate": 0.01, "epochs": 2, "batch_size": 4096}
+"""
+LABELLED_EPOCH_LINE = re.compile(
+    r"^(adding problem): epoch (\d)/2  loss \d+\.\d{4}  val_loss \d+\.\d{4}  \d+\.\d s$"
+    r"|^(MNIST rows): epoch (\d)/2  loss \d+\.\d{4}  accuracy \d+\.\d\d%  "
+    r"val_accuracy \d+\.\d\d%  \d+\.\d s$"
+)
+
+
+def test_two_trainings_of_one_capstone_each_print_their_epoch_lines(tmp_path):
+    """Exercise 19 trains two networks with the same epoch numbers: each epoch line names its
+    training, and none is taken for one already printed. The adding problem has no accuracy."""
+    folder = _fast_learner(tmp_path, "ex19_sequences", FAST_SEQUENCES)
+    result = _grade(folder, "--report-dir", str(tmp_path / "plots"), number=19)
+
+    matches = [LABELLED_EPOCH_LINE.match(line) for line in result.stderr.splitlines()]
+    printed = [tuple(part for part in m.groups() if part) for m in matches if m]
+    assert printed == [
+        ("adding problem", "1"),
+        ("adding problem", "2"),
+        ("MNIST rows", "1"),
+        ("MNIST rows", "2"),
+    ], result.stderr
+    assert "Traceback" not in result.stderr
+    assert "adding test error is below the bar" in result.stdout
 
 
 def test_the_epoch_line_comes_only_from_bounded_numbers():

@@ -8,6 +8,9 @@
   only hidden ones.
 - A function whose answer changes for the same input is reported as the
   learner's non-determinism, not as the grader's internal error.
+- Exercise 19's trainer paths: hostile recurrent layers (the learner's exercise 18,
+  called by the trainer in the sandbox) and hostile network values cost exactly the
+  checks they touch their points, each with a plain message.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import shutil
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -28,7 +32,7 @@ from scene import KIT_ROOT, REDTEAM
 from grader.course.registry import get_exercise
 from grader.engine import runner
 from grader.engine.runner import GradingOptions, grade_exercise
-from grader.engine.submission import LAST_LAYER_EXERCISE
+from grader.engine.submission import LAYER_EXERCISES
 
 SOLUTIONS = KIT_ROOT / "solutions"
 WALLS = ("bwrap", "rlimits")
@@ -71,7 +75,7 @@ def test_a_linked_exercises_folder_earns_nothing(tmp_path):
 def test_links_among_a_capstones_exercise_modules_are_refused(tmp_path):
     capstone = get_exercise(12)
     shutil.copy(SOLUTIONS / capstone.filename, tmp_path / capstone.filename)
-    for number in range(1, LAST_LAYER_EXERCISE + 1):
+    for number in sorted(LAYER_EXERCISES):
         name = get_exercise(number).filename
         if number in (5, 7):
             (tmp_path / name).symlink_to(SOLUTIONS / name)
@@ -223,3 +227,119 @@ def test_the_exercise_time_limit_holds_during_a_check(tmp_path, monkeypatch):
     # Without the watchdog, shrinking alone took minutes; the limit plus worker start-ups
     # and a generous margin for a loaded machine:
     assert took < limit + 60, f"grading took {took:.0f} s for a {limit:g} s exercise"
+
+
+# ---- exercise 19: the recurrent capstone's trainer paths
+
+SPEC_CHECKS = (
+    "adding_network_and_training_settings_are_valid",
+    "rows_network_and_training_settings_are_valid",
+)
+TRAINED_CHECKS = (
+    "adding_parameter_count_matches_the_same_model_in_keras",
+    "adding_test_error_is_below_the_bar",
+    "rows_parameter_count_matches_the_same_model_in_keras",
+    "rows_test_accuracy_reaches_the_bar",
+)
+COMPARISONS = ("adding_network_in_keras_for_comparison", "rows_network_in_keras_for_comparison")
+NOT_PLAIN = ("internal error", "Traceback", "<grader.", " object at 0x")
+
+
+@dataclass(frozen=True)
+class SequenceAttack:
+    """An attack on exercise 19, appended to the reference module of exercise `into`: 18
+    (tests/meta/redteam/recurrent_layers_ex18.py: the layers the trainer calls in the
+    sandbox) or 19 (network_spec_ex19.py: the networks the module declares).
+
+    - value: what the module's marker becomes (its docstring lists them); the test id.
+    - evidence: a pattern in the message of each check in `loses`.
+    - loses: the checks that must lose their points; the spec checks not in it keep theirs.
+    - whole: grade every check (the attack stops both trainings at their first batch, or
+      both networks before training); False stops at the first failure, for an attack
+      that lets the adding network train to its end (the MNIST one would take minutes).
+    - walls: the walls it is graded behind.
+    """
+
+    value: str
+    into: int
+    evidence: str
+    loses: tuple[str, ...] = TRAINED_CHECKS
+    whole: bool = True
+    walls: tuple[str, ...] = ("bwrap",)
+
+    @property
+    def module(self) -> str:
+        """The red-team module appended to the reference."""
+        return "recurrent_layers_ex18" if self.into == 18 else "network_spec_ex19"
+
+    @property
+    def marker(self) -> str:
+        """The placeholder in the module that `value` replaces."""
+        return "__ATTACK__" if self.into == 18 else "__SPEC__"
+
+
+TRAINING_RAISED = r"^the training of your network raised \w+Error: "
+SPEC_LOST = SPEC_CHECKS + TRAINED_CHECKS
+SEQUENCE_ATTACKS = [
+    SequenceAttack(
+        "escape",
+        18,
+        TRAINING_RAISED + r"escape: wrote nothing \(\w+\); read nothing \(\w+\)",
+        walls=WALLS,
+    ),
+    SequenceAttack("wrong_shape", 18, TRAINING_RAISED),
+    SequenceAttack("giant", 18, r"^the training of your network ran out of memory"),
+    SequenceAttack("objects", 18, TRAINING_RAISED),
+    SequenceAttack(
+        "nan",
+        18,
+        r"^your trained network cannot be judged: .* `kernel` for ADDING_LAYERS\[0\] \(lstm\) "
+        r"holding [\d,]+ NaN or infinite values",
+        loses=("adding_parameter_count_matches_the_same_model_in_keras",),
+        whole=False,
+    ),
+    SequenceAttack("sly_list", 19, r"^`(ADDING_)?LAYERS` raised RuntimeError", SPEC_LOST),
+    SequenceAttack(
+        "sly_dicts", 19, r"^your network cannot be built: (ADDING_)?LAYERS\[0\]: `units`", SPEC_LOST
+    ),
+    SequenceAttack("deep", 19, r"^`(ADDING_)?LAYERS` raised RecursionError", SPEC_LOST),
+    # A long plain list, and a layer too wide to build: refused before Keras builds them.
+    SequenceAttack("long", 19, r"^your network cannot be built: ", SPEC_LOST),
+    SequenceAttack("wide", 19, r"^your network cannot be built: ", SPEC_LOST),
+]
+
+
+@pytest.mark.parametrize(
+    ("attack", "wall"),
+    [(attack, wall) for attack in SEQUENCE_ATTACKS for wall in attack.walls],
+    ids=lambda value: value if isinstance(value, str) else value.value,
+)
+def test_exercise_19_holds_against_hostile_layers_and_networks(attack, wall, scene, monkeypatch):
+    monkeypatch.setenv("NNLAB_ISOLATION", wall)
+    secret = f"secret of the grader {scene.token}"
+    (scene.outside / "secret").write_text(secret, "utf-8")
+    folder = scene.submit(attack.module, 19, (attack.marker, attack.value), into=attack.into)
+    options = GradingOptions(
+        first_failure_stops=not attack.whole,
+        progress=scene.look,
+        report_dir=scene.outside.parent / "plots",
+    )
+    report = grade_exercise(19, folder, options)
+
+    assert report.isolation == wall
+    assert scene.survivors() == [], "processes of the attack outlived its grade"
+    checks = {c.name: c for c in report.checks}
+    if attack.whole:
+        assert set(checks) == {*SPEC_CHECKS, *TRAINED_CHECKS, *COMPARISONS}, report.notice
+    earned = {name for name, check in checks.items() if check.points > 0}
+    assert earned == set(SPEC_CHECKS) & set(checks) - set(attack.loses), _messages(report)
+    for check in report.checks:
+        assert not any(words in check.message for words in NOT_PLAIN), check.message
+    text = _messages(report)
+    if (scene.outside / "written-by-the-learner").exists() or secret in text:
+        # As in test_redteam.py: only the rlimit wall may be breached (it runs learner
+        # code with the grader's own rights), and the report says which wall it was.
+        assert wall == "rlimits", f"the attack got through the {wall} wall:\n{text}"
+        return
+    for name in attack.loses:
+        assert re.search(attack.evidence, checks[name].message), checks[name].message

@@ -5,7 +5,16 @@ checks that the text really is in the solution (so a mutant cannot silently
 become a no-op), grades the mutated module, and expects lost points.
 """
 
-from mutants import basics, capstones, classifiers, contracts, layers, recurrent, training
+from mutants import (
+    basics,
+    capstones,
+    classifiers,
+    contracts,
+    layers,
+    recurrent,
+    sequences,
+    training,
+)
 from mutants.mutant import Mutant
 
 MUTANTS: list[Mutant] = [
@@ -15,5 +24,6 @@ MUTANTS: list[Mutant] = [
     *training.MUTANTS,
     *recurrent.MUTANTS,
     *capstones.MUTANTS,
+    *sequences.MUTANTS,
     *contracts.MUTANTS,
 ]
