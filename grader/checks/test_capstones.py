@@ -17,13 +17,17 @@ from grader.checks.checking import CheckFailure, points
 from grader.engine import data
 from grader.engine.capstone import (
     NotRun,
+    accuracy_bar_line,
+    comparison_line,
     declared_spec,
     describe_outcome,
     needed,
+    pictures_line,
     save_plots,
     train_keras,
     trained,
 )
+from grader.messages import text
 
 
 @pytest.fixture(scope="module")
@@ -71,11 +75,8 @@ def test_parameter_count_matches_the_same_model_in_keras(spec, outcome):
 @points(8)
 def test_test_accuracy_reaches_the_bar(exercise, dataset, outcome, note):
     (x_train, _), _ = dataset
-    bar, why = exercise.bar_for(len(x_train))
-    summary = (
-        f"{describe_outcome(outcome)}; the bar is {bar:.1%} ({why}); "
-        f"plots: {', '.join(str(p) for p in outcome.plots)}"
-    )
+    bar, bar_line = accuracy_bar_line(exercise, len(x_train))
+    summary = "\n".join([describe_outcome(outcome), bar_line, pictures_line(outcome.plots)])
     if outcome.test_accuracy < bar:
         raise CheckFailure(summary)
     note(summary)
@@ -86,10 +87,5 @@ def test_the_same_network_in_keras_for_comparison(collector, request, keras, not
     """Not scored: with --compare-keras, Keras trains the same network beside yours."""
     spec, dataset, outcome = (needed(request, name) for name in ("spec", "dataset", "outcome"))
     if not collector.compare_keras:
-        raise NotRun("use --compare-keras to train the same network in Keras beside yours")
-    theirs = train_keras(spec, dataset, keras)
-    note(
-        f"yours: test accuracy {outcome.test_accuracy:.2%} in {outcome.seconds:.0f} s; "
-        f"Keras: {theirs['test_accuracy']:.2%} in {theirs['seconds']:.0f} s "
-        f"(time ratio {outcome.seconds / theirs['seconds']:.2f})"
-    )
+        raise NotRun(text("capstone_compare_opt_in"))
+    note(comparison_line(outcome, train_keras(spec, dataset, keras)))

@@ -23,10 +23,13 @@ from grader.checks.checking import CheckFailure, points
 from grader.engine import data, sequences
 from grader.engine.capstone import (
     NotRun,
+    accuracy_bar_line,
+    comparison_line,
     declared_spec,
     describe_outcome,
     describe_regression,
     needed,
+    pictures_line,
     save_plots,
     save_regression_plots,
     train_keras,
@@ -97,10 +100,6 @@ def _parameters_match(spec, outcome) -> None:
         )
 
 
-def _plots(outcome) -> str:
-    return f"plots: {', '.join(str(p) for p in outcome.plots)}"
-
-
 @points(1)
 def test_adding_network_and_training_settings_are_valid(adding_spec):
     assert adding_spec.parameter_count > 0
@@ -117,19 +116,21 @@ def test_adding_test_error_is_below_the_bar(exercise, adding_spec, adding_outcom
     """Below the bar only a network that carried the first marked number across at least
     25 steps: a SimpleRNN usually cannot, and the message says why when it did not."""
     bar = exercise.mse_bar
-    summary = f"{describe_regression(adding_outcome)}; the bar is {bar:g}; "
-    summary += _plots(adding_outcome)
+    lines = [
+        describe_regression(adding_outcome),
+        text("capstone_mse_bar", bar=f"{bar:g}"),
+        pictures_line(adding_outcome.plots),
+    ]
     if adding_outcome.test_mse < bar:
-        note(summary)
+        note("\n".join(lines))
         return
-    kinds = {layer["layer"] for layer in adding_spec.layers}
     if adding_outcome.test_mse > 1.2 * adding_outcome.baseline_mse:
-        summary += "\n" + text("adding_worse_than_the_mean")
+        lines.append(text("adding_worse_than_the_mean"))
     elif adding_outcome.test_mse > 0.8 * adding_outcome.baseline_mse:
-        summary += "\n" + text("adding_near_the_mean")
-    if "lstm" not in kinds:
-        summary += "\n" + text("adding_simple_rnn_fades")
-    raise CheckFailure(summary)
+        lines.append(text("adding_near_the_mean"))
+    if "lstm" not in {layer["layer"] for layer in adding_spec.layers}:
+        lines.append(text("adding_simple_rnn_fades"))
+    raise CheckFailure("\n".join(lines))
 
 
 @points(1)
@@ -146,28 +147,13 @@ def test_rows_parameter_count_matches_the_same_model_in_keras(rows_spec, rows_ou
 @points(8)
 def test_rows_test_accuracy_reaches_the_bar(exercise, rows_data, rows_outcome, note):
     (x_train, _), _ = rows_data
-    bar, why = exercise.bar_for(len(x_train))
-    summary = f"{describe_outcome(rows_outcome)}; the bar is {bar:.1%} ({why}); "
-    summary += _plots(rows_outcome)
+    bar, bar_line = accuracy_bar_line(exercise, len(x_train))
+    summary = "\n".join(
+        [describe_outcome(rows_outcome), bar_line, pictures_line(rows_outcome.plots)]
+    )
     if rows_outcome.test_accuracy < bar:
         raise CheckFailure(summary)
     note(summary)
-
-
-def _compare(spec, data_, outcome, keras, note, regression: bool) -> None:
-    theirs = train_keras(spec, data_, keras)
-    ratio = outcome.seconds / theirs["seconds"]
-    if regression:
-        yours, keras_ = f"{outcome.test_mse:.4f}", f"{theirs['test_mse']:.4f}"
-        measure = "test mean squared error"
-    else:
-        yours, keras_ = f"{outcome.test_accuracy:.2%}", f"{theirs['test_accuracy']:.2%}"
-        measure = "test accuracy"
-    note(
-        f"yours: {measure} {yours} in {outcome.seconds:.0f} s; Keras (its own initial "
-        f"weights, same settings): {keras_} in {theirs['seconds']:.0f} s "
-        f"(time ratio {ratio:.2f})"
-    )
 
 
 @points(0)
@@ -176,8 +162,8 @@ def test_adding_network_in_keras_for_comparison(collector, request, keras, note)
     names = ("adding_spec", "adding_data", "adding_outcome")
     spec, adding, outcome = (needed(request, n) for n in names)
     if not collector.compare_keras:
-        raise NotRun("use --compare-keras to train the same network in Keras beside yours")
-    _compare(spec, adding, outcome, keras, note, regression=True)
+        raise NotRun(text("capstone_compare_opt_in"))
+    note(comparison_line(outcome, train_keras(spec, adding, keras)))
 
 
 @points(0)
@@ -185,5 +171,5 @@ def test_rows_network_in_keras_for_comparison(collector, request, keras, note):
     """Not scored: with --compare-keras, Keras trains the same network beside yours."""
     spec, rows, outcome = (needed(request, n) for n in ("rows_spec", "rows_data", "rows_outcome"))
     if not collector.compare_keras:
-        raise NotRun("use --compare-keras to train the same network in Keras beside yours")
-    _compare(spec, rows, outcome, keras, note, regression=False)
+        raise NotRun(text("capstone_compare_opt_in"))
+    note(comparison_line(outcome, train_keras(spec, rows, keras)))

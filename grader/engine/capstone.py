@@ -991,68 +991,103 @@ def needed(request, name: str):
         raise NotRun(str(problem)) from None
 
 
-def _agreement_words(agreement: float | None, held_out: int, what: str, within: str = "") -> str:
-    """How far the trainer's own forward pass agrees with the kit's, in words (a FINDING
-    below AGREEMENT_FINDING); `what` names the held-out inputs, e.g. "validation images"."""
+def _agreement_line(agreement: float | None, held_out: int, regression: bool) -> str:
+    """How far the trainer's own forward pass agrees with the kit's: one catalogue sentence
+    (a FINDING below AGREEMENT_FINDING)."""
     if agreement is None:
-        return "no validation split: your own forward pass was not compared"
+        return text("capstone_no_split")
+    what = "sequences" if regression else "images"
+    fields = {"share": f"{agreement:.2%}", "count": f"{held_out:,}"}
     if agreement < AGREEMENT_FINDING:
-        return (
-            f"FINDING: your own forward pass agrees with the kit's{within} on only "
-            f"{agreement:.2%} of the {held_out:,} {what}: with these weights it computes "
-            f"something other than the network you declared (the score uses the kit's)"
-        )
-    return (
-        f"your own forward pass agrees with the kit's on {agreement:.2%} of the {held_out:,} {what}"
-    )
+        tolerance = {"tolerance": f"{AGREEMENT_TOLERANCE:g}"} if regression else {}
+        return text(f"capstone_finding_{what}", **fields, **tolerance)
+    return text(f"capstone_agrees_{what}", **fields)
+
+
+def _reported_line(last: dict, kit: float | None, regression: bool) -> str:
+    """The trainer's own last-epoch numbers (display only), beside the kit's measure `kit`."""
+    if regression:
+        key, val, kit_text = "capstone_reported_loss", last["val_loss"], f"{kit or 0:.4f}"
+        val_text = f"{val:.4f}" if val is not None else ""
+        fields = {"loss": f"{last['loss']:.4f}"}
+    else:
+        key, val, kit_text = "capstone_reported_accuracy", last["val_accuracy"], f"{kit or 0:.2%}"
+        val_text = f"{val:.2%}" if val is not None else ""
+        fields = {"loss": f"{last['loss']:.4f}", "accuracy": f"{last['accuracy']:.2%}"}
+    if val is not None and kit is not None:
+        return text(f"{key}_validation", **fields, val=val_text, kit=kit_text)
+    return text(key, **fields)
 
 
 def describe_outcome(outcome: TrainingOutcome) -> str:
-    """The judgement in words: the kit's measures first, then what the trainer reported."""
-    parts = [
-        f"test accuracy {outcome.test_accuracy:.2%} after {outcome.epochs} epochs in "
-        f"{outcome.seconds:.0f} s (the kit's forward pass with your trained weights "
-        f"on the {outcome.test_images:,} test images)"
+    """The judgement in words, one catalogue sentence per line: the kit's measures first,
+    then what the trainer reported."""
+    lines = [
+        text(
+            "capstone_accuracy",
+            accuracy=f"{outcome.test_accuracy:.2%}",
+            epochs=outcome.epochs,
+            seconds=f"{outcome.seconds:.0f}",
+            count=f"{outcome.test_images:,}",
+        ),
+        _agreement_line(outcome.agreement, outcome.held_out, regression=False),
     ]
-    parts.append(_agreement_words(outcome.agreement, outcome.held_out, "validation images"))
     if outcome.history:
-        last = outcome.history[-1]
-        reported = (
-            f"reported by the trainer in your code's process, last epoch: "
-            f"loss {last['loss']:.4f}, training accuracy {last['accuracy']:.2%}"
-        )
-        if last["val_accuracy"] is not None and outcome.val_accuracy is not None:
-            reported += (
-                f", validation accuracy {last['val_accuracy']:.2%} "
-                f"(the kit measures {outcome.val_accuracy:.2%})"
-            )
-        parts.append(reported)
-    return "; ".join(parts)
+        lines.append(_reported_line(outcome.history[-1], outcome.val_accuracy, regression=False))
+    return "\n".join(lines)
 
 
 def describe_regression(outcome: RegressionOutcome) -> str:
-    """A regression network's judgement in words: the kit's measures, then the trainer's."""
-    parts = [
-        f"test mean squared error {outcome.test_mse:.4f} after {outcome.epochs} epochs in "
-        f"{outcome.seconds:.0f} s (the kit's forward pass with your trained weights on the "
-        f"{outcome.test_inputs:,} test sequences; always answering the mean would score "
-        f"{outcome.baseline_mse:.4f})"
+    """A regression network's judgement in words, one catalogue sentence per line: the
+    kit's measures, then the trainer's."""
+    lines = [
+        text(
+            "capstone_mse",
+            mse=f"{outcome.test_mse:.4f}",
+            epochs=outcome.epochs,
+            seconds=f"{outcome.seconds:.0f}",
+            count=f"{outcome.test_inputs:,}",
+            baseline=f"{outcome.baseline_mse:.4f}",
+        ),
+        _agreement_line(outcome.agreement, outcome.held_out, regression=True),
     ]
-    within = f" (within {AGREEMENT_TOLERANCE:g})"
-    held_out = outcome.held_out
-    parts.append(_agreement_words(outcome.agreement, held_out, "validation sequences", within))
     if outcome.history:
-        last = outcome.history[-1]
-        reported = (
-            f"reported by the trainer in your code's process, last epoch: "
-            f"training loss {last['loss']:.4f}"
-        )
-        if last["val_loss"] is not None and outcome.val_mse is not None:
-            reported += (
-                f", validation loss {last['val_loss']:.4f} (the kit measures {outcome.val_mse:.4f})"
-            )
-        parts.append(reported)
-    return "; ".join(parts)
+        lines.append(_reported_line(outcome.history[-1], outcome.val_mse, regression=True))
+    return "\n".join(lines)
+
+
+def accuracy_bar_line(exercise, training_size: int) -> tuple[float, str]:
+    """The test-accuracy bar for `training_size` training images (the registry's `bar_for`)
+    and the catalogue sentence that states it."""
+    bar, _ = exercise.bar_for(training_size)
+    if bar == exercise.accuracy_bar:
+        return bar, text("capstone_bar", bar=f"{bar:.1%}", count=f"{training_size:,}")
+    return bar, text(
+        "capstone_bar_subset",
+        bar=f"{bar:.1%}",
+        count=f"{training_size:,}",
+        full=f"{exercise.full_training_size:,}",
+        full_bar=f"{exercise.accuracy_bar:.1%}",
+    )
+
+
+def pictures_line(paths: list[Path]) -> str:
+    """Where the report's pictures are, as one catalogue sentence."""
+    return text("capstone_pictures", paths=", ".join(str(path) for path in paths))
+
+
+def comparison_line(outcome, theirs: dict) -> str:
+    """The learner's network beside the same network trained by Keras (`train_keras`)."""
+    times = {
+        "seconds": f"{outcome.seconds:.0f}",
+        "keras_seconds": f"{theirs['seconds']:.0f}",
+        "ratio": f"{outcome.seconds / theirs['seconds']:.2f}",
+    }
+    if isinstance(outcome, RegressionOutcome):
+        yours, keras_ = f"{outcome.test_mse:.4f}", f"{theirs['test_mse']:.4f}"
+        return text("capstone_compare_mse", yours=yours, keras=keras_, **times)
+    yours, keras_ = f"{outcome.test_accuracy:.2%}", f"{theirs['test_accuracy']:.2%}"
+    return text("capstone_compare_accuracy", yours=yours, keras=keras_, **times)
 
 
 def save_plots(

@@ -2,6 +2,7 @@
 network is judged from its weights on the trusted side, never from what the worker claims."""
 
 import contextlib
+import re
 
 import numpy as np
 import pytest
@@ -26,6 +27,7 @@ from grader.engine.capstone import (
     trusted_model,
     validate,
 )
+from grader.messages import keys_in, translate
 
 MLP = [
     {"layer": "dense", "units": 128, "activation": "relu"},
@@ -382,6 +384,7 @@ def test_the_score_comes_from_the_weights_not_from_what_the_trainer_claims(mlp, 
     assert "FINDING: your own forward pass agrees with the kit's on only" in summary
     assert "reported by the trainer in your code's process" in summary
     assert "validation accuracy 100.00% (the kit measures" in summary
+    assert all(keys_in(line) for line in summary.split("\n")), "each line is a catalogue sentence"
 
 
 @pytest.mark.parametrize(
@@ -988,16 +991,27 @@ def _regression_outcome(agreement, history) -> RegressionOutcome:
     )
 
 
+def test_every_line_of_a_capstone_summary_reads_in_chinese():
+    """One catalogue sentence per line: a learner's Chinese screen shows no English line."""
+    record = {"epoch": 8, "loss": 0.05, "accuracy": None, "val_accuracy": None, "val_loss": 0.04}
+    for agreement in (0.999, 0.5, None):
+        summary = describe_regression(_regression_outcome(agreement, [{**record, "seconds": 1.0}]))
+        for line in summary.split("\n"):
+            assert keys_in(line), line
+            assert not re.search("[a-z]{4,}", translate(line, "zh").replace("FINDING", "")), line
+
+
 def test_a_regression_outcome_reads_well():
     record = {"epoch": 8, "loss": 0.05, "accuracy": None, "val_accuracy": None, "val_loss": 0.04}
     summary = describe_regression(_regression_outcome(0.999, [{**record, "seconds": 1.0}]))
-    assert summary == (
+    assert summary.split("\n") == [
         "test mean squared error 0.0312 after 8 epochs in 12 s (the kit's forward pass with "
         "your trained weights on the 1,000 test sequences; always answering the mean would "
-        "score 0.1667); your own forward pass agrees with the kit's on 99.90% of the 1,000 "
-        "validation sequences; reported by the trainer in your code's process, last epoch: "
-        "training loss 0.0500, validation loss 0.0400 (the kit measures 0.0410)"
-    )
+        "score 0.1667)",
+        "your own forward pass agrees with the kit's on 99.90% of the 1,000 validation sequences",
+        "reported by the trainer in your code's process, last epoch: "
+        "training loss 0.0500, validation loss 0.0400 (the kit measures 0.0410)",
+    ]
     assert "accuracy" not in summary
     finding = describe_regression(_regression_outcome(0.5, []))
     assert "FINDING: your own forward pass agrees with the kit's (within 0.001) on only 50.00%" in (

@@ -112,4 +112,4 @@ def test_a_replaced_trainer_earns_nothing_on_accuracy(
     for check in report.checks:
         assert check.status != "error", f"{check.name}: {check.message}"
         assert "Traceback" not in check.message and "internal error" not in check.message
-    assert re.search(forgery.evidence, checks[ACCURACY].message), checks[ACCURACY].message
+    assert re.search(forgery.evidence, checks[ACCURACY].message, re.S), checks[ACCURACY].message
