@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import sys
 
 import pytest
 
@@ -75,11 +76,16 @@ def keras():
 
 @pytest.fixture(scope="session")
 def reference(exercise):
-    """The kit's reference solution module, loaded in the trusted process."""
+    """The kit's reference solution module, loaded in the trusted process (with the
+    references of the exercises it uses importable while it loads)."""
     path = solutions_path(exercise.filename)
     spec = importlib.util.spec_from_file_location(f"reference_{exercise.module}", path)
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    sys.path.insert(0, str(path.parent))
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(path.parent))
     return module
 
 

@@ -34,6 +34,8 @@ class Exercise:
     accuracy_bar: float = 0.0
     subset_accuracy_bar: float | None = None
     full_training_size: int = 0
+    uses: tuple[int, ...] = ()
+    """The earlier exercises whose modules this one imports (e.g. 20 uses 2, 4 and 9)."""
     mse_bar: float | None = None
     """Exercise 19's second task: the test mean squared error to stay below."""
     checks: str = ""
@@ -141,6 +143,7 @@ def exercises() -> tuple[Exercise, ...]:
                 accuracy_bar=float(raw.get("accuracy_bar", 0.0)),
                 subset_accuracy_bar=raw.get("subset_accuracy_bar"),
                 full_training_size=int(raw.get("full_training_size", 0)),
+                uses=tuple(raw.get("uses", ())),
                 mse_bar=raw.get("mse_bar"),
                 checks=raw.get("checks", ""),
                 hint_checks=tuple(tuple(names) for names in raw.get("hint_checks", [])),

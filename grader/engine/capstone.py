@@ -417,7 +417,7 @@ def validate(
         normalised.insert(0, {"layer": "flatten"})
     planned = planned_parameters(normalised, shape)
     if planned > MAX_PARAMETERS:
-        raise SpecError("spec_too_large", count=planned, limit=MAX_PARAMETERS)
+        raise SpecError("spec_too_large", count=f"{planned:,}", limit=f"{MAX_PARAMETERS:,}")
     try:
         model = keras_model(normalised, shape, keras)
     except ValueError as error:  # Keras refuses e.g. a pool window larger than the image

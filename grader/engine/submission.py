@@ -99,18 +99,19 @@ def locate(submission: Path | None, exercise: Exercise) -> tuple[Path, tuple[str
 def read_submission(submission: Path | None, exercise: Exercise) -> dict[str, ModuleSource]:
     """The modules to grade, each read once as a regular file (module name -> ModuleSource).
 
-    That is the exercise's own module, and for a capstone the learner's exercises
-    1-9 and 18 found beside it (a missing one is left out: the trainer names what it
-    lacks). Raises MissingSubmission with a plain message when the exercise's own
+    That is the exercise's own module, the modules of the exercises it `uses`, and
+    for a capstone the learner's exercises 1-9 and 18, found beside it (a missing one
+    is left out: the trainer, or the import, names what it lacks). Raises
+    MissingSubmission with a plain message when the exercise's own
     module cannot be read, or a link, folder or device stands in another's place.
     """
     folder, place = locate(submission, exercise)
     modules = {exercise.module: read_beside(folder, place, exercise.filename)}
-    if exercise.is_capstone:
-        for record in exercises():
-            if record.number in LAYER_EXERCISES:
-                with contextlib.suppress(AbsentModule):
-                    modules[record.module] = read_beside(folder, place, record.filename)
+    wanted = set(exercise.uses) | (LAYER_EXERCISES if exercise.is_capstone else set())
+    for record in exercises():
+        if record.number in wanted:
+            with contextlib.suppress(AbsentModule):
+                modules[record.module] = read_beside(folder, place, record.filename)
     return modules
 
 

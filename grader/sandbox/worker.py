@@ -424,6 +424,21 @@ class _ImportBlocker:
         return None
 
 
+class _StagedModules:
+    """A meta-path finder for the staged exercise modules, by name: an exercise that builds
+    on earlier ones (`from ex04_dense import dense_forward`) imports them from the
+    submission, whichever of them the worker loads first."""
+
+    def __init__(self, module_files: dict[str, str]):
+        self.module_files = module_files
+
+    def find_spec(self, fullname, path=None, target=None):
+        import importlib.util
+
+        file = self.module_files.get(fullname)
+        return importlib.util.spec_from_file_location(fullname, file) if file else None
+
+
 def _apply_limits(limits: dict) -> None:
     import resource
 
@@ -615,8 +630,12 @@ def main(argv: list[str]) -> int:
         send_message(response_fd, header, blobs)
 
     sys.modules["nnlab_channel"] = _progress_channel(reply)
+    sys.meta_path.append(_StagedModules(module_files))
     modules = {}
     for name, path in module_files.items():
+        if name in sys.modules:  # imported already, by a module loaded before it
+            modules[name] = sys.modules[name]
+            continue
         try:
             spec = importlib.util.spec_from_file_location(name, path)
             module = importlib.util.module_from_spec(spec)

@@ -216,6 +216,40 @@ def test_several_modules_and_streamed_progress(tmp_path):
         learner.close()
 
 
+def test_an_exercise_imports_the_staged_modules_it_builds_on(tmp_path):
+    """Exercise 20 does `from ex04_dense import dense_forward`: the worker loads the
+    exercise module first, so a module it imports comes from the submission, by name,
+    whenever it is asked for (and is loaded once)."""
+    base = "LOADS = [1]\n\ndef f(x):\n    return x + 1\n\ndef loads():\n    return len(LOADS)\n"
+    write_module(tmp_path, "base", base)
+    write_module(
+        tmp_path,
+        "user",
+        "import base\nbase.LOADS.append(2)\n\ndef g(x):\n    return base.f(x) * 10\n",
+    )
+    learner = LearnerProxy(
+        tmp_path / "user.py", "user", extra_modules={"base": tmp_path / "base.py"}, **SANDBOX_POLICY
+    )
+    try:
+        assert learner.g(1) == 20
+        assert learner.call("f", 2, module="base") == 3
+        assert learner.call("loads", module="base") == 2  # one module, not a second copy
+    finally:
+        learner.close()
+
+
+def test_a_missing_module_an_exercise_builds_on_is_a_plain_import_failure(tmp_path):
+    write_module(
+        tmp_path, "user", "from ex04_dense import dense_forward\n\ndef g(x):\n    return x\n"
+    )
+    learner = LearnerProxy(tmp_path / "user.py", "user", **SANDBOX_POLICY)
+    try:
+        with pytest.raises(LearnerError, match="could not be imported: .*ex04_dense"):
+            learner.g(1)
+    finally:
+        learner.close()
+
+
 # ---------------------------------------------------------------- the walls
 
 WALLS = ("bwrap", "rlimits")
