@@ -16,6 +16,7 @@ OUT = {"layer": "dense", "units": 10, "activation": "softmax"}
 CONV = {"layer": "conv2d", "filters": 2, "kernel_size": 3, "activation": "relu"}
 TRAINING = {"optimizer": "adam", "learning_rate": 0.01, "epochs": 1, "batch_size": 1024}
 BOGUS = [{**OUT, "bogus": 1}]
+LSTM = {"layer": "lstm", "units": 4}
 
 # (LAYERS, TRAINING, image shape, the catalogue key of the mistake): one per sentence.
 BAD_SPECS = [
@@ -42,6 +43,29 @@ BAD_SPECS = [
     ([OUT], {**TRAINING, "validation_split": 0.5}, (28, 28), "spec_validation_split"),
     ([OUT], {**TRAINING, "epochs": 101}, (28, 28), "spec_training_limits"),
     ([OUT], {**TRAINING, "decay": {"decay_steps": 10}}, (28, 28), "spec_decay"),
+    ([OUT], {**TRAINING, "global_clipnorm": 0}, (28, 28), "spec_clipnorm"),
+    ([{"layer": "dense", "units": 3}] * 64 + [OUT], TRAINING, (28, 28), "spec_too_many_layers"),
+    ([{"layer": "lstm", "units": 10**5}, OUT], TRAINING, (28, 28), "spec_too_large"),
+    ([{**LSTM, "return_sequences": 1}, OUT], TRAINING, (28, 28), "spec_return_sequences"),
+    ([{"layer": "flatten"}, LSTM, OUT], TRAINING, (28, 28), "spec_needs_sequences"),
+    ([{**LSTM, "return_sequences": True}, OUT], TRAINING, (28, 28), "spec_sequence_to_dense"),
+]
+# The same for the sentences of exercise 19's rules: (..., validate's keyword arguments).
+SEQUENCE_SPECS = [
+    (
+        [{"layer": "flatten"}, OUT],
+        TRAINING,
+        (28, 28),
+        "spec_recurrent_required",
+        {"recurrent": True},
+    ),
+    (
+        [LSTM, {"layer": "dense", "units": 1, "activation": "sigmoid"}],
+        TRAINING,
+        (50, 2),
+        "spec_last_layer_regression",
+        {"n_classes": None},
+    ),
 ]
 
 
@@ -50,12 +74,16 @@ def keras():
     return oracles.keras()
 
 
-@pytest.mark.parametrize(("layers", "training", "shape", "key"), BAD_SPECS)
+@pytest.mark.parametrize(
+    ("layers", "training", "shape", "key", "options"),
+    [(*spec, {}) for spec in BAD_SPECS] + SEQUENCE_SPECS,
+)
 def test_each_spec_mistake_is_a_catalogue_sentence_that_translates(
-    keras, layers, training, shape, key
+    keras, layers, training, shape, key, options
 ):
+    n_classes, recurrent = options.get("n_classes", 10), options.get("recurrent", False)
     with pytest.raises(SpecError) as caught:
-        validate(layers, training, shape, 10, keras)
+        validate(layers, training, shape, n_classes, keras, recurrent=recurrent)
     assert caught.value.key == key, str(caught.value)
     assert_translates(caught.value)
 
@@ -78,7 +106,8 @@ def assert_translates(mistake: SpecError) -> None:
 
 def test_every_spec_sentence_is_tried_above():
     sentences = {key for key in CATALOGUE if key.startswith("spec_")}
-    tried = {key for *_, key in BAD_SPECS} | {"spec_cannot_build", "spec_empty_output"}
+    tried = {key for *_, key in BAD_SPECS} | {key for *_, key, _ in SEQUENCE_SPECS}
+    tried |= {"spec_cannot_build", "spec_empty_output"}
     assert sentences == tried
 
 
