@@ -107,12 +107,18 @@ def read_submission(submission: Path | None, exercise: Exercise) -> dict[str, Mo
     """
     folder, place = locate(submission, exercise)
     modules = {exercise.module: read_beside(folder, place, exercise.filename)}
-    wanted = set(exercise.uses) | (LAYER_EXERCISES if exercise.is_capstone else set())
+    wanted = builds_on(exercise)
     for record in exercises():
         if record.number in wanted:
             with contextlib.suppress(AbsentModule):
                 modules[record.module] = read_beside(folder, place, record.filename)
     return modules
+
+
+def builds_on(exercise: Exercise) -> set[int]:
+    """The numbers of the earlier exercises whose modules `exercise` is graded with: those it
+    `uses`, and for a capstone the layer exercises (LAYER_EXERCISES)."""
+    return set(exercise.uses) | (set(LAYER_EXERCISES) if exercise.is_capstone else set())
 
 
 def syntax_problem(modules: dict[str, ModuleSource]) -> str:

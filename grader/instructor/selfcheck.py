@@ -9,6 +9,7 @@ maintainer's own work; tests/course/test_stubs.py keeps the committed stubs in s
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from grader.course.paths import KIT_ROOT
 from grader.course.registry import Exercise, exercises, get_exercise
 from grader.course.stubs import make_stub
 from grader.engine.grade import grade
+from grader.engine.submission import builds_on
 from grader.messages import text
 
 
@@ -50,6 +52,10 @@ def selfcheck_exercise(number: int, root: Path = KIT_ROOT) -> SelfcheckResult:
     source = (root / "solutions" / exercise.filename).read_text("utf-8")
     with tempfile.TemporaryDirectory(prefix="nnlab-stub-") as folder:
         (Path(folder) / exercise.filename).write_text(make_stub(source), "utf-8")
+        # The exercises it builds on are the references: the stub must fail on its own.
+        for earlier in builds_on(exercise):
+            name = get_exercise(earlier).filename
+            shutil.copy(root / "solutions" / name, Path(folder) / name)
         stub = grade(number, Path(folder))
     result.solution_score, result.stub_score = solution.score, stub.score
     result.max_score = solution.max_score

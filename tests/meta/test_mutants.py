@@ -6,7 +6,7 @@ import pytest
 
 from grader.course.registry import get_exercise
 from grader.engine.runner import GradingOptions, grade_exercise
-from grader.engine.submission import LAYER_EXERCISES
+from grader.engine.submission import builds_on
 from grader.messages import text
 
 from mutants import MUTANTS
@@ -15,17 +15,18 @@ from mutants.sequences import SIMPLE_RNN_ADDS
 
 def _graded(kit_root, tmp_path, mutant):
     """The report of `mutant` graded from a folder in `tmp_path`, its checks stopping at the
-    first failure (a capstone gets the reference layer exercises beside it, so only the
-    mutation is wrong, and writes its plots into `tmp_path`)."""
+    first failure (the references of the exercises it builds on beside it, so only the
+    mutation is wrong; a capstone writes its plots into `tmp_path`)."""
     folder = tmp_path / "submission"
     folder.mkdir()
     exercise = get_exercise(mutant.exercise)
     source = (kit_root / "solutions" / exercise.filename).read_text("utf-8")
     assert source.count(mutant.old) == 1, "the mutation no longer applies to the solution"
     (folder / exercise.filename).write_text(source.replace(mutant.old, mutant.new), "utf-8")
-    if exercise.is_capstone:
-        for number in sorted(LAYER_EXERCISES):
-            shutil.copy(kit_root / "solutions" / get_exercise(number).filename, folder)
+    # The exercises it builds on (a capstone's layers, the `uses` of another) are the
+    # references, so that only the mutation is wrong.
+    for number in sorted(builds_on(exercise)):
+        shutil.copy(kit_root / "solutions" / get_exercise(number).filename, folder)
     # One lost point is the proof: the checks stop at the first failure (a full report
     # of every mutant would cost CI minutes; test_selfcheck grades full reports).
     options = GradingOptions(first_failure_stops=True, report_dir=tmp_path / "plots")

@@ -10,6 +10,7 @@ from mutants import (
     capstones,
     classifiers,
     contracts,
+    gan,
     layers,
     recurrent,
     sequences,
@@ -25,5 +26,6 @@ MUTANTS: list[Mutant] = [
     *recurrent.MUTANTS,
     *capstones.MUTANTS,
     *sequences.MUTANTS,
+    *gan.MUTANTS,
     *contracts.MUTANTS,
 ]

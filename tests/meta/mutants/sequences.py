@@ -51,11 +51,12 @@ MUTANTS: list[Mutant] = [
         '"epochs": 8,\n    "batch_size": 64,\n    "global_clipnorm": 1.0',
         '"epochs": 8,\n    "batch_size": 64,\n    "global_clipnorm": 0',
     ),
-    # The one mutant that trains on MNIST rows (about a minute): it misses the bar.
+    # The one mutant that trains on MNIST rows: an LSTM of 4 units reads them in seconds
+    # and reaches about 60% (measured), far below the bar.
     Mutant(
         19,
-        "one epoch of plain SGD at 1e-4 misses the MNIST rows bar",
-        '"optimizer": "adam",\n    "learning_rate": 1e-3,\n    "epochs": 3,',
-        '"optimizer": "sgd",\n    "learning_rate": 1e-4,\n    "epochs": 1,',
+        "an LSTM of 4 units is too small for MNIST rows",
+        _ROWS_LSTM,
+        '{"layer": "lstm", "units": 4},\n',
     ),
 ]
