@@ -13,6 +13,7 @@ are drawn here: a student release ships this module as it is.
 from __future__ import annotations
 
 import numpy as np
+from hypothesis import example
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -39,3 +40,15 @@ def matrices(
     """Float64 matrices (N, C) with N in 1..max_rows, C in 2..max_cols."""
     shapes = st.tuples(st.integers(1, max_rows), st.integers(2, max_cols))
     return hnp.arrays(np.float64, shapes, elements=st.floats(-bound, bound, **FLOATS))
+
+
+def with_examples(examples: list):
+    """Decorate a check @given(case=...) with @example(case=...) for each of `examples`,
+    the first listed tried first."""
+
+    def decorate(check):
+        for case in examples[::-1]:
+            check = example(case=case)(check)
+        return check
+
+    return decorate

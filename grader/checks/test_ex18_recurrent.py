@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 from functools import cache, partial
 
 import numpy as np
-from hypothesis import example, given
+from hypothesis import given
 from hypothesis import strategies as st
 
 from grader.checks.checking import (
@@ -35,7 +35,7 @@ from grader.checks.checking import (
     points,
 )
 from grader.checks.mistakes import Mistake
-from grader.checks.strategies import float_arrays, seeds
+from grader.checks.strategies import float_arrays, seeds, with_examples
 from grader.messages import text
 from grader.sandbox import LearnerError
 
@@ -130,17 +130,6 @@ def explicit_cases(rng, gates: int) -> list[Case]:
 
 RNN_EXAMPLES = explicit_cases(np.random.default_rng(19), gates=1)
 LSTM_EXAMPLES = explicit_cases(np.random.default_rng(22), gates=4)
-
-
-def with_examples(examples: list[Case]):
-    """Decorate a check @given(case=...) with @example(case=...) for each of `examples`."""
-
-    def decorate(check):
-        for case in examples[::-1]:  # the first listed is tried first
-            check = example(case=case)(check)
-        return check
-
-    return decorate
 
 
 @st.composite

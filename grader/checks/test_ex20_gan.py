@@ -34,7 +34,7 @@ from grader.checks.checking import (
     points,
 )
 from grader.checks.mistakes import MATCH_ATOL, MATCH_RTOL, Mistake, Symptom, wrong_reductions
-from grader.checks.strategies import seeds
+from grader.checks.strategies import seeds, with_examples
 from grader.engine.oracles import tf_gradient
 from grader.messages import text
 
@@ -128,17 +128,6 @@ def explicit_gans(rng, steps: int) -> list[GanCase]:
 ONE_STEP = explicit_gans(np.random.default_rng(21), 1)
 TWO_STEPS = explicit_gans(np.random.default_rng(22), 2)
 THREE_STEPS = explicit_gans(np.random.default_rng(23), 3)
-
-
-def with_examples(examples: list):
-    """Decorate a check @given(case=...) with @example(case=...) for each of `examples`."""
-
-    def decorate(check):
-        for case in examples[::-1]:  # the first listed is tried first
-            check = example(case=case)(check)
-        return check
-
-    return decorate
 
 
 @st.composite
