@@ -26,7 +26,7 @@ from hypothesis import HealthCheck, Phase, settings
 from hypothesis.configuration import set_hypothesis_home_dir
 
 from grader.course.paths import TRAINER_SCRIPT
-from grader.course.registry import Exercise, get_exercise
+from grader.course.registry import Exercise, exercises, get_exercise
 from grader.engine import oracles
 from grader.engine.collector import Collector, Lanes
 from grader.engine.policy import SANDBOX_POLICY, forbidden_imports
@@ -145,8 +145,26 @@ def read_exercise(number: int, submission: Path | None = None) -> Submitted:
         modules = read_submission(submission, exercise)
     except MissingSubmission as missing:
         modules, notice = {}, str(missing)
+    else:
+        notice = _missing_uses(exercise, modules)
     where = str(submission or "")
     return Submitted(exercise, modules, where, notice, syntax_problem(modules), started)
+
+
+def _missing_uses(exercise: Exercise, modules: dict[str, ModuleSource]) -> str:
+    """A notice naming the modules of the exercises `exercise` uses (its imports) that are
+    not beside it, else "". (A capstone's missing layers are named by its trial run.)"""
+    records = {record.number: record for record in exercises()}
+    absent = [records[n] for n in sorted(exercise.uses) if records[n].module not in modules]
+    if not absent:
+        return ""
+    return text(
+        "uses_missing" if len(absent) > 1 else "uses_missing_one",
+        number=exercise.number,
+        numbers=", ".join(str(record.number) for record in absent),
+        files=", ".join(record.filename for record in absent),
+        file=exercise.filename,
+    )
 
 
 def _pytest_args(check_file: Path, first_failure_stops: bool = False) -> list[str]:

@@ -60,3 +60,25 @@ def test_first_failure_stops_ends_the_run_at_the_first_failing_check(kit_root, p
     assert [c.status for c in stopped.checks] == ["failed"]
     full = grade_exercise(2, kit_root / "solutions", GradingOptions(first_failure_stops=True))
     assert len(full.checks) > 1 and full.score == full.max_score
+
+
+def test_a_missing_module_an_exercise_builds_on_is_named_with_where_to_put_it(kit_root, tmp_path):
+    """Exercise 20 imports exercises 2, 4 and 9: without ex04_dense.py beside it, the report
+    says which file to put where (and the import failure itself fails the checks)."""
+    import shutil
+
+    from grader.engine.runner import grade_exercise
+    from grader.messages import text
+
+    for name in ("ex20_gan.py", "ex02_activations.py", "ex09_optimizers.py"):
+        shutil.copy(kit_root / "solutions" / name, tmp_path / name)
+    report = grade_exercise(20, tmp_path)
+    assert report.notice == text(
+        "uses_missing_one", number=20, numbers="4", files="ex04_dense.py", file="ex20_gan.py"
+    )
+    assert report.score == 0
+    assert all("No module named 'ex04_dense'" in check.message for check in report.checks)
+    (tmp_path / "ex02_activations.py").unlink()
+    assert "exercises 2, 4: put ex02_activations.py, ex04_dense.py beside" in (
+        grade_exercise(20, tmp_path).notice
+    )
