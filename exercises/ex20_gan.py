@@ -3,8 +3,8 @@
 Two networks play a game. The generator G turns random noise z into an
 image; the discriminator D looks at an image and says how sure it is that the
 image is real. D learns to tell real images from G's; G learns to make D
-call its images real. The seed tutorial's GAN on MNIST, which exercise 21
-trains from your pieces, is:
+call its images real. The seed tutorial's GAN on MNIST, which a later capstone
+will train from your pieces, is:
 
     G: z (100 numbers from N(0, 1)) -> Dense(256, relu) -> Dense(784, sigmoid)
     D: image (784 pixels in [0, 1]) -> Dense(128, relu) -> Dense(1, sigmoid)

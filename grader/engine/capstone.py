@@ -407,12 +407,12 @@ def validate(
     # A dense first layer gets the images flattened for it, as the stubs promise.
     implicit_flatten = normalised[0]["layer"] == "dense" and len(shape) > 1
     _check_ranks(normalised, 1 if implicit_flatten else len(shape), layers_name)
-    if recurrent and (
-        implicit_flatten
-        or not any(spec["layer"] in RECURRENT for spec in normalised)
-        or any(spec["layer"] == "flatten" for spec in normalised)
-    ):
-        raise SpecError("spec_recurrent_required", layers=layers_name)
+    if recurrent:
+        flattens = [i for i, spec in enumerate(normalised) if spec["layer"] == "flatten"]
+        if flattens:
+            raise SpecError("spec_flatten_in_sequences", where=f"{layers_name}[{flattens[0]}]")
+        if implicit_flatten or not any(spec["layer"] in RECURRENT for spec in normalised):
+            raise SpecError("spec_recurrent_required", layers=layers_name)
     if implicit_flatten:
         normalised.insert(0, {"layer": "flatten"})
     planned = planned_parameters(normalised, shape)
@@ -998,10 +998,10 @@ def _agreement_line(agreement: float | None, held_out: int, regression: bool) ->
         return text("capstone_no_split")
     what = "sequences" if regression else "images"
     fields = {"share": f"{agreement:.2%}", "count": f"{held_out:,}"}
-    if agreement < AGREEMENT_FINDING:
-        tolerance = {"tolerance": f"{AGREEMENT_TOLERANCE:g}"} if regression else {}
-        return text(f"capstone_finding_{what}", **fields, **tolerance)
-    return text(f"capstone_agrees_{what}", **fields)
+    if regression:
+        fields["tolerance"] = f"{AGREEMENT_TOLERANCE:g}"
+    key = "finding" if agreement < AGREEMENT_FINDING else "agrees"
+    return text(f"capstone_{key}_{what}", **fields)
 
 
 def _reported_line(last: dict, kit: float | None, regression: bool) -> str:

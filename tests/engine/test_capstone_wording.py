@@ -52,11 +52,12 @@ BAD_SPECS = [
 ]
 # The same for the sentences of exercise 19's rules: (..., validate's keyword arguments).
 SEQUENCE_SPECS = [
+    ([OUT], TRAINING, (28, 28), "spec_recurrent_required", {"recurrent": True}),
     (
-        [{"layer": "flatten"}, OUT],
+        [LSTM, {"layer": "flatten"}, OUT],
         TRAINING,
         (28, 28),
-        "spec_recurrent_required",
+        "spec_flatten_in_sequences",
         {"recurrent": True},
     ),
     (

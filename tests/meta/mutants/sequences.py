@@ -21,7 +21,7 @@ SIMPLE_RNN_ADDS = Mutant(
 
 MUTANTS: list[Mutant] = [
     SIMPLE_RNN_ADDS,
-    # Refused before training (spec_recurrent_required): LAYERS is validated as a
+    # Refused before training (spec_flatten_in_sequences): LAYERS is validated as a
     # recurrent network too, not only ADDING_LAYERS.
     Mutant(
         19,
