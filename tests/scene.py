@@ -12,7 +12,7 @@ from pathlib import Path
 from grade_cli import KIT_ROOT
 
 from grader.course.registry import get_exercise
-from grader.engine.submission import LAYER_EXERCISES
+from grader.engine.submission import builds_on
 
 REDTEAM = Path(__file__).resolve().parent / "meta" / "redteam"
 WALLS = ("bwrap", "rlimits")
@@ -50,7 +50,7 @@ class Scene:
         shutil.rmtree(self.folder, ignore_errors=True)
         self.folder.mkdir()
         record = get_exercise(exercise)
-        beside = sorted(LAYER_EXERCISES) if record.is_capstone else []
+        beside = sorted(builds_on(record))
         for number in beside + ([exercise, into] if into else []):
             name = get_exercise(number).filename
             shutil.copy(KIT_ROOT / "solutions" / name, self.folder / name)

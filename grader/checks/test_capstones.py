@@ -13,21 +13,17 @@ are not written yet, the checks that need the trained network are not run
 
 import pytest
 
-from grader.checks.checking import CheckFailure, points
+from grader.checks.checking import points
 from grader.engine import data
 from grader.engine.capstone import (
-    NotRun,
-    accuracy_bar_line,
-    comparison_line,
     declared_spec,
-    describe_outcome,
+    expect_accuracy_bar,
+    expect_parameter_count,
+    keras_comparison,
     needed,
-    pictures_line,
     save_plots,
-    train_keras,
     trained,
 )
-from grader.messages import text
 
 
 @pytest.fixture(scope="module")
@@ -65,27 +61,17 @@ def test_network_and_training_settings_are_valid(spec):
 @points(1)
 def test_parameter_count_matches_the_same_model_in_keras(spec, outcome):
     """Counted from the trained weights, each checked against Keras' shapes as they are read."""
-    if outcome.parameter_count != spec.parameter_count:
-        raise CheckFailure(
-            f"your network has {outcome.parameter_count:,} parameters, the same model in Keras "
-            f"has {spec.parameter_count:,}: check the weight shapes your initialisers return"
-        )
+    expect_parameter_count(spec, outcome)
 
 
 @points(8)
 def test_test_accuracy_reaches_the_bar(exercise, dataset, outcome, note):
     (x_train, _), _ = dataset
-    bar, bar_line = accuracy_bar_line(exercise, len(x_train))
-    summary = "\n".join([describe_outcome(outcome), bar_line, pictures_line(outcome.plots)])
-    if outcome.test_accuracy < bar:
-        raise CheckFailure(summary)
-    note(summary)
+    note(expect_accuracy_bar(exercise, len(x_train), outcome))
 
 
 @points(0)
 def test_the_same_network_in_keras_for_comparison(collector, request, keras, note):
     """Not scored: with --compare-keras, Keras trains the same network beside yours."""
     spec, dataset, outcome = (needed(request, name) for name in ("spec", "dataset", "outcome"))
-    if not collector.compare_keras:
-        raise NotRun(text("capstone_compare_opt_in"))
-    note(comparison_line(outcome, train_keras(spec, dataset, keras)))
+    note(keras_comparison(collector, spec, dataset, outcome, keras))

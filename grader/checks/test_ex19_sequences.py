@@ -22,17 +22,15 @@ import pytest
 from grader.checks.checking import CheckFailure, points
 from grader.engine import data, sequences
 from grader.engine.capstone import (
-    NotRun,
-    accuracy_bar_line,
-    comparison_line,
     declared_spec,
-    describe_outcome,
     describe_regression,
+    expect_accuracy_bar,
+    expect_parameter_count,
+    keras_comparison,
     needed,
     pictures_line,
     save_plots,
     save_regression_plots,
-    train_keras,
     trained,
 )
 from grader.messages import text
@@ -92,14 +90,6 @@ def adding_outcome(learner, adding_spec, adding_data, exercise, collector, keras
     return result
 
 
-def _parameters_match(spec, outcome) -> None:
-    if outcome.parameter_count != spec.parameter_count:
-        raise CheckFailure(
-            f"your network has {outcome.parameter_count:,} parameters, the same model in Keras "
-            f"has {spec.parameter_count:,}: check the weight shapes your initialisers return"
-        )
-
-
 @points(1)
 def test_adding_network_and_training_settings_are_valid(adding_spec):
     assert adding_spec.parameter_count > 0
@@ -108,7 +98,7 @@ def test_adding_network_and_training_settings_are_valid(adding_spec):
 @points(1)
 def test_adding_parameter_count_matches_the_same_model_in_keras(adding_spec, adding_outcome):
     """Counted from the trained weights, each checked against Keras' shapes as they are read."""
-    _parameters_match(adding_spec, adding_outcome)
+    expect_parameter_count(adding_spec, adding_outcome)
 
 
 @points(8)
@@ -141,19 +131,13 @@ def test_rows_network_and_training_settings_are_valid(rows_spec):
 @points(1)
 def test_rows_parameter_count_matches_the_same_model_in_keras(rows_spec, rows_outcome):
     """Counted from the trained weights, each checked against Keras' shapes as they are read."""
-    _parameters_match(rows_spec, rows_outcome)
+    expect_parameter_count(rows_spec, rows_outcome)
 
 
 @points(8)
 def test_rows_test_accuracy_reaches_the_bar(exercise, rows_data, rows_outcome, note):
     (x_train, _), _ = rows_data
-    bar, bar_line = accuracy_bar_line(exercise, len(x_train))
-    summary = "\n".join(
-        [describe_outcome(rows_outcome), bar_line, pictures_line(rows_outcome.plots)]
-    )
-    if rows_outcome.test_accuracy < bar:
-        raise CheckFailure(summary)
-    note(summary)
+    note(expect_accuracy_bar(exercise, len(x_train), rows_outcome))
 
 
 @points(0)
@@ -161,15 +145,11 @@ def test_adding_network_in_keras_for_comparison(collector, request, keras, note)
     """Not scored: with --compare-keras, Keras trains the same network beside yours."""
     names = ("adding_spec", "adding_data", "adding_outcome")
     spec, adding, outcome = (needed(request, n) for n in names)
-    if not collector.compare_keras:
-        raise NotRun(text("capstone_compare_opt_in"))
-    note(comparison_line(outcome, train_keras(spec, adding, keras)))
+    note(keras_comparison(collector, spec, adding, outcome, keras))
 
 
 @points(0)
 def test_rows_network_in_keras_for_comparison(collector, request, keras, note):
     """Not scored: with --compare-keras, Keras trains the same network beside yours."""
     spec, rows, outcome = (needed(request, n) for n in ("rows_spec", "rows_data", "rows_outcome"))
-    if not collector.compare_keras:
-        raise NotRun(text("capstone_compare_opt_in"))
-    note(comparison_line(outcome, train_keras(spec, rows, keras)))
+    note(keras_comparison(collector, spec, rows, outcome, keras))

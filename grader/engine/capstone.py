@@ -32,10 +32,12 @@ from grader.engine.figures import pyplot, save
 from grader.messages import text
 from grader.sandbox.client import LearnerProblem, NotImplementedYet, RemoteFunction, RemoteObject
 from grader.sandbox.trainer import (
+    CLASSES,
     NO_MODULE,
     NOT_DEFINED,
     NOT_IMPLEMENTED,
     READY,
+    REGRESSION,
     held_out_size,
     needed_functions,
     window_out,
@@ -77,7 +79,6 @@ TRAINING_KEYS = {
     "decay",
     "global_clipnorm",
 }
-CLASSES, REGRESSION = "softmax_cross_entropy", "mse"  # the trainer's two losses
 # Below this share of held-out images on which the learner's own forward pass
 # and the kit's agree, the report points the difference out (it costs no points).
 AGREEMENT_FINDING = 0.98
@@ -411,7 +412,7 @@ def validate(
         flattens = [i for i, spec in enumerate(normalised) if spec["layer"] == "flatten"]
         if flattens:
             raise SpecError("spec_flatten_in_sequences", where=f"{layers_name}[{flattens[0]}]")
-        if implicit_flatten or not any(spec["layer"] in RECURRENT for spec in normalised):
+        if not any(spec["layer"] in RECURRENT for spec in normalised):
             raise SpecError("spec_recurrent_required", layers=layers_name)
     if implicit_flatten:
         normalised.insert(0, {"layer": "flatten"})
@@ -1006,17 +1007,15 @@ def _agreement_line(agreement: float | None, held_out: int, regression: bool) ->
 
 def _reported_line(last: dict, kit: float | None, regression: bool) -> str:
     """The trainer's own last-epoch numbers (display only), beside the kit's measure `kit`."""
+    fields = {"loss": f"{last['loss']:.4f}"}
     if regression:
-        key, val, kit_text = "capstone_reported_loss", last["val_loss"], f"{kit or 0:.4f}"
-        val_text = f"{val:.4f}" if val is not None else ""
-        fields = {"loss": f"{last['loss']:.4f}"}
+        key, val, shown = "capstone_reported_loss", last["val_loss"], "{:.4f}"
     else:
-        key, val, kit_text = "capstone_reported_accuracy", last["val_accuracy"], f"{kit or 0:.2%}"
-        val_text = f"{val:.2%}" if val is not None else ""
-        fields = {"loss": f"{last['loss']:.4f}", "accuracy": f"{last['accuracy']:.2%}"}
-    if val is not None and kit is not None:
-        return text(f"{key}_validation", **fields, val=val_text, kit=kit_text)
-    return text(key, **fields)
+        key, val, shown = "capstone_reported_accuracy", last["val_accuracy"], "{:.2%}"
+        fields["accuracy"] = shown.format(last["accuracy"])
+    if val is None or kit is None:
+        return text(key, **fields)
+    return text(f"{key}_validation", **fields, val=shown.format(val), kit=shown.format(kit))
 
 
 def describe_outcome(outcome: TrainingOutcome) -> str:
@@ -1054,6 +1053,35 @@ def describe_regression(outcome: RegressionOutcome) -> str:
     if outcome.history:
         lines.append(_reported_line(outcome.history[-1], outcome.val_mse, regression=True))
     return "\n".join(lines)
+
+
+def expect_parameter_count(spec: Spec, outcome) -> None:
+    """CheckFailure unless the trained weights have as many parameters as the same model in
+    Keras (each weight's shape was already checked as it was read)."""
+    if outcome.parameter_count != spec.parameter_count:
+        raise CheckFailure(
+            f"your network has {outcome.parameter_count:,} parameters, the same model in Keras "
+            f"has {spec.parameter_count:,}: check the weight shapes your initialisers return"
+        )
+
+
+def expect_accuracy_bar(exercise, training_size: int, outcome: TrainingOutcome) -> str:
+    """The judgement of a network of classes against `exercise`'s bar for `training_size`
+    training images: its summary (outcome, bar, pictures, one sentence per line) when it
+    reaches the bar; CheckFailure saying the same when it does not."""
+    bar, bar_line = accuracy_bar_line(exercise, training_size)
+    summary = "\n".join([describe_outcome(outcome), bar_line, pictures_line(outcome.plots)])
+    if outcome.test_accuracy < bar:
+        raise CheckFailure(summary)
+    return summary
+
+
+def keras_comparison(collector, spec: Spec, data, outcome, keras) -> str:
+    """The learner's trained network beside the same spec trained by Keras, in one sentence;
+    NotRun unless the grading asked for it (--compare-keras)."""
+    if not collector.compare_keras:
+        raise NotRun(text("capstone_compare_opt_in"))
+    return comparison_line(outcome, train_keras(spec, data, keras))
 
 
 def accuracy_bar_line(exercise, training_size: int) -> tuple[float, str]:
@@ -1230,12 +1258,12 @@ def _trusted_progress(on_progress, epochs: int, label: str = ""):
 def _metrics(progress: dict, percent: bool) -> str:
     """loss, then accuracy (when the run has one) and the validation measure, two spaces apart."""
     parts = [f"loss {progress.get('loss', math.nan):.4f}"]
-    accuracy = progress.get("accuracy", math.nan)
-    if not (isinstance(accuracy, float) and math.isnan(accuracy)) and accuracy is not None:
-        parts.append(f"accuracy {accuracy:.2%}" if percent else f"accuracy {accuracy:.4f}")
+    shown = "{:.2%}" if percent else "{:.4f}"
+    accuracy = progress.get("accuracy")
+    if accuracy is not None and not math.isnan(accuracy):  # NaN: a run without accuracy
+        parts.append(f"accuracy {shown.format(accuracy)}")
     if progress.get("val_accuracy") is not None:
-        value = progress["val_accuracy"]
-        parts.append(f"val_accuracy {value:.2%}" if percent else f"val_accuracy {value:.4f}")
+        parts.append(f"val_accuracy {shown.format(progress['val_accuracy'])}")
     if progress.get("val_loss") is not None:
         parts.append(f"val_loss {progress['val_loss']:.4f}")
     return "  ".join(parts)
