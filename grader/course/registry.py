@@ -38,6 +38,12 @@ class Exercise:
     """The earlier exercises whose modules this one imports (e.g. 20 uses 2, 4 and 9)."""
     mse_bar: float | None = None
     """Exercise 19's second task: the test mean squared error to stay below."""
+    confident_bar: float | None = None
+    """Exercise 21: the least share of samples the judge must be sure of."""
+    digits_bar: float | None = None
+    """Exercise 21: the least effective number of digits among the confident samples."""
+    frechet_bar: float | None = None
+    """Exercise 21: the Frechet distance to MNIST's test digits to stay below."""
     checks: str = ""
     hint_checks: tuple[tuple[str, ...], ...] = ()
     """For each hint (in order), the checks and named mistakes (catalogue keys) it belongs to."""
@@ -145,6 +151,9 @@ def exercises() -> tuple[Exercise, ...]:
                 full_training_size=int(raw.get("full_training_size", 0)),
                 uses=tuple(raw.get("uses", ())),
                 mse_bar=raw.get("mse_bar"),
+                confident_bar=raw.get("confident_bar"),
+                digits_bar=raw.get("digits_bar"),
+                frechet_bar=raw.get("frechet_bar"),
                 checks=raw.get("checks", ""),
                 hint_checks=tuple(tuple(names) for names in raw.get("hint_checks", [])),
             )

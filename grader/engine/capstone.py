@@ -33,6 +33,7 @@ from grader.messages import text
 from grader.sandbox.client import LearnerProblem, NotImplementedYet, RemoteFunction, RemoteObject
 from grader.sandbox.trainer import (
     CLASSES,
+    GAN,
     NO_MODULE,
     NOT_DEFINED,
     NOT_IMPLEMENTED,
@@ -92,6 +93,7 @@ SHOWN_CHARACTERS = 80  # of a learner's value quoted in a message
 # (the largest reference, exercise 14's CNN, has 545,098).
 MAX_LAYERS = 64
 MAX_PARAMETERS = 20_000_000
+MAX_NOISE_DIM = 1000
 TRAINER_MODULE, TRAINER_CALL, PROBE_CALL = "nnlab_trainer", "fit_and_predict", "probe_functions"
 PROBE_TIMEOUT_S = 60.0  # tiny inputs: far more than any honest function needs
 
@@ -180,7 +182,7 @@ def _shown(value) -> str:
     SHOWN_CHARACTERS), else what kind of value it is (`_kind`), never an internal name."""
     plain = (bool, int, float, str, list, tuple, dict, np.generic)
     if value is not None and not isinstance(value, plain):
-        return _kind(value)
+        return kind_of(value)
     try:
         shown = repr(value)
     except RecursionError:
@@ -215,7 +217,7 @@ def _positive_int(spec: dict, key: str, where: str, default=None) -> int:
     return value
 
 
-def _normalise_layer(raw, where: str, last: bool, n_classes: int | None) -> dict:
+def _normalise_layer(raw, where: str, last: bool, n_classes: int | None, head=None) -> dict:
     if not isinstance(raw, dict) or not _one_of(raw.get("layer"), LAYER_KEYS):
         kinds = ", ".join(sorted(LAYER_KEYS))
         raise SpecError("spec_not_a_layer", where=where, kinds=kinds, raw=_shown(raw))
@@ -264,7 +266,11 @@ def _normalise_layer(raw, where: str, last: bool, n_classes: int | None) -> dict
         if not isinstance(rate, int | float) or not 0 <= rate < 1:
             raise SpecError("spec_dropout_rate", where=where, value=_shown(rate))
         spec["rate"] = float(rate)
-    if last and n_classes is None:
+    if last and head is not None:
+        key, units = head
+        if kind != "dense" or spec["units"] != units or spec["activation"] != "sigmoid":
+            raise SpecError(key, units=units)
+    elif last and n_classes is None:
         if kind != "dense" or spec["units"] != 1 or spec["activation"] is not None:
             raise SpecError("spec_last_layer_regression")
     elif last and (kind != "dense" or spec.get("activation") != "softmax"):
@@ -281,7 +287,10 @@ def _normalise_training(raw, name: str, loss: str) -> dict:
     if optimizer not in OPTIMIZERS:
         got = _shown(raw.get("optimizer"))
         raise SpecError("spec_optimizer", training=name, optimizers=sorted(OPTIMIZERS), value=got)
-    unknown = set(raw) - TRAINING_KEYS - OPTIMIZER_OPTIONS[optimizer]
+    if loss == GAN and "validation_split" in raw:
+        raise SpecError("spec_gan_validation_split", training=name)
+    allowed = TRAINING_KEYS | ({"noise_dim"} if loss == GAN else set())
+    unknown = set(raw) - allowed - OPTIMIZER_OPTIONS[optimizer]
     if unknown:
         raise SpecError(
             "spec_training_unknown_keys",
@@ -304,10 +313,14 @@ def _normalise_training(raw, name: str, loss: str) -> dict:
         "learning_rate": float(learning_rate),
         "epochs": _positive_int(raw, "epochs", name),
         "batch_size": _positive_int(raw, "batch_size", name),
-        "validation_split": float(raw.get("validation_split", 0.1)),
+        "validation_split": float(raw.get("validation_split", 0.1 if loss != GAN else 0.0)),
     }
     if not 0 <= training["validation_split"] < 0.5:
         raise SpecError("spec_validation_split", training=name)
+    if loss == GAN:
+        training["noise_dim"] = _positive_int(raw, "noise_dim", name, default=100)
+        if training["noise_dim"] > MAX_NOISE_DIM:
+            raise SpecError("spec_noise_dim", training=name, limit=MAX_NOISE_DIM)
     if training["epochs"] > 100 or training["batch_size"] > 4096:
         raise SpecError("spec_training_limits", training=name)
     clipnorm = raw.get("global_clipnorm")
@@ -375,6 +388,7 @@ def validate(
     *,
     names: tuple[str, str] = ("LAYERS", "TRAINING"),
     recurrent: bool = False,
+    head: tuple[str, int] | None = None,
 ) -> Spec:
     """Check and normalise a capstone's LAYERS and TRAINING.
 
@@ -388,6 +402,9 @@ def validate(
     - names: what the learner's module calls the two values, for messages.
     - recurrent: the network must read its input with a recurrent layer whose last
       state alone reaches the dense layers (no flatten): exercise 19's rule.
+    - head: for one of a GAN's networks (exercise 21), (catalogue key, units): the last
+      layer must be dense with that many units and a sigmoid, else SpecError(key);
+      n_classes is then None and the training's loss "gan".
 
     Returns:
     - a Spec; raises SpecError with a plain message for any mistake.
@@ -400,7 +417,7 @@ def validate(
             "spec_too_many_layers", layers=layers_name, count=len(layers), limit=MAX_LAYERS
         )
     normalised = [
-        _normalise_layer(raw, f"{layers_name}[{i}]", i == len(layers) - 1, n_classes)
+        _normalise_layer(raw, f"{layers_name}[{i}]", i == len(layers) - 1, n_classes, head)
         for i, raw in enumerate(layers)
     ]
     uses_conv = any(s["layer"] in ("conv2d", "max_pool", "avg_pool") for s in normalised)
@@ -437,7 +454,7 @@ def validate(
         _weight_shapes(layer, spec["layer"])
         for spec, layer in zip(normalised, model.layers, strict=True)
     ]
-    loss = REGRESSION if n_classes is None else CLASSES
+    loss = GAN if head else REGRESSION if n_classes is None else CLASSES
     training = _normalise_training(training, training_name, loss)
     count = int(model.count_params())
     return Spec(
@@ -550,7 +567,7 @@ class RegressionOutcome:
     plots: list[Path] = field(default_factory=list)
 
 
-def _kind(value) -> str:
+def kind_of(value) -> str:
     """A short description of a value the worker sent, never its (unbounded) contents."""
     if value is None:
         return "None"
@@ -566,7 +583,7 @@ def _kind(value) -> str:
 def _checked_layer(spec: Spec, index: int, entry, shapes: dict) -> dict[str, np.ndarray]:
     where = spec.layer_name(index)
     if not isinstance(entry, dict) or set(entry) != set(shapes):
-        got = f"keys {sorted(entry)}" if isinstance(entry, dict) else _kind(entry)
+        got = f"keys {sorted(entry)}" if isinstance(entry, dict) else kind_of(entry)
         want = f"a dict with keys {sorted(shapes)}" if shapes else "{} (it has no weights)"
         raise TrainerOutputError(f"the trainer returned {got} for {where}, expected {want}")
     arrays = {}
@@ -574,7 +591,7 @@ def _checked_layer(spec: Spec, index: int, entry, shapes: dict) -> dict[str, np.
         value = entry[name]
         if not isinstance(value, np.ndarray):
             raise TrainerOutputError(
-                f"the trainer returned {_kind(value)} as weights `{name}` of {where}, "
+                f"the trainer returned {kind_of(value)} as weights `{name}` of {where}, "
                 f"expected an array of shape {shape}"
             )
         if value.dtype.kind != "f":
@@ -614,7 +631,7 @@ def checked_weights(spec: Spec, returned) -> list[dict[str, np.ndarray]]:
     expected = spec.weight_shapes
     if not isinstance(returned, list):
         raise TrainerOutputError(
-            f"the trainer returned {_kind(returned)} as weights, "
+            f"the trainer returned {kind_of(returned)} as weights, "
             f"expected a list with one dict of arrays per layer"
         )
     if len(returned) != len(expected):
@@ -638,7 +655,7 @@ def _checked_predictions(returned, count: int, n_classes: int | None) -> np.ndar
         form = isinstance(returned, np.ndarray) and returned.dtype.kind == "f"
         if not form or returned.shape != (count,):
             raise TrainerOutputError(
-                f"the trainer returned {_kind(returned)} as val_predictions, expected "
+                f"the trainer returned {kind_of(returned)} as val_predictions, expected "
                 f"{count:,} numbers, one per held-out input"
             )
         with np.errstate(over="ignore"):
@@ -650,16 +667,25 @@ def _checked_predictions(returned, count: int, n_classes: int | None) -> np.ndar
         or (count and not 0 <= int(returned.min()) <= int(returned.max()) < n_classes)
     ):
         raise TrainerOutputError(
-            f"the trainer returned {_kind(returned)} as val_predictions, expected "
+            f"the trainer returned {kind_of(returned)} as val_predictions, expected "
             f"{count:,} class numbers from 0 to {n_classes - 1}, one per held-out image"
         )
     return returned.astype(np.int64)
 
 
 # A history record's keys; the optional ones may be None (accuracy for a network that
-# predicts numbers, val_loss for one that tells classes, both val_* without a split).
-HISTORY_KEYS = ("epoch", "loss", "accuracy", "val_accuracy", "val_loss", "seconds")
-OPTIONAL_HISTORY_KEYS = ("accuracy", "val_accuracy", "val_loss")
+# predicts numbers, val_loss for one that tells classes, both val_* without a split,
+# generator_loss but for a GAN, whose loss and accuracy are its discriminator's).
+HISTORY_KEYS = (
+    "epoch",
+    "loss",
+    "accuracy",
+    "val_accuracy",
+    "val_loss",
+    "generator_loss",
+    "seconds",
+)
+OPTIONAL_HISTORY_KEYS = ("accuracy", "val_accuracy", "val_loss", "generator_loss")
 
 
 def _epoch_record(raw: dict) -> dict:
@@ -675,7 +701,7 @@ def _epoch_record(raw: dict) -> dict:
             or not math.isfinite(value)
         ):
             raise TrainerOutputError(
-                f"the trainer's history has {_kind(value)} as `{key}`, expected a finite number"
+                f"the trainer's history has {kind_of(value)} as `{key}`, expected a finite number"
             )
         record[key] = float(value)
     record["epoch"] = int(record["epoch"])
@@ -694,7 +720,7 @@ def reported_history(returned, epochs: int) -> list[dict]:
         or not all(isinstance(record, dict) for record in returned)
     ):
         raise TrainerOutputError(
-            f"the trainer returned {_kind(returned)} as its history, "
+            f"the trainer returned {kind_of(returned)} as its history, "
             f"expected a list of at most {epochs} epoch records"
         )
     return [_epoch_record(record) for record in returned]
@@ -759,7 +785,7 @@ def read_probe(answer, needed: list[tuple[str, str]]) -> list[MissingFunction]:
     """
     if not isinstance(answer, list) or len(answer) != len(needed):
         raise TrainerOutputError(
-            f"the trial run of your functions returned {_kind(answer)}, "
+            f"the trial run of your functions returned {kind_of(answer)}, "
             f"expected a list of {len(needed)} verdicts"
         )
     modules = {module for module, _ in needed}
@@ -779,7 +805,7 @@ def read_probe(answer, needed: list[tuple[str, str]]) -> list[MissingFunction]:
             missing.append(MissingFunction(*where, NOT_IMPLEMENTED))
         else:
             raise TrainerOutputError(
-                f"the trial run of your functions returned {_kind(verdict)} for `{name}`, "
+                f"the trial run of your functions returned {kind_of(verdict)} for `{name}`, "
                 f"expected one of its fixed verdicts"
             )
     return list(dict.fromkeys(missing))
@@ -863,13 +889,13 @@ def train_in_sandbox(
             y_train,
             module=TRAINER_MODULE,
             timeout=time_limit_s,
-            on_progress=_trusted_progress(on_progress, epochs, label),
+            on_progress=trusted_progress(on_progress, epochs, label),
         )
     except LearnerProblem as problem:
         raise kept_problem(problem, TRAINER_CALL, "the training of your network") from None
     seconds = time.monotonic() - started
     if not isinstance(result, dict):
-        raise TrainerOutputError(f"the trainer returned {_kind(result)}, expected a dict")
+        raise TrainerOutputError(f"the trainer returned {kind_of(result)}, expected a dict")
     n_classes = None if spec.regression else spec.layers[-1]["units"]
     n_fit = len(x_train) - held_out_size(len(x_train), spec.training["validation_split"])
     weights = checked_weights(spec, result.get("weights"))
@@ -1212,9 +1238,9 @@ def progress_record(raw, epochs: int, label: str = "") -> dict | None:
     Inputs: raw, the decoded message (any value); epochs, the spec's epoch count;
     label, the trusted name of this training ("" when the exercise has one).
     Returns {"label": label, "epoch": 1..epochs, "epochs": epochs, "fraction": 0..1,
-    "loss", "accuracy", "val_accuracy", "val_loss", "seconds": floats (NaN when
-    absent; val_accuracy and val_loss None), "done": True only for the message that
-    ends the epoch}.
+    "loss", "accuracy", "val_accuracy", "val_loss", "generator_loss", "seconds": floats
+    (NaN when absent; val_accuracy, val_loss and generator_loss None), "done": True only
+    for the message that ends the epoch}.
     """
     if not isinstance(raw, dict):
         return None
@@ -1236,13 +1262,13 @@ def progress_record(raw, epochs: int, label: str = "") -> dict | None:
     if math.isnan(record["fraction"]):
         record["fraction"] = 0.0
     record.update(loss=number("loss"), accuracy=number("accuracy"), seconds=number("seconds"))
-    for key in ("val_accuracy", "val_loss"):
+    for key in ("val_accuracy", "val_loss", "generator_loss"):
         record[key] = None if raw.get(key) is None else number(key)
     record["done"] = raw.get("done") is True
     return record
 
 
-def _trusted_progress(on_progress, epochs: int, label: str = ""):
+def trusted_progress(on_progress, epochs: int, label: str = ""):
     """Wrap a progress callback so that it only ever sees progress_record's output."""
     if on_progress is None:
         return None
@@ -1256,12 +1282,16 @@ def _trusted_progress(on_progress, epochs: int, label: str = ""):
 
 
 def _metrics(progress: dict, percent: bool) -> str:
-    """loss, then accuracy (when the run has one) and the validation measure, two spaces apart."""
-    parts = [f"loss {progress.get('loss', math.nan):.4f}"]
+    """loss, then accuracy (when the run has one) and the validation measure, two spaces apart;
+    for a GAN the discriminator's loss, the generator's, and how often D told real from fake."""
+    gan = progress.get("generator_loss") is not None
+    parts = [f"{'D loss' if gan else 'loss'} {progress.get('loss', math.nan):.4f}"]
+    if gan:
+        parts.append(f"G loss {progress['generator_loss']:.4f}")
     shown = "{:.2%}" if percent else "{:.4f}"
     accuracy = progress.get("accuracy")
     if accuracy is not None and not math.isnan(accuracy):  # NaN: a run without accuracy
-        parts.append(f"accuracy {shown.format(accuracy)}")
+        parts.append(f"{'D accuracy' if gan else 'accuracy'} {shown.format(accuracy)}")
     if progress.get("val_accuracy") is not None:
         parts.append(f"val_accuracy {shown.format(progress['val_accuracy'])}")
     if progress.get("val_loss") is not None:

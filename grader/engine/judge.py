@@ -144,12 +144,13 @@ def feature_extractor(model, keras):
     return keras.Model(model.input, [model.get_layer(FEATURES_LAYER).output, model.outputs[0]])
 
 
-def train_model(train, keras, epochs: int = EPOCHS, on_progress=None):
+def train_model(train, keras, epochs: int = EPOCHS, on_progress=None, on_epoch=None):
     """Train a fresh judge on `train` = (x uint8 (N, 28, 28), y labels (N,)).
 
     Deterministic: Keras' seed is set and the batches are shuffled by a seeded
     NumPy generator (train_on_batch: no tf.data pipeline). `on_progress(str)`
-    gets a line after each epoch. Returns the trained Keras model, uncompiled.
+    gets a line after each epoch, `on_epoch(epoch, epochs, loss, seconds)` the same
+    as numbers (for a progress bar). Returns the trained Keras model, uncompiled.
     """
     x_train, y_train = train
     x = pixels(x_train).reshape(-1, 28, 28, 1)
@@ -161,6 +162,7 @@ def train_model(train, keras, epochs: int = EPOCHS, on_progress=None):
     model.compile(keras.optimizers.Adam(schedule), "sparse_categorical_crossentropy")
     order_rng = np.random.default_rng(SEED)
     for epoch in range(1, epochs + 1):
+        started = time.monotonic()
         order = order_rng.permutation(len(x))
         losses = []
         for start in range(0, len(x), BATCH_SIZE):
@@ -168,6 +170,8 @@ def train_model(train, keras, epochs: int = EPOCHS, on_progress=None):
             losses.append(float(model.train_on_batch(x[batch], y[batch])))
         if on_progress is not None:
             on_progress(f"judge: epoch {epoch}/{epochs}, loss {np.mean(losses):.4f}")
+        if on_epoch is not None:
+            on_epoch(epoch, epochs, float(np.mean(losses)), time.monotonic() - started)
     # An uncompiled copy: its weights file holds no optimizer state, whose names vary.
     trained = build_model(keras)
     trained.set_weights(model.get_weights())
@@ -278,13 +282,15 @@ def building_lock(folder: Path):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def build_judge(folder: Path, mnist, keras, *, accuracy_bar: float, epochs: int, on_progress):
+def build_judge(
+    folder: Path, mnist, keras, *, accuracy_bar: float, epochs: int, on_progress, on_epoch=None
+):
     """Train a judge on `mnist` = ((x_train, y_train), (x_test, y_test)), measure it and,
     if it reaches `accuracy_bar`, cache it in `folder`. Returns the Judge; raises
     JudgeTooWeak (nothing cached) if it does not."""
     train, test = mnist
     started = time.monotonic()
-    model = train_model(train, keras, epochs=epochs, on_progress=on_progress)
+    model = train_model(train, keras, epochs=epochs, on_progress=on_progress, on_epoch=on_epoch)
     seconds = time.monotonic() - started
     extractor = feature_extractor(model, keras)
     measured = accuracy(extractor, test)
@@ -313,6 +319,7 @@ def load_judge(
     data_dir: str | os.PathLike | None = None,
     on_progress=None,
     *,
+    on_epoch=None,
     mnist=None,
     accuracy_bar: float = ACCURACY_BAR,
     epochs: int = EPOCHS,
@@ -324,8 +331,11 @@ def load_judge(
     - data_dir: where MNIST is looked for first (see grader.engine.data).
     - on_progress: callable(str) told, in plain sentences, that the judge is being
       trained (and why) and how each epoch went; None: silent.
-    - mnist, accuracy_bar, epochs: for the kit's tests only (a tiny data set and a
-      lowered bar in a temporary folder); the kit's own cache never takes a lower bar.
+    - on_epoch: callable(epoch, epochs, loss, seconds) after each epoch of that training.
+    - mnist: MNIST already loaded (exercise 21's checks; the kit's tests pass a tiny
+      set); None: loaded from data_dir when the judge must be trained.
+    - accuracy_bar, epochs: for the kit's tests only (a lowered bar in a temporary
+      folder); the kit's own cache never takes a lower bar.
 
     Returns a Judge; raises JudgeTooWeak if a freshly trained judge misses the bar,
     DatasetNotFound/DatasetCorrupt if MNIST is needed and missing or damaged.
@@ -346,7 +356,13 @@ def load_judge(
         if mnist is None:
             mnist = datasets.load("mnist", data_dir)
         return build_judge(
-            folder, mnist, keras, accuracy_bar=accuracy_bar, epochs=epochs, on_progress=on_progress
+            folder,
+            mnist,
+            keras,
+            accuracy_bar=accuracy_bar,
+            epochs=epochs,
+            on_progress=on_progress,
+            on_epoch=on_epoch,
         )
 
 

@@ -41,8 +41,10 @@ PROGRESS_EVERY_BATCHES = 25
 EX01, EX02, EX03 = "ex01_tensors", "ex02_activations", "ex03_softmax_losses"
 EX04, EX05, EX06 = "ex04_dense", "ex05_convolution", "ex06_pooling"
 EX07, EX08, EX09 = "ex07_conv_backward", "ex08_dropout_init", "ex09_optimizers"
-EX18 = "ex18_recurrent"
-CLASSES, REGRESSION = "softmax_cross_entropy", "mse"  # the two values of training["loss"]
+EX18, EX20 = "ex18_recurrent", "ex20_gan"
+# The values of training["loss"]: a network of classes, one that predicts a number, and a
+# GAN (the learner's discriminator_loss and generator_loss of exercise 20, on logits).
+CLASSES, REGRESSION, GAN = "softmax_cross_entropy", "mse", "gan"
 # probe_functions' verdicts; a function that raised NotImplementedError gets
 # [NOT_IMPLEMENTED, module, function] naming where it was raised.
 READY, NOT_DEFINED, NO_MODULE = "ready", "not_defined", "no_module"
@@ -85,9 +87,11 @@ def _initializer(spec: dict):
 class _Activation:
     """relu / sigmoid / tanh / linear, forward and backward, from exercise 2."""
 
-    def __init__(self, name: str | None):
-        # The last layer's softmax is fused into softmax_cross_entropy: it emits logits.
-        self.name = "linear" if name in (None, "softmax") else name
+    def __init__(self, name: str | None, fused: bool = False):
+        # The last layer's softmax is fused into softmax_cross_entropy, and a discriminator's
+        # sigmoid into exercise 20's losses (`fused`): the layer emits logits.
+        fused = name == "softmax" or (fused and name == "sigmoid")
+        self.name = "linear" if name is None or fused else name
         self.ex02 = _learner(EX02)
 
     @staticmethod
@@ -116,7 +120,7 @@ class _Dense:
             "w": np.asarray(_initializer(spec)((n_in, spec["units"]), rng), dtype=np.float32),
             "b": np.zeros(spec["units"], np.float32),
         }
-        self.activation = _Activation(spec.get("activation"))
+        self.activation = _Activation(spec.get("activation"), spec.get("logits", False))
         self.ex04 = _learner(EX04)
         self.out_shape = (spec["units"],)
 
@@ -128,7 +132,7 @@ class _Dense:
             _Call(EX08, _initializer_name(spec), ((3, 2), rng)),
             _Call(EX04, "dense_forward", (x, w, b)),
             _Call(EX04, "dense_backward", (_tiny(2, 2), x, w)),
-            *_Activation.calls(spec.get("activation")),
+            *_Activation.calls(None if spec.get("logits") else spec.get("activation")),
         ]
 
     def forward(self, x, training, rng):
@@ -412,24 +416,54 @@ class Network:
             x = layer.forward(x, training, rng)
         return x
 
-    def backward(self, dlogits) -> list[dict]:
+    def backward(self, dout) -> tuple[np.ndarray, list[dict]]:
+        """(gradient of the input, one dict of parameter gradients per layer) from `dout`,
+        the gradient of the last forward pass's output."""
         grads = []
         for layer in reversed(self.layers):
-            dlogits, layer_grads = layer.backward(dlogits)
+            dout, layer_grads = layer.backward(dout)
             grads.append(layer_grads)
-        return grads[::-1]
+        return dout, grads[::-1]
+
+    def step(self, optimizer: _Optimizer, grads: list[dict], clipnorm, ex18) -> None:
+        """One optimizer step on every parameter, the gradients first clipped together by
+        the learner's `clip_gradients` when `clipnorm` is set."""
+        if clipnorm:
+            grads = _clipped(ex18, grads, clipnorm)
+        lr = optimizer.learning_rate()
+        for i, (layer, layer_grads) in enumerate(zip(self.layers, grads, strict=True)):
+            for name, grad in layer_grads.items():
+                layer.params[name] = np.asarray(
+                    optimizer.step((i, name), layer.params[name], grad, lr), dtype=np.float32
+                )
+        optimizer.iterations += 1
 
 
-def planned_calls(layers: list[dict], training: dict, rng) -> list[_Call]:
-    """Every call `fit_and_predict` makes into the learner's modules for this network, each
-    with tiny arguments (`rng` where the function takes one), in the order training needs them.
+def emitting_logits(layers: list[dict]) -> list[dict]:
+    """A discriminator's layers with the last one marked to emit logits: its sigmoid is
+    fused into exercise 20's losses, which take logits."""
+    return [*layers[:-1], dict(layers[-1], logits=True)]
+
+
+def planned_calls(layers: list[dict], training: dict, rng, discriminator=None) -> list[_Call]:
+    """Every call `fit_and_predict` (or, with a `discriminator`, `fit_gan` with `layers` as
+    the generator) makes into the learner's modules for this network, each with tiny
+    arguments (`rng` where the function takes one), in the order training needs them.
     """
-    classes = training.get("loss", CLASSES) == CLASSES
-    calls = [_Call(EX01, "scale_pixels", (np.zeros((2, 2, 2), np.uint8),))] if classes else []
-    for spec in layers:
+    loss = training.get("loss", CLASSES)
+    pixels = loss in (CLASSES, GAN)
+    calls = [_Call(EX01, "scale_pixels", (np.zeros((2, 2, 2), np.uint8),))] if pixels else []
+    judging = emitting_logits(discriminator) if discriminator else []
+    for spec in [*layers, *judging]:
         calls += _LAYERS[spec["layer"]].calls(spec, rng)
     calls.append(_Call(EX01, "minibatches", (4, 2, rng)))
-    if classes:
+    if loss == GAN:
+        real, fake = _tiny(2, 1), _tiny(3, 1)
+        calls += [
+            _Call(EX20, "discriminator_loss", (real, fake)),
+            _Call(EX20, "generator_loss", (fake,)),
+        ]
+    elif loss == CLASSES:
         calls.append(_Call(EX03, "softmax_cross_entropy", (_tiny(2, 3), np.array([0, 2]))))
     else:
         target, output = _tiny(2, 1), _tiny(2, 1)[::-1].copy()
@@ -442,11 +476,13 @@ def planned_calls(layers: list[dict], training: dict, rng) -> list[_Call]:
     return calls + _Optimizer.calls(training)
 
 
-def needed_functions(layers: list[dict], training: dict) -> list[tuple[str, str]]:
-    """The learner's functions the trainer calls for this network, as (module, function),
-    each once, in the order training first needs them. The trusted side imports this too."""
-    pairs = [(c.module, c.name) for c in planned_calls(layers, training, np.random.default_rng(0))]
-    return list(dict.fromkeys(pairs))
+def needed_functions(layers: list[dict], training: dict, discriminator=None) -> list[tuple]:
+    """The learner's functions the trainer calls for this network (for a GAN: `layers` the
+    generator, with its `discriminator`), as (module, function), each once, in the order
+    training first needs them. The trusted side imports this too."""
+    rng = np.random.default_rng(0)
+    calls = planned_calls(layers, training, rng, discriminator)
+    return list(dict.fromkeys((c.module, c.name) for c in calls))
 
 
 def _verdict(call: _Call):
@@ -482,8 +518,9 @@ def _raised_in(error: BaseException, call: _Call) -> list[str]:
     return [call.module, call.name]
 
 
-def probe_functions(layers, training) -> list:
-    """Try each function `needed_functions(layers, training)` lists, once, on tiny inputs.
+def probe_functions(layers, training, discriminator=None) -> list:
+    """Try each function `needed_functions(layers, training, discriminator)` lists, once, on
+    tiny inputs.
 
     Returns one verdict per function, in that order: "ready" (it ran, or raised
     anything but NotImplementedError), "not_defined" (its module lacks it),
@@ -492,11 +529,11 @@ def probe_functions(layers, training) -> list:
     """
     rng = np.random.default_rng(0)
     verdicts: dict[tuple[str, str], object] = {}
-    for call in planned_calls(layers, training, rng):
+    for call in planned_calls(layers, training, rng, discriminator):
         key = (call.module, call.name)
         if verdicts.get(key, READY) == READY:
             verdicts[key] = _verdict(call)
-    return [verdicts[key] for key in needed_functions(layers, training)]
+    return [verdicts[key] for key in needed_functions(layers, training, discriminator)]
 
 
 def held_out_size(n_images: int, validation_split: float) -> int:
@@ -603,17 +640,8 @@ def fit_and_predict(layers, training, input_shape, x_train, y_train, *, seed=0) 
             xb, yb = x_fit[index], y_fit[index]
             out = network.forward(xb, True, rng)
             loss, dout = _loss(ex03, classes, out, yb)
-            grads = network.backward(dout)
-            if clipnorm:
-                grads = _clipped(ex18, grads, clipnorm)
-            lr = optimizer.learning_rate()
-            for i, (layer, layer_grads) in enumerate(zip(network.layers, grads, strict=True)):
-                for name, grad in layer_grads.items():
-                    layer.params[name] = np.asarray(
-                        optimizer.step((i, name), layer.params[name], grad, lr),
-                        dtype=np.float32,
-                    )
-            optimizer.iterations += 1
+            _, grads = network.backward(dout)
+            network.step(optimizer, grads, clipnorm, ex18)
             total_loss += float(loss) * len(index)
             if classes:
                 correct += float(np.sum(np.argmax(out, axis=-1) == yb))
@@ -650,3 +678,82 @@ def fit_and_predict(layers, training, input_shape, x_train, y_train, *, seed=0) 
         "val_predictions": val_predictions,
         "history": history,
     }
+
+
+def fit_gan(generator, discriminator, training, x_train, *, seed=0) -> dict:
+    """Train the learner's GAN on the training images; return the generator's weights.
+
+    As the seed tutorial trains it, on every mini-batch of real images: G turns
+    fresh N(0, 1) noise into as many fakes; D takes one step on real and fake
+    stacked together (the learner's `discriminator_loss`); then G takes one step
+    through the updated D on the same fakes (`generator_loss`), D's gradients of
+    that pass thrown away: D does not move. Each network has its own optimizer
+    (the learner's step function, exercise 9) with the same settings.
+
+    Inputs:
+    - generator: normalised layer specs from noise (training["noise_dim"] numbers)
+      to images; its last layer is dense with one unit per pixel and a sigmoid.
+    - discriminator: normalised layer specs from one image's pixels (a vector)
+      to one unit with a sigmoid, fused into exercise 20's losses (logits).
+    - training: optimizer, learning_rate, epochs, batch_size, noise_dim and
+      optionally global_clipnorm (applied to each network's step), as normalised
+      by the trusted side; loss "gan".
+    - x_train: uint8 images (N, H, W), scaled by the learner's `scale_pixels`.
+      No labels: a GAN does not need them.
+    - seed: the seed of every random draw.
+
+    Returns a dict:
+    - weights: the generator's, one dict of float32 arrays per entry of `generator`
+      (as fit_and_predict's); the discriminator's are not returned.
+    - history: one dict per epoch: loss (D's), generator_loss, accuracy (how often
+      D told real from fake in its own steps, dropout on), seconds; running means.
+    """
+    import nnlab_channel
+
+    ex01, ex20 = _learner(EX01), _learner(EX20)
+    clipnorm = training.get("global_clipnorm")
+    ex18 = _learner(EX18) if clipnorm else None
+    rng = np.random.default_rng(seed)
+    noise_dim = int(training["noise_dim"])
+    images = _inputs(ex01, True, x_train, (int(np.prod(np.shape(x_train)[1:])),))
+    gen = Network(generator, (noise_dim,), rng)
+    disc = Network(emitting_logits(discriminator), images.shape[1:], rng)
+    gen_optimizer, disc_optimizer = _Optimizer(training), _Optimizer(training)
+    batch_size, epochs = training["batch_size"], training["epochs"]
+    history = []
+    for epoch in range(epochs):
+        started = time.monotonic()
+        batches = ex01.minibatches(len(images), batch_size, rng)
+        sums = {"loss": 0.0, "generator_loss": 0.0, "accuracy": 0.0}
+        seen = 0
+        for number, index in enumerate(batches):
+            real = images[np.asarray(index)]
+            noise = rng.standard_normal((len(real), noise_dim)).astype(np.float32)
+            fake = gen.forward(noise, True, rng)
+            _expect_shape(fake, real.shape, "your generator's batch of images")
+            logits = disc.forward(np.concatenate([real, fake]), True, rng)
+            real_logits, fake_logits = logits[: len(real)], logits[len(real) :]
+            d_loss, d_real, d_fake = ex20.discriminator_loss(real_logits, fake_logits)
+            _, disc_grads = disc.backward(np.concatenate([d_real, d_fake]))
+            disc.step(disc_optimizer, disc_grads, clipnorm, ex18)
+            g_loss, d_logits = ex20.generator_loss(disc.forward(fake, True, rng))
+            d_images, _ = disc.backward(d_logits)  # through D to the images; D stays
+            _, gen_grads = gen.backward(d_images)
+            gen.step(gen_optimizer, gen_grads, clipnorm, ex18)
+            told = np.sum(real_logits > 0) + np.sum(fake_logits <= 0)
+            sums["loss"] += float(d_loss) * len(real)
+            sums["generator_loss"] += float(g_loss) * len(real)
+            sums["accuracy"] += float(told) / 2
+            seen += len(real)
+            if number % PROGRESS_EVERY_BATCHES == 0 or number == len(batches) - 1:
+                means = {key: value / seen for key, value in sums.items()}
+                fraction = (number + 1) / len(batches)
+                seconds = time.monotonic() - started
+                nnlab_channel.report(
+                    dict(means, epoch=epoch + 1, epochs=epochs, fraction=fraction, seconds=seconds)
+                )
+        record = {key: value / max(seen, 1) for key, value in sums.items()}
+        record.update(epoch=epoch + 1, seconds=time.monotonic() - started)
+        history.append(record)
+        nnlab_channel.report(dict(record, epochs=epochs, fraction=1.0, done=True))
+    return {"weights": [dict(layer.params) for layer in gen.layers], "history": history}

@@ -1,4 +1,4 @@
-"""docs/curriculum.md says exactly what the checks of exercises 16-20 enforce, and stays so.
+"""docs/curriculum.md says exactly what the checks of exercises 16-21 enforce, and stays so.
 
 The check files are read with `ast`, never imported: their checks need fixtures (the
 sandbox, TensorFlow), and only their names, `@points` and `@hidden` matter here.
@@ -16,7 +16,7 @@ from grader.course.registry import get_exercise
 from mutants import MUTANTS
 
 DOC = KIT_ROOT / "docs" / "curriculum.md"
-DOCUMENTED = (16, 17, 18, 19, 20)
+DOCUMENTED = (16, 17, 18, 19, 20, 21)
 SECTION = re.compile(r"^## (\d+)\. ", re.MULTILINE)
 NAME = re.compile(r"`(\w+)`")
 

@@ -331,6 +331,7 @@ def test_a_history_is_read_as_plain_numbers():
             "accuracy": 1.0,
             "val_accuracy": None,
             "val_loss": None,
+            "generator_loss": None,
             "seconds": 2.0,
         }
     ]

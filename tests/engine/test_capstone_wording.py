@@ -8,7 +8,7 @@ import json
 import pytest
 from grade_cli import grade
 
-from grader.engine import oracles
+from grader.engine import gan, oracles
 from grader.engine.capstone import SpecError, validate
 from grader.messages import CATALOGUE, keys_in, text, translate
 
@@ -70,6 +70,19 @@ SEQUENCE_SPECS = [
 ]
 
 
+# The same for exercise 21's GAN (gan.validate_gan): (GENERATOR, DISCRIMINATOR, TRAINING, key).
+PIXELS = {"layer": "dense", "units": 784, "activation": "sigmoid"}
+VERDICT = {"layer": "dense", "units": 1, "activation": "sigmoid"}
+GAN_TRAINING = {**TRAINING, "noise_dim": 100}
+GAN_SPECS = [
+    ([{**PIXELS, "activation": "relu"}], [VERDICT], GAN_TRAINING, "spec_last_layer_image"),
+    ([PIXELS], [{**VERDICT, "units": 2}], GAN_TRAINING, "spec_last_layer_verdict"),
+    ([PIXELS], [VERDICT], {**GAN_TRAINING, "noise_dim": 5000}, "spec_noise_dim"),
+    ([PIXELS], [VERDICT], {**GAN_TRAINING, "validation_split": 0.1}, "spec_gan_validation_split"),
+    ([PIXELS], [CONV, {"layer": "flatten"}, VERDICT], GAN_TRAINING, "spec_gan_vectors"),
+]
+
+
 @pytest.fixture(scope="module")
 def keras():
     return oracles.keras()
@@ -85,6 +98,16 @@ def test_each_spec_mistake_is_a_catalogue_sentence_that_translates(
     n_classes, recurrent = options.get("n_classes", 10), options.get("recurrent", False)
     with pytest.raises(SpecError) as caught:
         validate(layers, training, shape, n_classes, keras, recurrent=recurrent)
+    assert caught.value.key == key, str(caught.value)
+    assert_translates(caught.value)
+
+
+@pytest.mark.parametrize(("generator", "discriminator", "training", "key"), GAN_SPECS)
+def test_each_gan_spec_mistake_is_a_catalogue_sentence_that_translates(
+    keras, generator, discriminator, training, key
+):
+    with pytest.raises(SpecError) as caught:
+        gan.validate_gan(generator, discriminator, training, (28, 28), keras)
     assert caught.value.key == key, str(caught.value)
     assert_translates(caught.value)
 
@@ -108,6 +131,7 @@ def assert_translates(mistake: SpecError) -> None:
 def test_every_spec_sentence_is_tried_above():
     sentences = {key for key in CATALOGUE if key.startswith("spec_")}
     tried = {key for *_, key in BAD_SPECS} | {key for *_, key, _ in SEQUENCE_SPECS}
+    tried |= {key for *_, key in GAN_SPECS}
     tried |= {"spec_cannot_build", "spec_empty_output"}
     assert sentences == tried
 
@@ -138,4 +162,23 @@ def test_a_chinese_screen_says_why_the_network_cannot_be_built_and_the_report_st
         for c in json.loads(report.stdout)["checks"]
         if c["name"] == "network_and_training_settings_are_valid"
     ]
+    assert check["message"] == text("spec_cannot_build", mistake=mistake), check
+
+
+def test_a_gan_with_a_convolution_is_told_its_networks_work_on_vectors(tmp_path, kit_root):
+    """A layer that needs images in a GAN's network: the report says why no place would do."""
+    source = (kit_root / "solutions" / "ex21_gan_mnist.py").read_text("utf-8")
+    hidden = '    {"layer": "dense", "units": 128, "activation": "relu"},\n'
+    assert source.count(hidden) == 1, "the reference discriminator changed"
+    convolution = f"    {CONV!r},\n    {{'layer': 'flatten'}},\n"
+    (tmp_path / "ex21_gan_mnist.py").write_text(source.replace(hidden, convolution), "utf-8")
+
+    report = grade(tmp_path, 21, "--format", "json")
+    assert report.stdout.startswith("{"), report.stdout + report.stderr
+    (check,) = [
+        c
+        for c in json.loads(report.stdout)["checks"]
+        if c["name"] == "gan_networks_and_training_settings_are_valid"
+    ]
+    mistake = text("spec_gan_vectors", where="DISCRIMINATOR[0]", kind="conv2d")
     assert check["message"] == text("spec_cannot_build", mistake=mistake), check
