@@ -60,6 +60,13 @@ def _summary(outcome, *lines: str) -> str:
     return "\n".join([gan.describe_training(outcome), *lines, pictures_line(outcome.plots)])
 
 
+def _not_copies(outcome) -> None:
+    """CheckFailure for a generator whose samples are copies of training images: the judge
+    would score the copies, not what the generator learnt."""
+    if outcome.memorised:
+        raise CheckFailure(text("gan_copies_not_judged"))
+
+
 @points(1)
 def test_gan_networks_and_training_settings_are_valid(gan_spec):
     assert gan_spec.generator.parameter_count > 0
@@ -74,6 +81,7 @@ def test_generator_parameter_count_matches_the_same_model_in_keras(gan_spec, gan
 
 @points(7)
 def test_samples_are_digits_the_judge_is_sure_of(exercise, gan_outcome, note):
+    _not_copies(gan_outcome)
     share = gan_outcome.scores.confident_share
     line = text(
         "gan_confident",
@@ -92,6 +100,7 @@ def test_samples_are_digits_the_judge_is_sure_of(exercise, gan_outcome, note):
 @points(4)
 def test_samples_spread_over_the_digits(exercise, gan_outcome, note):
     """No mode collapse: the confident samples are many digits, not one or two."""
+    _not_copies(gan_outcome)
     digits = gan_outcome.scores.effective_digits
     lines = [
         gan.coverage_line(gan_outcome),
@@ -107,6 +116,7 @@ def test_samples_spread_over_the_digits(exercise, gan_outcome, note):
 
 @points(5)
 def test_samples_are_close_to_real_digits_in_frechet_distance(exercise, gan_outcome, note):
+    _not_copies(gan_outcome)
     lines = [
         gan.frechet_line(gan_outcome),
         text("gan_frechet_bar", bar=f"{exercise.frechet_bar:g}"),
@@ -120,7 +130,7 @@ def test_samples_are_close_to_real_digits_in_frechet_distance(exercise, gan_outc
 @points(2)
 def test_samples_are_not_copies_of_training_images(gan_outcome, note):
     """MiFID's idea: a GAN that stores training images draws samples closer to them than
-    real digits are; the judge's scores would reward the copies."""
+    real digits are. Then the three checks above are not judged: they would score copies."""
     line = gan.nearest_line(gan_outcome)
     if not gan_outcome.memorised:
         note(line)

@@ -94,6 +94,7 @@ SHOWN_CHARACTERS = 80  # of a learner's value quoted in a message
 MAX_LAYERS = 64
 MAX_PARAMETERS = 20_000_000
 MAX_NOISE_DIM = 1000
+LARGEST_REPORTED = 1e300  # of a number in the trainer's history (plots must draw it)
 TRAINER_MODULE, TRAINER_CALL, PROBE_CALL = "nnlab_trainer", "fit_and_predict", "probe_functions"
 PROBE_TIMEOUT_S = 60.0  # tiny inputs: far more than any honest function needs
 
@@ -688,22 +689,29 @@ HISTORY_KEYS = (
 OPTIONAL_HISTORY_KEYS = ("accuracy", "val_accuracy", "val_loss", "generator_loss")
 
 
-def _epoch_record(raw: dict) -> dict:
+def _epoch_record(raw: dict, epochs: int) -> dict:
     record = {}
     for key in HISTORY_KEYS:
         value = raw.get(key)
         if key in OPTIONAL_HISTORY_KEYS and value is None:
             record[key] = None
             continue
+        # Beyond +-LARGEST_REPORTED no curve can be drawn (matplotlib's axes overflow).
         if (
             not isinstance(value, numbers.Real)
             or isinstance(value, bool)
             or not math.isfinite(value)
+            or abs(float(value)) > LARGEST_REPORTED
         ):
             raise TrainerOutputError(
-                f"the trainer's history has {kind_of(value)} as `{key}`, expected a finite number"
+                f"the trainer's history has {kind_of(value)} as `{key}`, expected a finite "
+                f"number (at most {LARGEST_REPORTED:g} in size)"
             )
         record[key] = float(value)
+    if not 1 <= record["epoch"] <= epochs:
+        raise TrainerOutputError(
+            f"the trainer's history names epoch {record['epoch']:g}; this training has {epochs}"
+        )
     record["epoch"] = int(record["epoch"])
     return record
 
@@ -723,7 +731,7 @@ def reported_history(returned, epochs: int) -> list[dict]:
             f"the trainer returned {kind_of(returned)} as its history, "
             f"expected a list of at most {epochs} epoch records"
         )
-    return [_epoch_record(record) for record in returned]
+    return [_epoch_record(record, epochs) for record in returned]
 
 
 def scaled_images(images, input_shape: tuple) -> np.ndarray:

@@ -297,6 +297,13 @@ def trained_gan(learner, spec: GanSpec, mnist, exercise, collector, keras, refer
         raise CheckFailure(f"your GAN cannot be judged: {problem}") from None
     seed = collector.seed_for("gan_samples", SAMPLE_SEED, hidden=True)
     samples = draw_samples(spec, weights, keras, seed)
+    bad = int(np.count_nonzero(np.isnan(samples)))  # finite weights can still overflow
+    if bad:
+        raise CheckFailure(
+            f"your GAN cannot be judged: its generator draws {bad:,} NaN pixels (of "
+            f"{samples.size:,}) with the weights the trainer returned, which overflow: "
+            f"the training diverged; a smaller learning rate may help"
+        )
     ref = reference_of()
     measured, probabilities = scores(samples, ref, x_train)
     return GanOutcome(

@@ -1027,3 +1027,19 @@ def test_a_regression_outcome_reads_well():
     unsplit = describe_regression(_regression_outcome(None, [{**record, "val_loss": None}]))
     assert "no validation split: your own forward pass was not compared" in unsplit
     assert unsplit.endswith("last epoch: training loss 0.0500")
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        {"epoch": 1, "loss": 1.7e308, "accuracy": 0.5, "seconds": 1.0},
+        {"epoch": -1.7e308, "loss": 0.5, "accuracy": 0.5, "seconds": 1.0},
+        {"epoch": 7, "loss": 0.5, "accuracy": 0.5, "seconds": 1.0},
+    ],
+    ids=["a-loss-no-axis-spans", "an-absurd-epoch", "an-epoch-past-the-last"],
+)
+def test_a_history_no_curve_can_draw_is_refused_plainly(record):
+    """Finite but absurd numbers would crash the loss curves (matplotlib's axes overflow):
+    they are refused as out of form, as NaN is."""
+    with pytest.raises(TrainerOutputError, match="the trainer's history"):
+        reported_history([record], epochs=2)

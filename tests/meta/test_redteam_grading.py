@@ -11,6 +11,9 @@
 - Exercise 19's trainer paths: hostile recurrent layers (the learner's exercise 18,
   called by the trainer in the sandbox) and hostile network values cost exactly the
   checks they touch their points, each with a plain message.
+- Exercise 21's trainer answer: samples in place of the generator's weights, weights
+  of the wrong shape, NaN or overflowing, or a history out of form, earn no trained
+  check a point; a history of absurd but finite numbers is displayed, not a crash.
 """
 
 from __future__ import annotations
@@ -343,3 +346,57 @@ def test_exercise_19_holds_against_hostile_layers_and_networks(attack, wall, sce
         return
     for name in attack.loses:
         assert re.search(attack.evidence, checks[name].message), checks[name].message
+
+
+# ---- exercise 21: the GAN capstone judges its generator's weights, nothing else
+
+GAN_VALID = "gan_networks_and_training_settings_are_valid"
+GAN_TRAINED = (
+    "generator_parameter_count_matches_the_same_model_in_keras",
+    "samples_are_digits_the_judge_is_sure_of",
+    "samples_spread_over_the_digits",
+    "samples_are_close_to_real_digits_in_frechet_distance",
+    "samples_are_not_copies_of_training_images",
+)
+GAN_COMPARISON = "gan_in_keras_for_comparison"
+# What each answer of tests/meta/redteam/gan_trainer_ex21.py is told, after
+# "your GAN cannot be judged: ".
+GAN_ATTACKS = {
+    "samples": r"the trainer returned an array of shape \(1000, 784\) and dtype float32 as "
+    r"weights, expected a list with one dict of arrays per layer",
+    "wrong_shape": r"weights `w` of shape \(784, 256\) for GENERATOR\[1\] \(dense\), "
+    r"expected \(256, 784\)",
+    "nan": r"weights `w` for GENERATOR\[0\] \(dense\) holding 25,600 NaN or infinite values",
+    "overflow": r"its generator draws [\d,]+ NaN pixels",
+    "history": r"the trainer's history has a value of type float as `loss`, "
+    r"expected a finite number",
+    # Epoch numbers and losses of +-1.7e308 are finite, but no curve could draw them.
+    "absurd_history": r"the trainer's history has a value of type float as `epoch`, "
+    r"expected a finite number \(at most 1e\+300 in size\)",
+    "long_history": r"as its history, expected a list of at most 5 epoch records",
+}
+
+
+@pytest.mark.parametrize("wall", WALLS)
+@pytest.mark.parametrize("attack", GAN_ATTACKS)
+def test_exercise_21_judges_only_weights_it_can_use(attack, wall, scene, monkeypatch):
+    """A trainer replaced in the worker answers at once with samples, or weights of the
+    wrong shape, NaN, overflowing, or with a history out of form: every trained check
+    loses its points with a plain message; the declared networks keep theirs."""
+    monkeypatch.setenv("NNLAB_ISOLATION", wall)
+    folder = scene.submit("gan_trainer_ex21", 21, ("__ATTACK__", attack), into=21)
+    options = GradingOptions(progress=scene.look, report_dir=scene.outside.parent / "plots")
+    report = grade_exercise(21, folder, options)
+
+    assert report.isolation == wall
+    assert scene.survivors() == [], "processes of the attack outlived its grade"
+    checks = {c.name: c for c in report.checks}
+    assert set(checks) == {GAN_VALID, *GAN_TRAINED, GAN_COMPARISON}, report.notice
+    earned = {name for name, check in checks.items() if check.points > 0}
+    assert earned == {GAN_VALID}, _messages(report)
+    for check in report.checks:
+        assert check.status != "error", f"{check.name}: {check.message}"
+        assert not any(words in check.message for words in NOT_PLAIN), check.message
+    for name in GAN_TRAINED:
+        evidence = "^your GAN cannot be judged: .*" + GAN_ATTACKS[attack]
+        assert re.search(evidence, checks[name].message), checks[name].message

@@ -11,6 +11,7 @@ from mutants import (
     classifiers,
     contracts,
     gan,
+    gan_capstone,
     layers,
     recurrent,
     sequences,
@@ -27,5 +28,6 @@ MUTANTS: list[Mutant] = [
     *capstones.MUTANTS,
     *sequences.MUTANTS,
     *gan.MUTANTS,
+    *gan_capstone.MUTANTS,
     *contracts.MUTANTS,
 ]
