@@ -17,7 +17,7 @@ import pytest
 
 from grader.checks.checking import CheckFailure, points
 from grader.engine import gan
-from grader.engine.capstone import NotRun, expect_parameter_count, needed, pictures_line
+from grader.engine.capstone import NotRun, expect_parameter_count, needed
 from grader.engine.judge import CONFIDENCE, JudgeTooWeak
 from grader.messages import text
 
@@ -56,10 +56,6 @@ def gan_outcome(learner, gan_spec, mnist, exercise, collector, keras, request):
     return outcome
 
 
-def _summary(outcome, *lines: str) -> str:
-    return "\n".join([gan.describe_training(outcome), *lines, pictures_line(outcome.plots)])
-
-
 def _not_copies(outcome) -> None:
     """CheckFailure for a generator whose samples are copies of training images: the judge
     would score the copies, not what the generator learnt."""
@@ -91,10 +87,10 @@ def test_samples_are_digits_the_judge_is_sure_of(exercise, gan_outcome, note):
         bar=f"{exercise.confident_bar:.0%}",
     )
     if share >= exercise.confident_bar:
-        note(_summary(gan_outcome, line))
+        note(gan.summary(gan_outcome, line))
         return
     extra = [text("gan_noise_samples")] if share < 0.05 else []
-    raise CheckFailure(_summary(gan_outcome, line, *extra))
+    raise CheckFailure(gan.summary(gan_outcome, line, *extra))
 
 
 @points(4)

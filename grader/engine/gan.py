@@ -36,6 +36,7 @@ from grader.engine.capstone import (
     describe_missing,
     kept_problem,
     kind_of,
+    pictures_line,
     progress_record,
     read_probe,
     reported_history,
@@ -337,6 +338,11 @@ def describe_training(outcome: GanOutcome) -> str:
         g_loss=f"{_or_nan(last['generator_loss']):.3f}",
         told=f"{_or_nan(last['accuracy']):.0%}",
     )
+
+
+def summary(outcome: GanOutcome, *lines: str) -> str:
+    """`lines` between how the training went and where the pictures are, one per line."""
+    return "\n".join([describe_training(outcome), *lines, pictures_line(outcome.plots)])
 
 
 def _or_nan(value) -> float:

@@ -8,6 +8,9 @@ import runpy
 import numpy as np
 import pytest
 from grade_cli import KIT_ROOT
+from tiny_gan import DISCRIMINATOR as TINY_DISCRIMINATOR
+from tiny_gan import GENERATOR as TINY_GENERATOR
+from tiny_gan import IMAGE as TINY_IMAGE
 
 from grader.engine import gan, oracles
 from grader.engine.capstone import SpecError
@@ -16,16 +19,6 @@ from grader.engine.judge import Anchors
 REFERENCE = runpy.run_path(str(KIT_ROOT / "solutions" / "ex21_gan_mnist.py"))
 GENERATOR, DISCRIMINATOR, TRAINING = (REFERENCE[name] for name in gan.NAMES)
 MNIST = (28, 28)
-# A GAN small enough to draw from in milliseconds: 4 numbers of noise -> an 8x8 image.
-TINY_IMAGE = (8, 8)
-TINY_GENERATOR = [
-    {"layer": "dense", "units": 16, "activation": "relu"},
-    {"layer": "dense", "units": 64, "activation": "sigmoid"},
-]
-TINY_DISCRIMINATOR = [
-    {"layer": "dense", "units": 8, "activation": "relu"},
-    {"layer": "dense", "units": 1, "activation": "sigmoid"},
-]
 TINY_TRAINING = {**TRAINING, "noise_dim": 4}
 
 

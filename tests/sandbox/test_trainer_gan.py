@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from grade_cli import KIT_ROOT
+from tiny_gan import DISCRIMINATOR, GENERATOR, IMAGE
 
 from grader.engine import gan, oracles
 from grader.engine.capstone import MissingFunction, checked_weights, read_probe, reported_history
@@ -28,15 +29,6 @@ MODULES = (
     "ex18_recurrent",
     "ex20_gan",
 )
-IMAGE = (8, 8)  # 64 pixels: the same networks as MNIST's, only smaller
-GENERATOR = [
-    {"layer": "dense", "units": 16, "activation": "relu"},
-    {"layer": "dense", "units": 64, "activation": "sigmoid"},
-]
-DISCRIMINATOR = [
-    {"layer": "dense", "units": 8, "activation": "relu"},
-    {"layer": "dense", "units": 1, "activation": "sigmoid"},
-]
 TRAINING = {
     "optimizer": "adam",
     "learning_rate": 1e-3,
