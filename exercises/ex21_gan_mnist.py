@@ -23,8 +23,9 @@ judge (a CNN the kit trains once, 99% test accuracy), scores them:
    only, the "mode collapse" GANs are known for);
 3. Frechet distance between the judge's features of your samples and of
    MNIST's test digits (real digits score about 2, uniform noise about 350);
-4. not copies: the samples' median distance to their nearest training image
-   must not be well below that of real test digits.
+4. not copies: the samples' distances to their nearest training image
+   (every image centred first, so a moved copy is still a copy) must not be
+   well below those of real test digits. Copies are not judged on 1-3.
 The bars, from the reference over three seeds, are in the report and in
 docs/curriculum.md.
 

@@ -25,6 +25,7 @@ import numpy as np
 from grader.checks.checking import CheckFailure
 from grader.engine import judge as judging
 from grader.engine.capstone import (
+    MAX_NOISE_DIM,
     PROBE_CALL,
     TRAINER_MODULE,
     CapstoneProblem,
@@ -86,12 +87,16 @@ def validate_gan(generator, discriminator, training, image_shape: tuple, keras) 
     unit per pixel.
     """
     pixels = math.prod(image_shape)
+    # GENERATOR first, as the module declares it; its input is the noise TRAINING names.
+    # An unusable noise_dim stands in as 1 here: validate then refuses it in TRAINING.
+    noise_dim = training.get("noise_dim", 100) if isinstance(training, dict) else 100
+    usable = isinstance(noise_dim, int) and not isinstance(noise_dim, bool)
+    noise = (noise_dim if usable and 0 < noise_dim <= MAX_NOISE_DIM else 1,)
+    head = ("spec_last_layer_image", pixels)
+    gen = _on_vectors(generator, training, noise, keras, (NAMES[0], NAMES[2]), head)
     disc = _on_vectors(
         discriminator, training, (pixels,), keras, NAMES[1:], ("spec_last_layer_verdict", 1)
     )
-    noise = (disc.training["noise_dim"],)
-    head = ("spec_last_layer_image", pixels)
-    gen = _on_vectors(generator, training, noise, keras, (NAMES[0], NAMES[2]), head)
     return GanSpec(gen, disc)
 
 
@@ -132,7 +137,7 @@ class Scores:
     coverage: np.ndarray
     effective_digits: float
     frechet: float
-    nearest_median: float
+    nearest: judging.NearestStats
 
 
 @dataclass
@@ -142,8 +147,8 @@ class GanOutcome:
     Only `history` is the trainer's word (displayed, labelled as reported): the
     samples are drawn here, from the kit's noise, by the generator built in Keras.
     `anchors` are the Frechet distances of real training images and of uniform
-    noise; `test_nearest_median` is the real test images' median distance to their
-    nearest training image; `noise_seed` drew the samples' noise.
+    noise; `test_nearest` are the real test images' distances to their nearest
+    training image (judge.NearestStats); `noise_seed` drew the samples' noise.
     """
 
     history: list[dict]
@@ -154,14 +159,14 @@ class GanOutcome:
     probabilities: np.ndarray
     scores: Scores
     anchors: judging.Anchors
-    test_nearest_median: float
+    test_nearest: judging.NearestStats
     noise_seed: int = SAMPLE_SEED
     plots: list[Path] = field(default_factory=list)
 
     @property
     def memorised(self) -> bool:
         """True when the samples sit closer to the training images than real digits do."""
-        return judging.closer_than_real(self.scores.nearest_median, self.test_nearest_median)
+        return judging.memorised(self.scores.nearest, self.test_nearest)
 
 
 def effective_digits(coverage) -> float:
@@ -178,12 +183,12 @@ def effective_digits(coverage) -> float:
 @dataclass
 class Reference:
     """What the samples are compared with, computed once per grading: the judge, the test
-    images' features, the anchors and the test images' nearest-neighbour median."""
+    images' features, the anchors and the test images' nearest-neighbour distances."""
 
     judge: judging.Judge
     test_features: np.ndarray
     anchors: judging.Anchors
-    test_nearest_median: float
+    test_nearest: judging.NearestStats
 
 
 JUDGE_LABEL = "the judge (trained once)"
@@ -206,7 +211,7 @@ def reference(mnist, on_progress=None) -> Reference:
         judge,
         test_features,
         judging.fd_anchors(judge, x_train, test_features),
-        judging.reference_nearest_distance(x_train, x_test),
+        judging.reference_nearest_stats(x_train, x_test),
     )
 
 
@@ -220,7 +225,7 @@ def scores(images, ref: Reference, x_train) -> tuple[Scores, np.ndarray]:
         coverage=coverage,
         effective_digits=effective_digits(coverage),
         frechet=judging.frechet_distance(features, ref.test_features),
-        nearest_median=judging.median_nearest_distance(images, x_train),
+        nearest=judging.nearest_stats(images, x_train),
     )
     return measured, probabilities
 
@@ -316,7 +321,7 @@ def trained_gan(learner, spec: GanSpec, mnist, exercise, collector, keras, refer
         probabilities=probabilities,
         scores=measured,
         anchors=ref.anchors,
-        test_nearest_median=ref.test_nearest_median,
+        test_nearest=ref.test_nearest,
         noise_seed=seed,
     )
 
@@ -366,13 +371,18 @@ def frechet_line(outcome: GanOutcome) -> str:
 
 
 def nearest_line(outcome: GanOutcome) -> str:
-    """The samples' median distance to their nearest training image beside real digits'."""
-    floor = (1 - judging.MEMORISATION_MARGIN) * outcome.test_nearest_median
+    """The samples' distances to their nearest training image beside real digits', with the
+    floors below which they are copies."""
+    keep = 1 - judging.MEMORISATION_MARGIN
+    samples, test = outcome.scores.nearest, outcome.test_nearest
     return text(
         "gan_nearest",
-        samples=f"{outcome.scores.nearest_median:.2f}",
-        test=f"{outcome.test_nearest_median:.2f}",
-        floor=f"{floor:.2f}",
+        samples=f"{samples.median:.2f}",
+        low=f"{samples.low:.2f}",
+        test=f"{test.median:.2f}",
+        test_low=f"{test.low:.2f}",
+        floor=f"{keep * test.median:.2f}",
+        low_floor=f"{keep * test.low:.2f}",
     )
 
 

@@ -14,7 +14,7 @@ from tiny_gan import IMAGE as TINY_IMAGE
 
 from grader.engine import gan, oracles
 from grader.engine.capstone import SpecError
-from grader.engine.judge import Anchors
+from grader.engine.judge import Anchors, NearestStats
 
 REFERENCE = runpy.run_path(str(KIT_ROOT / "solutions" / "ex21_gan_mnist.py"))
 GENERATOR, DISCRIMINATOR, TRAINING = (REFERENCE[name] for name in gan.NAMES)
@@ -239,9 +239,11 @@ def _outcome(samples: int = 100) -> gan.GanOutcome:
         epochs=2,
         samples=rng.uniform(0, 1, (samples, 784)),
         probabilities=probabilities,
-        scores=gan.Scores(0.5, coverage, gan.effective_digits(coverage), 40.0, 6.0),
+        scores=gan.Scores(
+            0.5, coverage, gan.effective_digits(coverage), 40.0, NearestStats(6.0, 5.0)
+        ),
         anchors=Anchors(2.0, 350.0),
-        test_nearest_median=6.5,
+        test_nearest=NearestStats(6.5, 3.0),
     )
 
 
@@ -273,3 +275,11 @@ def test_the_judges_training_is_shown_as_labelled_epochs(monkeypatch):
         "the judge (trained once): epoch 1/2  loss 0.5000  30.0 s",
         "the judge (trained once): epoch 2/2  loss 0.2500  30.0 s",
     ]
+
+
+def test_the_untouched_stub_is_told_about_generator_first(keras):
+    """The module declares GENERATOR first: an empty stub is told about it first."""
+    with pytest.raises(SpecError) as caught:
+        gan.validate_gan([], [], {}, MNIST, keras)
+    assert caught.value.key == "spec_layers_empty"
+    assert caught.value.fields["layers"] == "GENERATOR"

@@ -256,22 +256,55 @@ def test_nearest_distances_match_brute_force_across_chunks(monkeypatch):
     assert distances[-2:] == pytest.approx([0, 0], abs=2e-2)
 
 
-def test_copies_of_training_images_are_flagged_and_real_test_images_are_not(mnist):
+def _moved(images, down: int, right: int) -> np.ndarray:
+    """Images moved by whole pixels, zeros filling in (28x28 uint8)."""
+    out = np.zeros_like(images)
+    kept = images[:, max(-down, 0) : 28 - max(down, 0), max(-right, 0) : 28 - max(right, 0)]
+    out[
+        :,
+        max(down, 0) : max(down, 0) + kept.shape[1],
+        max(right, 0) : max(right, 0) + kept.shape[2],
+    ] = kept
+    return out
+
+
+def test_copies_moved_or_not_are_flagged_and_real_test_images_are_not(mnist):
+    """A copy moved a few pixels is still a copy (both sides are centred by their centre of
+    mass), and a set only half copied is caught by its closest tenth."""
     (x_train, _), (x_test, _) = mnist
-    test_median = judge.reference_nearest_distance(x_train, x_test, count=200)
-    copies = judge.median_nearest_distance(x_train[:200], x_train)
-    others = judge.median_nearest_distance(x_test[-200:], x_train)
-    assert copies == pytest.approx(0, abs=1e-2) and test_median > 3
-    assert judge.closer_than_real(copies, test_median)
-    assert not judge.closer_than_real(others, test_median)
+    test = judge.reference_nearest_stats(x_train, x_test, count=200)
+    assert test.median > 3 and test.low > 1.5
+    copies = x_train[:200]
+    half = np.concatenate([copies[:100], x_test[-100:]])
+    for label, images in [
+        ("copies", copies),
+        ("moved copies", _moved(copies, 2, -3)),
+        ("half copies", half),
+    ]:
+        assert judge.memorised(judge.nearest_stats(images, x_train), test), label
+    others = judge.nearest_stats(x_test[-200:], x_train)
+    assert not judge.memorised(others, test)
 
 
-def test_closer_than_real_applies_the_stated_margin():
+def test_centring_moves_the_centre_of_mass_to_the_middle():
+    image = np.zeros((1, 28, 28), np.uint8)
+    image[0, 2:6, 20:24] = 255  # a square whose centre of mass is (3.5, 21.5)
+    centred = judge.centred(image).reshape(28, 28)
+    rows, columns = np.nonzero(centred)
+    assert (rows.mean(), columns.mean()) == pytest.approx((13.5, 13.5), abs=0.5)
+    assert centred.sum() == pytest.approx(16.0)  # nothing cut off, nothing added
+    assert judge.centred(np.zeros((1, 784), np.float32)).sum() == 0  # a blank stays blank
+
+
+def test_memorised_applies_the_stated_margin_to_the_median_and_the_closest_tenth():
     margin = judge.MEMORISATION_MARGIN
     assert 0 < margin < 1
-    assert not judge.closer_than_real((1 - margin) * 4.0 + 1e-9, 4.0)
-    assert judge.closer_than_real((1 - margin) * 4.0 - 1e-6, 4.0)
-    assert not judge.closer_than_real(3.0, 4.0, margin=0.5)
+    test = judge.NearestStats(median=4.0, low=2.0)
+    keep = 1 - margin
+    assert not judge.memorised(judge.NearestStats(keep * 4.0 + 1e-9, keep * 2.0 + 1e-9), test)
+    assert judge.memorised(judge.NearestStats(keep * 4.0 - 1e-6, 2.0), test)
+    assert judge.memorised(judge.NearestStats(4.0, keep * 2.0 - 1e-6), test)
+    assert not judge.memorised(judge.NearestStats(3.0, 1.5), test, margin=0.5)
 
 
 # ------------------------------------------------------------------ the real judge
@@ -295,7 +328,7 @@ def test_the_real_judge_reaches_its_bar_and_tells_real_digits_from_noise(mnist, 
     anchors = judge.fd_anchors(real_judge, x_train, test_features)
     assert anchors.real * 10 < anchors.noise
     timed = time.monotonic()
-    test_median = judge.reference_nearest_distance(x_train, x_test)
+    test_nearest = judge.reference_nearest_stats(x_train, x_test)
     nearest_seconds = time.monotonic() - timed
     with capsys.disabled():
         print(
@@ -303,7 +336,7 @@ def test_the_real_judge_reaches_its_bar_and_tells_real_digits_from_noise(mnist, 
             f"test accuracy {measured:.2%}, real test confident share "
             f"{judge.confident_share(test_probabilities):.3f}, noise confident share "
             f"{noise_share:.3f}\nFD anchors ({judge.ANCHOR_COUNT} images vs the test set): "
-            f"real {anchors.real:.3f}, noise {anchors.noise:.1f}\nmedian nearest-training "
-            f"distance of {judge.ANCHOR_COUNT} test images {test_median:.3f} "
-            f"({nearest_seconds:.1f} s)"
+            f"real {anchors.real:.3f}, noise {anchors.noise:.1f}\nnearest-training distance "
+            f"of {judge.ANCHOR_COUNT} test images (centred): median {test_nearest.median:.3f}, "
+            f"closest tenth {test_nearest.low:.3f} ({nearest_seconds:.1f} s)"
         )

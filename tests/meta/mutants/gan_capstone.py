@@ -90,6 +90,13 @@ def _SET(images):
     return {(100, 256): w1, (256,): -t, (256, 784): np.diff(slopes, axis=0), (784,): chosen[0]}
 """
 
+# The same memoriser storing its images moved by two pixels down and right (a fresh
+# learner's first try at beating the copy check, which then compared raw pixels: 20/20).
+_MOVED_MEMORISER = _MEMORISER.replace(
+    "chosen = _logits(images[:129])",
+    "chosen = _logits(np.roll(images[:129].reshape(-1, 28, 28), (2, 2), (1, 2)).reshape(129, -1))",
+)
+
 # The learner's scale_pixels returns the first training image in every image's place
 # (only half as many of them: half an epoch, for CI time).
 _ONE_IMAGE = """
@@ -143,5 +150,11 @@ MUTANTS: list[Mutant] = [
     # image, the floor 3.08 (real test digits 4.40); 18/20 in 8 s.
     _appended(
         "a generator that stores training images in its weights", _SET_WEIGHTS + _MEMORISER, 1
+    ),
+    # Caught since the images are centred before they are compared: as the memoriser.
+    _appended(
+        "a generator that stores training images moved by two pixels",
+        _SET_WEIGHTS + _MOVED_MEMORISER,
+        1,
     ),
 ]
