@@ -1,11 +1,14 @@
-"""One epoch of the MNIST CNN: our layers (the kit's trainer on solutions/) vs Keras.
+"""One epoch of an MNIST capstone's network: our layers (the kit's trainer on solutions/)
+vs Keras.
 
-The seeds' model, 32c3-p2-64c3-p2-128-10 with Adam and batches of 64, is
-trained for one epoch by each, in this one process, on the real MNIST
+By default the seeds' CNN of exercise 13, 32c3-p2-64c3-p2-128-10; with
+--exercise 12 the reference MLP of exercise 12. Trained with Adam 1e-3 and
+batches of 64 for one epoch by each, in this one process, on the real MNIST
 (NNLAB_DATA_DIR or --data-dir). Prints both epoch times, their ratio and both
 test accuracies.
 
     python bench/cnn_epoch_vs_keras.py [--data-dir ../shared/datasets] [--epochs 1]
+                                       [--exercise 12|13]
 """
 
 from __future__ import annotations
@@ -21,9 +24,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
-def reference_cnn() -> list[dict]:
-    """The seeds' model, as the reference solution of exercise 13 declares it."""
-    spec = importlib.util.spec_from_file_location("ex13", ROOT / "solutions" / "ex13_mnist_cnn.py")
+def reference_layers(number: int) -> list[dict]:
+    """LAYERS of the reference solution of MNIST capstone `number` (12: MLP, 13: CNN)."""
+    from grader.course.registry import get_exercise
+
+    path = ROOT / "solutions" / get_exercise(number).filename
+    spec = importlib.util.spec_from_file_location(f"ex{number}", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module.LAYERS
@@ -34,6 +40,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument("--exercise", type=int, choices=(12, 13), default=13)
     args = parser.parse_args()
     import numpy as np
 
@@ -48,7 +55,7 @@ def main() -> None:
         "batch_size": 64,
         "validation_split": 0.0,
     }
-    spec = capstone.validate(reference_cnn(), training, (28, 28), 10, keras)
+    spec = capstone.validate(reference_layers(args.exercise), training, (28, 28), 10, keras)
 
     # Our side: the trainer that runs in the sandbox, here in-process on the references.
     sys.path.insert(0, str(ROOT / "solutions"))
@@ -64,7 +71,8 @@ def main() -> None:
         np.mean(capstone.predict_classes(model, x_test, spec.input_shape) == y_test)
     )
     theirs = capstone.train_keras(spec, dataset, keras)
-    print(f"MNIST CNN, {args.epochs} epoch(s), batch 64, Adam 1e-3, 60,000 images")
+    network = "MLP (exercise 12)" if args.exercise == 12 else "CNN (exercise 13)"
+    print(f"MNIST {network}, {args.epochs} epoch(s), batch 64, Adam 1e-3, 60,000 images")
     print(f"  ours : {our_seconds:6.1f} s   test accuracy {our_accuracy:.2%}")
     print(f"  Keras: {theirs['seconds']:6.1f} s   test accuracy {theirs['test_accuracy']:.2%}")
     print(f"  time ratio ours / Keras: {our_seconds / theirs['seconds']:.2f} (goal <= 1.2)")
