@@ -17,7 +17,12 @@ import pytest
 
 from grader.checks.checking import CheckFailure, points
 from grader.engine import gan
-from grader.engine.capstone import NotRun, expect_parameter_count, needed
+from grader.engine.capstone import (
+    NotRun,
+    expect_keras_asked_for,
+    expect_parameter_count,
+    needed,
+)
 from grader.engine.judge import CONFIDENCE, JudgeTooWeak
 from grader.messages import text
 
@@ -139,6 +144,5 @@ def test_gan_in_keras_for_comparison(collector, request, keras, note):
     """Not scored: with --compare-keras, Keras trains the same GAN beside yours."""
     spec, mnist, outcome = (needed(request, n) for n in ("gan_spec", "mnist", "gan_outcome"))
     ref = needed(request, "judged_against")
-    if not collector.compare_keras:
-        raise NotRun(text("capstone_compare_opt_in"))
+    expect_keras_asked_for(collector)
     note(gan.keras_comparison(spec, mnist, outcome, ref, keras))

@@ -1110,11 +1110,17 @@ def expect_accuracy_bar(exercise, training_size: int, outcome: TrainingOutcome) 
     return summary
 
 
+def expect_keras_asked_for(collector) -> None:
+    """NotRun (a not-scored check's "not run") unless the grading asked for a comparison
+    with Keras (--compare-keras)."""
+    if not collector.compare_keras:
+        raise NotRun(text("capstone_compare_opt_in"))
+
+
 def keras_comparison(collector, spec: Spec, data, outcome, keras) -> str:
     """The learner's trained network beside the same spec trained by Keras, in one sentence;
     NotRun unless the grading asked for it (--compare-keras)."""
-    if not collector.compare_keras:
-        raise NotRun(text("capstone_compare_opt_in"))
+    expect_keras_asked_for(collector)
     return comparison_line(outcome, train_keras(spec, data, keras))
 
 

@@ -36,6 +36,8 @@ from grader.engine.capstone import (
     checked_weights,
     describe_missing,
     kept_problem,
+    keras_model,
+    keras_optimizer,
     kind_of,
     pictures_line,
     progress_record,
@@ -233,9 +235,14 @@ def scores(images, ref: Reference, x_train) -> tuple[Scores, np.ndarray]:
 def draw_samples(spec: GanSpec, weights, keras, seed: int, count: int = SAMPLES) -> np.ndarray:
     """`count` images (count, 784) from the generator built in Keras with `weights`, on
     N(0, 1) noise drawn here from `seed`."""
-    model = trusted_model(spec.generator, weights, keras)
+    return samples_of(trusted_model(spec.generator, weights, keras), spec, seed, count)
+
+
+def samples_of(generator, spec: GanSpec, seed: int, count: int = SAMPLES) -> np.ndarray:
+    """`count` images (count, 784), float64 in [0, 1], from a Keras `generator` of `spec`
+    on N(0, 1) noise drawn here from `seed`."""
     noise = np.random.default_rng(seed).standard_normal((count, spec.noise_dim))
-    images = model.predict(noise.astype(np.float32), batch_size=SAMPLES, verbose=0)
+    images = generator.predict(noise.astype(np.float32), batch_size=SAMPLES, verbose=0)
     return np.clip(np.asarray(images, np.float64), 0.0, 1.0)
 
 
@@ -440,8 +447,6 @@ def train_keras_gan(spec: GanSpec, x_train, keras, seed: int = 0):
     process): returns (the generator, seconds)."""
     import tensorflow as tf
 
-    from grader.engine.capstone import keras_model, keras_optimizer
-
     keras.utils.set_random_seed(seed)
     generator = keras_model(spec.generator.layers, spec.generator.input_shape, keras)
     disc_layers = spec.discriminator.layers
@@ -489,9 +494,7 @@ def keras_comparison(spec: GanSpec, mnist, outcome: GanOutcome, ref: Reference, 
     the same noise, in one catalogue sentence."""
     (x_train, _), _ = mnist
     generator, seconds = train_keras_gan(spec, x_train, keras)
-    noise = np.random.default_rng(outcome.noise_seed).standard_normal((SAMPLES, spec.noise_dim))
-    images = generator.predict(noise.astype(np.float32), batch_size=SAMPLES, verbose=0)
-    theirs, _ = scores(np.clip(np.asarray(images, np.float64), 0.0, 1.0), ref, x_train)
+    theirs, _ = scores(samples_of(generator, spec, outcome.noise_seed), ref, x_train)
     yours = outcome.scores
     return text(
         "gan_compare",
