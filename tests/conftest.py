@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import secrets
 import socket
+import sys
+import types
 from pathlib import Path
 
 import pytest
@@ -73,3 +75,21 @@ def scene(tmp_path):
     with socket.create_server(("127.0.0.1", 0)) as listener:
         listener.setblocking(False)
         yield Scene(tmp_path / "submission", outside, "rt" + secrets.token_hex(6), listener)
+
+
+@pytest.fixture
+def worker_modules(monkeypatch):
+    """Install learner modules where the trainer imports them, as the worker does, with a
+    progress channel that keeps what it is told. Returns install(name -> module), which
+    returns the list of progress messages."""
+
+    def install(modules: dict) -> list:
+        reports: list = []
+        channel = types.ModuleType("nnlab_channel")
+        channel.report = reports.append
+        monkeypatch.setitem(sys.modules, "nnlab_channel", channel)
+        for name, module in modules.items():
+            monkeypatch.setitem(sys.modules, name, module)
+        return reports
+
+    return install

@@ -15,7 +15,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import types
 from pathlib import Path
 from xml.etree import ElementTree
@@ -23,8 +22,8 @@ from xml.etree import ElementTree
 import numpy as np
 import pytest
 from grade_cli import GRADE, KIT_ROOT, grade
+from learner_modules import solution_module, stub_module
 
-from grader.course.stubs import make_stub
 from grader.engine import oracles
 from grader.engine.capstone import (
     MissingFunction,
@@ -117,21 +116,6 @@ def keras():
     return oracles.keras()
 
 
-def _load(name: str, source: str) -> types.ModuleType:
-    """`source` executed as a fresh module called `name` (not registered anywhere)."""
-    module = types.ModuleType(name)
-    exec(compile(source, f"{name}.py", "exec"), module.__dict__)  # noqa: S102 -- the kit's own code
-    return module
-
-
-def _solution(name: str) -> types.ModuleType:
-    return _load(name, (SOLUTIONS / f"{name}.py").read_text("utf-8"))
-
-
-def _stub(name: str) -> types.ModuleType:
-    return _load(name, make_stub((SOLUTIONS / f"{name}.py").read_text("utf-8")))
-
-
 class _Recorder(types.ModuleType):
     """A learner module as the trainer sees it, noting each function the trainer calls."""
 
@@ -149,21 +133,6 @@ class _Recorder(types.ModuleType):
             return value(*args, **kwargs)
 
         return recorded
-
-
-@pytest.fixture
-def worker_modules(monkeypatch):
-    """Install learner modules where the trainer imports them (as the worker does);
-    returns install(name -> module or None) which also gives it a silent progress channel."""
-
-    def install(modules: dict) -> None:
-        channel = types.ModuleType("nnlab_channel")
-        channel.report = lambda message: None
-        monkeypatch.setitem(sys.modules, "nnlab_channel", channel)
-        for name, module in modules.items():
-            monkeypatch.setitem(sys.modules, name, module)
-
-    return install
 
 
 def _network(name: str, keras):
@@ -185,7 +154,7 @@ def _training_data(name: str):
 def test_the_needed_functions_are_exactly_those_the_trainer_calls(network, keras, worker_modules):
     spec = _network(network, keras)
     calls: set = set()
-    worker_modules({name: _Recorder(_solution(name), calls) for name in LAYER_MODULES})
+    worker_modules({name: _Recorder(solution_module(name), calls) for name in LAYER_MODULES})
     x, y = _training_data(network)
     result = trainer.fit_and_predict(spec.layers, spec.training, list(spec.input_shape), x, y)
 
@@ -201,7 +170,7 @@ def test_the_needed_functions_are_exactly_those_the_trainer_calls(network, keras
 def test_each_trial_call_fits_the_reference_function(network, keras):
     """The trial run's tiny inputs are valid ones: every reference function takes them."""
     spec = _network(network, keras)
-    modules = {name: _solution(name) for name in LAYER_MODULES}
+    modules = {name: solution_module(name) for name in LAYER_MODULES}
     for call in trainer.planned_calls(spec.layers, spec.training, np.random.default_rng(0)):
         getattr(modules[call.module], call.name)(*call.args, **call.kwargs)
 
@@ -214,14 +183,14 @@ def _probe(spec) -> list[MissingFunction]:
 
 def test_the_probe_names_stubs_helpers_missing_names_and_missing_files(keras, worker_modules):
     spec = validate(MLP, NETWORKS["mlp-adam-decay"][1], (8, 8), 10, keras)
-    modules = {name: _solution(name) for name in LAYER_MODULES}
+    modules = {name: solution_module(name) for name in LAYER_MODULES}
     worker_modules(modules)
     assert _probe(spec) == [], "the solutions are all written"
 
     ex08 = modules["ex08_dropout_init"]
-    ex08.fans = _stub("ex08_dropout_init").fans  # he_normal calls the learner's own fans
+    ex08.fans = stub_module("ex08_dropout_init").fans  # he_normal calls the learner's own fans
     del ex08.dropout_backward
-    modules["ex02_activations"] = _stub("ex02_activations")
+    modules["ex02_activations"] = stub_module("ex02_activations")
     modules["ex04_dense"] = None  # the file is not in the folder: import fails
     worker_modules(modules)
     missing = _probe(spec)
@@ -250,11 +219,11 @@ def test_the_probe_names_stubs_helpers_missing_names_and_missing_files(keras, wo
 
 def test_the_probe_names_the_recurrent_functions_not_written_yet(keras, worker_modules):
     spec = _network("lstm-clipnorm", keras)
-    modules = {name: _solution(name) for name in LAYER_MODULES}
+    modules = {name: solution_module(name) for name in LAYER_MODULES}
     worker_modules(modules)
     assert _probe(spec) == [], "the solutions are all written"
 
-    worker_modules({**modules, "ex18_recurrent": _stub("ex18_recurrent")})
+    worker_modules({**modules, "ex18_recurrent": stub_module("ex18_recurrent")})
     missing = _probe(spec)
     assert missing == [
         MissingFunction("ex18_recurrent", name, "not_implemented")
@@ -265,8 +234,10 @@ def test_the_probe_names_the_recurrent_functions_not_written_yet(keras, worker_m
         "`clip_gradients` (exercise 18), which are not implemented yet"
     )
 
-    ex18 = _solution("ex18_recurrent")
-    ex18.lstm_step_forward = _stub("ex18_recurrent").lstm_step_forward  # lstm_forward's helper
+    ex18 = solution_module("ex18_recurrent")
+    ex18.lstm_step_forward = stub_module(
+        "ex18_recurrent"
+    ).lstm_step_forward  # lstm_forward's helper
     worker_modules({**modules, "ex18_recurrent": ex18})
     assert _probe(spec) == [
         MissingFunction("ex18_recurrent", "lstm_step_forward", "not_implemented")

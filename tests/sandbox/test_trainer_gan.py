@@ -3,22 +3,17 @@ a few tiny images with the reference modules installed as a worker holds them.""
 
 from __future__ import annotations
 
-import importlib.util
 import itertools
-import sys
-import types
-from pathlib import Path
 
 import numpy as np
 import pytest
-from grade_cli import KIT_ROOT
+from learner_modules import solution_module, stub_module
 from tiny_gan import DISCRIMINATOR, GENERATOR, IMAGE
 
 from grader.engine import gan, oracles
 from grader.engine.capstone import MissingFunction, checked_weights, read_probe, reported_history
 from grader.sandbox import trainer
 
-SOLUTIONS = KIT_ROOT / "solutions"
 # What fit_gan imports; exercise 20 last, as it imports exercises 2, 4 and 9 itself.
 MODULES = (
     "ex01_tensors",
@@ -41,31 +36,17 @@ EX01, EX02, EX04 = "ex01_tensors", "ex02_activations", "ex04_dense"
 EX08, EX09, EX20 = "ex08_dropout_init", "ex09_optimizers", "ex20_gan"
 
 
-def _module(name: str, folder: Path) -> types.ModuleType:
-    """`folder`/`name`.py executed as a fresh module called `name` (not registered)."""
-    spec = importlib.util.spec_from_file_location(name, folder / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def _install(worker_modules, stubbed=()) -> list:
+    """MODULES installed as a worker holds them: the references, or the untouched stubs of
+    those named in `stubbed`; exercise 20 last, once the modules it imports are in place.
+    Returns the list of progress messages."""
 
+    def module(name: str):
+        return stub_module(name) if name in stubbed else solution_module(name)
 
-@pytest.fixture
-def worker(monkeypatch, pristine_stubs):
-    """Install MODULES where the trainer imports them, as the worker does: the references,
-    or the untouched stubs of those named in `stubbed`, with a progress channel that keeps
-    what it is told. Returns install(stubbed=()) -> the list of progress messages."""
-
-    def install(stubbed=()) -> list:
-        reports: list = []
-        channel = types.ModuleType("nnlab_channel")
-        channel.report = reports.append
-        monkeypatch.setitem(sys.modules, "nnlab_channel", channel)
-        for name in MODULES:
-            folder = pristine_stubs if name in stubbed else SOLUTIONS
-            monkeypatch.setitem(sys.modules, name, _module(name, folder))
-        return reports
-
-    return install
+    *first, last = MODULES
+    worker_modules({name: module(name) for name in first})
+    return worker_modules({last: module(last)})
 
 
 @pytest.fixture(scope="module")
@@ -128,15 +109,15 @@ def _missing(spec) -> list[MissingFunction]:
     return read_probe(trainer.probe_functions(*networks), trainer.needed_functions(*networks))
 
 
-def test_the_probe_finds_the_references_ready(spec, worker):
-    worker()
+def test_the_probe_finds_the_references_ready(spec, worker_modules):
+    _install(worker_modules)
     networks = (spec.generator.layers, spec.training, spec.discriminator.layers)
     answer = trainer.probe_functions(*networks)
     assert answer == [trainer.READY] * len(trainer.needed_functions(*networks))
 
 
-def test_the_probe_names_exercise_20s_stub(spec, worker):
-    worker(stubbed=(EX20,))
+def test_the_probe_names_exercise_20s_stub(spec, worker_modules):
+    _install(worker_modules, stubbed=(EX20,))
     assert _missing(spec) == [
         MissingFunction(EX20, "discriminator_loss", trainer.NOT_IMPLEMENTED),
         MissingFunction(EX20, "generator_loss", trainer.NOT_IMPLEMENTED),
@@ -146,8 +127,8 @@ def test_the_probe_names_exercise_20s_stub(spec, worker):
 # ------------------------------------------------------------------ fit_gan
 
 
-def test_only_the_generators_weights_come_back_in_the_specs_shapes(spec, images, worker):
-    reports = worker()
+def test_only_the_generators_weights_come_back_in_the_specs_shapes(spec, images, worker_modules):
+    reports = _install(worker_modules)
     result = _fit(spec, images)
     assert set(result) == {"weights", "history"}
     weights = result["weights"]
@@ -168,8 +149,8 @@ def test_only_the_generators_weights_come_back_in_the_specs_shapes(spec, images,
 
 
 @pytest.mark.parametrize("clipnorm", [None, 1.0], ids=["plain", "clipped"])
-def test_one_seed_trains_the_same_gan(spec, images, worker, clipnorm):
-    worker()
+def test_one_seed_trains_the_same_gan(spec, images, worker_modules, clipnorm):
+    _install(worker_modules)
     options = {"global_clipnorm": clipnorm} if clipnorm else {}
     first, again = _fit(spec, images, **options), _fit(spec, images, **options)
     other = _fit(spec, images, seed=1, **options)
@@ -193,7 +174,9 @@ def _same(a: list[dict], b: list[dict]) -> bool:
     return all(np.array_equal(x[name], y[name]) for x, y in zip(a, b, strict=True) for name in x)
 
 
-def test_the_discriminator_does_not_move_in_the_generators_step(spec, images, worker, monkeypatch):
+def test_the_discriminator_does_not_move_in_the_generators_step(
+    spec, images, worker_modules, monkeypatch
+):
     """Every step is watched: they alternate D, G; each moves its own network only, and
     nothing moves either network between steps (G's pass back through D leaves D as it is)."""
     built: list[trainer.Network] = []
@@ -210,7 +193,7 @@ def test_the_discriminator_does_not_move_in_the_generators_step(spec, images, wo
             steps.append((built.index(self), before, [_params(network) for network in built]))
 
     monkeypatch.setattr(trainer, "Network", Watched)
-    worker()
+    _install(worker_modules)
     _fit(spec, images)
     generator, discriminator = 0, 1  # in the order fit_gan builds them
     batches = TRAINING["epochs"] * len(images) // TRAINING["batch_size"]
