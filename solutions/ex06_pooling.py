@@ -63,15 +63,39 @@ def _geometry(x_shape, pool_size, stride, padding):
     return (ph, pw), (sh, sw), tuple(sizes), tuple(pads)
 
 
-def _windows(xp, ph, pw, sh, sw, out_h, out_w):
-    """Read-only view (N, out_h, out_w, ph, pw, C) of every window of xp."""
-    s_n, s_h, s_w, s_c = xp.strides
-    return np.lib.stride_tricks.as_strided(
-        xp,
-        shape=(xp.shape[0], out_h, out_w, ph, pw, xp.shape[3]),
-        strides=(s_n, s_h * sh, s_w * sw, s_h, s_w, s_c),
-        writeable=False,
-    )
+def _padded(x, pad_h, pad_w, value=0.0):
+    """x with pad_h rows and pad_w columns of `value` around each image (x itself when
+    there is nothing to pad: "valid" never copies)."""
+    if not any(pad_h) and not any(pad_w):
+        return x
+    return np.pad(x, ((0, 0), pad_h, pad_w, (0, 0)), constant_values=value)
+
+
+def _cells(xp, a, b, sh, sw, out_h, out_w):
+    """The cell at offset (a, b) of every window of xp: a strided view (N, out_h, out_w, C).
+
+    Looping over the ph * pw offsets and working on whole views like this one is
+    much faster than reducing a 6-D view of all windows at once: each step is one
+    pass over a contiguous-channel array."""
+    return xp[:, a : a + sh * out_h : sh, b : b + sw * out_w : sw]
+
+
+def _window_max(xp, ph, pw, sh, sw, out_h, out_w):
+    """The maximum of every (ph, pw) window of xp, one offset at a time."""
+    out = _cells(xp, 0, 0, sh, sw, out_h, out_w).copy()
+    for a in range(ph):
+        for b in range(pw):
+            np.maximum(out, _cells(xp, a, b, sh, sw, out_h, out_w), out=out)
+    return out
+
+
+def _window_sum(xp, ph, pw, sh, sw, out_h, out_w):
+    """The sum of every (ph, pw) window of xp, one offset at a time."""
+    out = np.zeros((xp.shape[0], out_h, out_w, xp.shape[3]), xp.dtype)
+    for a in range(ph):
+        for b in range(pw):
+            out += _cells(xp, a, b, sh, sw, out_h, out_w)
+    return out
 
 
 def _as_float(a):
@@ -112,8 +136,8 @@ def max_pool_forward(x, pool_size=2, stride=None, padding="valid"):
     (ph, pw), (sh, sw), (out_h, out_w), (pad_h, pad_w) = _geometry(
         x.shape, pool_size, stride, padding
     )
-    xp = np.pad(x, ((0, 0), pad_h, pad_w, (0, 0)), constant_values=-np.inf)
-    return _windows(xp, ph, pw, sh, sw, out_h, out_w).max(axis=(3, 4))
+    xp = _padded(x, pad_h, pad_w, -np.inf)
+    return _window_max(xp, ph, pw, sh, sw, out_h, out_w)
     # END SOLUTION
 
 
@@ -143,10 +167,9 @@ def avg_pool_forward(x, pool_size=2, stride=None, padding="valid"):
     (ph, pw), (sh, sw), (out_h, out_w), (pad_h, pad_w) = _geometry(
         x.shape, pool_size, stride, padding
     )
-    pads = ((0, 0), pad_h, pad_w, (0, 0))
-    sums = _windows(np.pad(x, pads), ph, pw, sh, sw, out_h, out_w).sum(axis=(3, 4))
-    ones = np.pad(np.ones((1, x.shape[1], x.shape[2], 1), x.dtype), pads)
-    counts = _windows(ones, ph, pw, sh, sw, out_h, out_w).sum(axis=(3, 4))
+    sums = _window_sum(_padded(x, pad_h, pad_w), ph, pw, sh, sw, out_h, out_w)
+    ones = _padded(np.ones((1, x.shape[1], x.shape[2], 1), x.dtype), pad_h, pad_w)
+    counts = _window_sum(ones, ph, pw, sh, sw, out_h, out_w)
     return sums / counts
     # END SOLUTION
 
@@ -185,16 +208,17 @@ def max_pool_backward(dout, x, pool_size=2, stride=None, padding="valid"):
     (ph, pw), (sh, sw), (out_h, out_w), (pad_h, pad_w) = _geometry(
         x.shape, pool_size, stride, padding
     )
-    xp = np.pad(x, ((0, 0), pad_h, pad_w, (0, 0)), constant_values=-np.inf)
-    maxima = _windows(xp, ph, pw, sh, sw, out_h, out_w).max(axis=(3, 4))
+    xp = _padded(x, pad_h, pad_w, -np.inf)
+    maxima = _window_max(xp, ph, pw, sh, sw, out_h, out_w)
     unserved = np.ones(maxima.shape, dtype=bool)  # windows whose max is not found yet
+    first_max = np.empty(maxima.shape, dtype=bool)
     dxp = np.zeros(xp.shape, dtype=np.result_type(x, dout))
     for a in range(ph):  # row-major order over the offsets = TensorFlow's tie rule
         for b in range(pw):
-            cells = (slice(None), slice(a, a + sh * out_h, sh), slice(b, b + sw * out_w, sw))
-            first_max = (xp[cells] == maxima) & unserved
-            unserved &= ~first_max
-            dxp[cells] += dout * first_max
+            np.equal(_cells(xp, a, b, sh, sw, out_h, out_w), maxima, out=first_max)
+            first_max &= unserved  # in place: no new arrays in the loop
+            unserved ^= first_max
+            dxp[:, a : a + sh * out_h : sh, b : b + sw * out_w : sw] += dout * first_max
     return dxp[:, pad_h[0] : pad_h[0] + x.shape[1], pad_w[0] : pad_w[0] + x.shape[2]]
     # END SOLUTION
 
@@ -227,8 +251,8 @@ def avg_pool_backward(dout, x, pool_size=2, stride=None, padding="valid"):
         x.shape, pool_size, stride, padding
     )
     padded_shape = (x.shape[0], x.shape[1] + sum(pad_h), x.shape[2] + sum(pad_w), x.shape[3])
-    ones = np.pad(np.ones((1, x.shape[1], x.shape[2], 1)), ((0, 0), pad_h, pad_w, (0, 0)))
-    counts = _windows(ones, ph, pw, sh, sw, out_h, out_w).sum(axis=(3, 4))
+    ones = _padded(np.ones((1, x.shape[1], x.shape[2], 1)), pad_h, pad_w)
+    counts = _window_sum(ones, ph, pw, sh, sw, out_h, out_w)
     share = dout / counts.astype(dout.dtype)
     dxp = np.zeros(padded_shape, dtype=share.dtype)
     for a in range(ph):

@@ -29,6 +29,7 @@ import numpy as np
 from grader.checks.checking import CheckFailure
 from grader.course.registry import exercises
 from grader.engine.figures import pyplot, save
+from grader.engine.profile import Profile, Watch
 from grader.messages import text
 from grader.sandbox.client import LearnerProblem, NotImplementedYet, RemoteFunction, RemoteObject
 from grader.sandbox.trainer import (
@@ -94,6 +95,7 @@ SHOWN_CHARACTERS = 80  # of a learner's value quoted in a message
 MAX_LAYERS = 64
 MAX_PARAMETERS = 20_000_000
 MAX_NOISE_DIM = 1000
+MAX_BATCHES = 10**8  # of an epoch, in a progress message
 LARGEST_REPORTED = 1e300  # of a number in the trainer's history (plots must draw it)
 TRAINER_MODULE, TRAINER_CALL, PROBE_CALL = "nnlab_trainer", "fit_and_predict", "probe_functions"
 PROBE_TIMEOUT_S = 60.0  # tiny inputs: far more than any honest function needs
@@ -132,6 +134,7 @@ class CapstoneProblem(LearnerProblem, Exception):
     def __init__(self, message: str, status: str):
         super().__init__(message)
         self.status = status
+        self.profile = None  # where the training's time went until then (profile.Profile)
 
 
 def kept_problem(problem: LearnerProblem, call: str, words: str) -> CapstoneProblem:
@@ -540,6 +543,7 @@ class TrainingOutcome:
     test_images: int
     held_out: int
     plots: list[Path] = field(default_factory=list)
+    profile: Profile | None = None
 
 
 @dataclass
@@ -566,6 +570,7 @@ class RegressionOutcome:
     predictions: np.ndarray
     targets: np.ndarray
     plots: list[Path] = field(default_factory=list)
+    profile: Profile | None = None
 
 
 def kind_of(value) -> str:
@@ -886,6 +891,7 @@ def train_in_sandbox(
     (x_train, y_train), (x_test, y_test) = data
     y_train = np.asarray(y_train).ravel()
     epochs = spec.training["epochs"]
+    watch = Watch(spec.layers, spec.training, spec.input_shape, label)
     started = time.monotonic()
     try:
         result = learner.call(
@@ -897,13 +903,15 @@ def train_in_sandbox(
             y_train,
             module=TRAINER_MODULE,
             timeout=time_limit_s,
-            on_progress=trusted_progress(on_progress, epochs, label),
+            on_progress=trusted_progress(on_progress, epochs, label, watch),
         )
     except LearnerProblem as problem:
-        raise kept_problem(problem, TRAINER_CALL, "the training of your network") from None
+        kept = kept_problem(problem, TRAINER_CALL, "the training of your network")
+        raise profiled(kept, watch) from None
     seconds = time.monotonic() - started
     if not isinstance(result, dict):
         raise TrainerOutputError(f"the trainer returned {kind_of(result)}, expected a dict")
+    profile = watch.profile(result.get("profile"))
     n_classes = None if spec.regression else spec.layers[-1]["units"]
     n_fit = len(x_train) - held_out_size(len(x_train), spec.training["validation_split"])
     weights = checked_weights(spec, result.get("weights"))
@@ -916,6 +924,7 @@ def train_in_sandbox(
         "seconds": seconds,
         "epochs": epochs,
         "held_out": len(own),
+        "profile": profile,
     }
     if spec.regression:
         return _judged_numbers(model, spec, data, n_fit, own, common)
@@ -933,6 +942,21 @@ def train_in_sandbox(
         test_images=len(labels),
         **common,
     )
+
+
+def profiled(problem: CapstoneProblem, watch: Watch) -> CapstoneProblem:
+    """`problem` with the profile of the training it stopped (the last stopwatch seen), and
+    that profile's finding added to its message: a training too slow to finish says why."""
+    problem.profile = watch.profile()
+    if problem.profile is not None and problem.profile.finding:
+        problem.args = (f"{problem}\n{problem.profile.finding}",)
+    return problem
+
+
+def keep_profile(collector, profile: Profile | None) -> None:
+    """Give the report `profile` (of an outcome or a CapstoneProblem), if there is one."""
+    if profile is not None:
+        collector.profiles.append(profile.to_dict())
 
 
 def _judged_numbers(model, spec: Spec, data, n_fit: int, own, common: dict) -> RegressionOutcome:
@@ -1002,7 +1026,7 @@ def trained(learner, spec: Spec, data, exercise, collector, keras, label: str = 
     if missing:
         raise NotRun(describe_missing(missing))
     try:
-        return train_in_sandbox(
+        outcome = train_in_sandbox(
             learner,
             spec,
             data,
@@ -1013,6 +1037,11 @@ def trained(learner, spec: Spec, data, exercise, collector, keras, label: str = 
         )
     except TrainerOutputError as problem:
         raise CheckFailure(f"your trained network cannot be judged: {problem}") from None
+    except CapstoneProblem as problem:
+        keep_profile(collector, problem.profile)
+        raise
+    keep_profile(collector, outcome.profile)
+    return outcome
 
 
 def needed(request, name: str):
@@ -1252,6 +1281,7 @@ def progress_record(raw, epochs: int, label: str = "") -> dict | None:
     Inputs: raw, the decoded message (any value); epochs, the spec's epoch count;
     label, the trusted name of this training ("" when the exercise has one).
     Returns {"label": label, "epoch": 1..epochs, "epochs": epochs, "fraction": 0..1,
+    "batch", "batches": the batches done in the epoch and its count (None when absent),
     "loss", "accuracy", "val_accuracy", "val_loss", "generator_loss", "seconds": floats
     (NaN when absent; val_accuracy, val_loss and generator_loss None), "done": True only
     for the message that ends the epoch}.
@@ -1276,18 +1306,27 @@ def progress_record(raw, epochs: int, label: str = "") -> dict | None:
     if math.isnan(record["fraction"]):
         record["fraction"] = 0.0
     record.update(loss=number("loss"), accuracy=number("accuracy"), seconds=number("seconds"))
+    for key in ("batch", "batches"):
+        value = raw.get(key)
+        counted = isinstance(value, int) and not isinstance(value, bool)
+        record[key] = value if counted and 1 <= value <= MAX_BATCHES else None
     for key in ("val_accuracy", "val_loss", "generator_loss"):
         record[key] = None if raw.get(key) is None else number(key)
     record["done"] = raw.get("done") is True
     return record
 
 
-def trusted_progress(on_progress, epochs: int, label: str = ""):
-    """Wrap a progress callback so that it only ever sees progress_record's output."""
-    if on_progress is None:
+def trusted_progress(on_progress, epochs: int, label: str = "", watch: Watch | None = None):
+    """Wrap a progress callback so that it only ever sees progress_record's output; `watch`
+    (a profile.Watch) keeps each message's stopwatch."""
+    if on_progress is None and watch is None:
         return None
 
     def forward(raw) -> None:
+        if watch is not None:
+            watch.seen(raw)
+        if on_progress is None:
+            return
         record = progress_record(raw, epochs, label)
         if record is not None:
             on_progress(record)

@@ -146,6 +146,7 @@ class Collector:
         self.compare_keras = options.compare_keras
         self.on_training = options.on_training
         self.artifacts: list[Path] = []
+        self.profiles: list[dict] = []  # where each training's time went (profile.Profile)
         self.total = 0
         self.results: list[CheckResult] = []
         self.order: dict[str, int] = {}

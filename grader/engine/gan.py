@@ -35,11 +35,13 @@ from grader.engine.capstone import (
     TrainerOutputError,
     checked_weights,
     describe_missing,
+    keep_profile,
     kept_problem,
     keras_model,
     keras_optimizer,
     kind_of,
     pictures_line,
+    profiled,
     progress_record,
     read_probe,
     reported_history,
@@ -48,6 +50,7 @@ from grader.engine.capstone import (
     validate,
 )
 from grader.engine.figures import pyplot, save
+from grader.engine.profile import Watch
 from grader.messages import text
 from grader.sandbox.client import LearnerProblem
 from grader.sandbox.trainer import needed_functions
@@ -263,9 +266,12 @@ def _missing(learner, spec: GanSpec, timeout: float):
 
 def train_gan(learner, spec: GanSpec, x_train, time_limit_s: float, on_progress=None):
     """Train the learner's GAN in its worker: (generator weights checked against the spec,
-    the reported history, seconds). Raises CapstoneProblem for the learner's problems and
+    the reported history, seconds, the profile.Profile of its batches or None). Raises
+    CapstoneProblem for the learner's problems (with the profile until then) and
     TrainerOutputError for an answer out of its documented form."""
     epochs = spec.training["epochs"]
+    layers, disc = spec.generator.layers, spec.discriminator.layers
+    watch = Watch(layers, spec.training, spec.generator.input_shape, discriminator=disc)
     started = time.monotonic()
     try:
         result = learner.call(
@@ -276,15 +282,16 @@ def train_gan(learner, spec: GanSpec, x_train, time_limit_s: float, on_progress=
             x_train,
             module=TRAINER_MODULE,
             timeout=time_limit_s,
-            on_progress=trusted_progress(on_progress, epochs),
+            on_progress=trusted_progress(on_progress, epochs, watch=watch),
         )
     except LearnerProblem as problem:
-        raise kept_problem(problem, GAN_CALL, "the training of your GAN") from None
+        raise profiled(kept_problem(problem, GAN_CALL, "the training of your GAN"), watch) from None
     seconds = time.monotonic() - started
     if not isinstance(result, dict):
         raise TrainerOutputError(f"the trainer returned {kind_of(result)}, expected a dict")
     weights = checked_weights(spec.generator, result.get("weights"))
-    return weights, reported_history(result.get("history"), epochs), seconds
+    history = reported_history(result.get("history"), epochs)
+    return weights, history, seconds, watch.profile(result.get("profile"))
 
 
 def trained_gan(learner, spec: GanSpec, mnist, exercise, collector, keras, reference_of):
@@ -303,11 +310,15 @@ def trained_gan(learner, spec: GanSpec, mnist, exercise, collector, keras, refer
         missing = _missing(learner, spec, timeout)
         if missing:
             raise NotRun(describe_missing(missing))
-        weights, history, seconds = train_gan(
+        weights, history, seconds, profile = train_gan(
             learner, spec, x_train, exercise.time_limit_s, collector.on_training
         )
     except TrainerOutputError as problem:
         raise CheckFailure(f"your GAN cannot be judged: {problem}") from None
+    except CapstoneProblem as problem:
+        keep_profile(collector, problem.profile)
+        raise
+    keep_profile(collector, profile)
     seed = collector.seed_for("gan_samples", SAMPLE_SEED, hidden=True)
     samples = draw_samples(spec, weights, keras, seed)
     bad = int(np.count_nonzero(np.isnan(samples)))  # finite weights can still overflow

@@ -60,6 +60,8 @@ class Report:
     hints_revealed: int = 0  # how many the learner revealed with `grade hint`
     artifacts: list[str] = field(default_factory=list)
     seed: str = ""  # a fingerprint of the instructor's secret seed for hidden checks, if set
+    # A capstone's: where each training's time went (grader.engine.profile.Profile.to_dict).
+    profiles: list[dict] = field(default_factory=list)
 
     @property
     def score(self) -> float:
@@ -104,7 +106,8 @@ class Report:
         return exercise.shown_hints(self.hints_revealed, belonging, first_by_default=False)
 
     def to_dict(self) -> dict:
-        """The JSON form: exercise, title, score, max_score, duration_s, checks, and context."""
+        """The JSON form: exercise, title, score, max_score, duration_s, checks, and context
+        (a capstone's `profiles` among it)."""
         return {
             "exercise": self.exercise,
             "title": self.title,
@@ -122,6 +125,7 @@ class Report:
             "notice": self.notice,
             "artifacts": self.artifacts,
             "seed": self.seed,
+            "profiles": self.profiles,
         }
 
     @classmethod
@@ -151,6 +155,7 @@ class Report:
             notice=data.get("notice", ""),
             artifacts=list(data.get("artifacts", [])),
             seed=str(data.get("seed", "")),
+            profiles=[p for p in data.get("profiles", []) if isinstance(p, dict)],
         )
 
 

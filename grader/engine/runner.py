@@ -331,6 +331,7 @@ def run_checks(submitted: Submitted, options: GradingOptions | None = None) -> R
             learner.close()
     report.checks = collector.ordered_results()
     report.artifacts = [str(p) for p in collector.artifacts]
+    report.profiles = collector.profiles
     report.isolation = learner.isolation
     report.forbidden_libraries_reachable = learner.forbidden_libraries_reachable
     # A missing module was blocked: every check already fails with its notice.

@@ -69,6 +69,8 @@ def print_text(report: Report, console: Console | None = None, lang: str = "en")
         shown = ", ".join(names[:2]) + (f" (+{len(names) - 2})" if len(names) > 2 else "")
         console.rule(Text(shown, style="bold"), align="left")
         console.print(Text(message), soft_wrap=True)
+    for profile in report.profiles:
+        print_profile(profile, console, lang)
     for artifact in report.artifacts:
         console.print(Text(text("wrote", lang, path=artifact), style="dim"))
     if report.notice:
@@ -81,6 +83,22 @@ def print_text(report: Report, console: Console | None = None, lang: str = "en")
         "score", lang, score=f"{report.score:g}", max_score=f"{report.max_score:g}", seconds=seconds
     )
     console.print(Text(score, style="bold green" if report.passed else "bold red"))
+
+
+def print_profile(profile: dict, console: Console, lang: str = "en") -> None:
+    """Print where a capstone's training time went (a Report's profile) as a table, and the
+    function the batches wait for, when one stands out."""
+    from grader.engine.profile import table_of
+
+    laid_out = table_of(profile, lang)
+    table = Table(title=laid_out.title, title_justify="left")
+    for number, header in enumerate(laid_out.headers):
+        table.add_column(header, justify="left" if number < 2 else "right")
+    for row in laid_out.rows:
+        table.add_row(*row)
+    console.print(table)
+    if laid_out.finding:
+        console.print(Text(laid_out.finding, style="bold yellow"))
 
 
 def show_report(report: Report, output_format: str, lang: str) -> None:
@@ -140,7 +158,7 @@ class Spinner:
 class _EpochBars:
     """One rich progress bar per training epoch, fed by the trainer's progress messages."""
 
-    def __init__(self, console):
+    def __init__(self, console, lang: str = "en"):
         from rich.progress import BarColumn, TextColumn, TimeRemainingColumn
         from rich.progress import Progress as Bars
 
@@ -152,10 +170,13 @@ class _EpochBars:
             console=console,
         )
         self.tasks: dict[tuple[str, int], int] = {}
+        self.lang = lang
 
     def update(self, message: dict) -> None:
-        """Show one progress message: a new bar for a new epoch, else move the bar."""
+        """Show one progress message: a new bar for a new epoch, else move the bar; after
+        the first batches, the bar says about how long the whole training has left."""
         from grader.engine.capstone import describe_epoch, epoch_name
+        from grader.engine.profile import describe_remaining, remaining_seconds
 
         key = (message.get("label", ""), int(message.get("epoch", 0)))
         if key not in self.tasks:
@@ -163,6 +184,9 @@ class _EpochBars:
                 self.progress.start()
             self.tasks[key] = self.progress.add_task(epoch_name(message), total=1.0, metrics="")
         metrics = describe_epoch(message).split("  ", 1)[-1]
+        left = remaining_seconds(message)
+        if left is not None and not message.get("done"):
+            metrics += "  " + describe_remaining(left, self.lang)
         completed = float(message.get("fraction", 0))
         self.progress.update(self.tasks[key], completed=completed, metrics=metrics)
 
@@ -172,16 +196,26 @@ class _EpochBars:
 
 
 class _EpochLines:
-    """One plain line per finished training epoch, for where no bars can be drawn (CI logs)."""
+    """One plain line per finished training epoch, for where no bars can be drawn (CI logs),
+    and once per training, after its first batches, about how long it has left when that
+    is a minute or more."""
 
-    def __init__(self, stream):
+    def __init__(self, stream, lang: str = "en"):
         self.stream = stream  # bound now: the runner redirects sys.stderr while checks run
         self.printed: set[tuple] = set()
+        self.lang = lang
 
     def update(self, message: dict) -> None:
         """Print the line of an epoch that has just ended, once per epoch; skip the rest."""
-        from grader.engine.capstone import describe_finished_epoch
+        from grader.engine.capstone import describe_finished_epoch, epoch_name
+        from grader.engine.profile import describe_remaining, remaining_seconds
 
+        left = remaining_seconds(message)
+        paced = (message.get("label", ""), "pace")
+        if left is not None and left >= 60 and paced not in self.printed:
+            self.printed.add(paced)
+            pace = describe_remaining(left, self.lang)
+            print(f"{epoch_name(message)}: {pace}", file=self.stream, flush=True)
         key = (message.get("label", ""), message.get("epoch"))
         if message.get("done") and key not in self.printed:
             self.printed.add(key)
@@ -221,7 +255,7 @@ def grade_on_screen(
     console = Console(file=sys.stderr)
     drawn = animate and console.is_terminal
     spinner = Spinner(console, number, lang)
-    epochs = _EpochBars(console) if drawn else _EpochLines(sys.stderr)
+    epochs = _EpochBars(console, lang) if drawn else _EpochLines(sys.stderr, lang)
 
     def training(message: dict) -> None:
         spinner.training()

@@ -306,6 +306,12 @@ def _share(path: Path, gid: int | None, mode: int) -> None:
     path.chmod(mode)
 
 
+# glibc hands arrays of a few MiB (a conv layer's im2col matrix) back to the system when
+# they are freed, and page-faults them in again at the next batch: a CNN's training ran
+# 15-20% slower. Arrays up to 64 MiB are reused from the heap instead.
+MEMORY_REUSE = {"MALLOC_MMAP_THRESHOLD_": str(64 << 20), "MALLOC_TRIM_THRESHOLD_": str(256 << 20)}
+
+
 def worker_command(
     wall: Wall,
     worker_script: Path,
@@ -361,6 +367,7 @@ def worker_command(
         "OPENBLAS_NUM_THREADS": str(blas_threads),
         "OMP_NUM_THREADS": str(blas_threads),
         "MKL_NUM_THREADS": str(blas_threads),
+        **MEMORY_REUSE,
     }
     python = [
         runtime.executable,

@@ -130,7 +130,7 @@ def test_the_probe_names_exercise_20s_stub(spec, worker_modules):
 def test_only_the_generators_weights_come_back_in_the_specs_shapes(spec, images, worker_modules):
     reports = _install(worker_modules)
     result = _fit(spec, images)
-    assert set(result) == {"weights", "history"}
+    assert set(result) == {"weights", "history", "profile"}
     weights = result["weights"]
     assert [{k: a.shape for k, a in layer.items()} for layer in weights] == (
         spec.generator.weight_shapes
@@ -183,8 +183,8 @@ def test_the_discriminator_does_not_move_in_the_generators_step(
     steps: list[tuple[int, list, list]] = []  # (who, both networks before, both after)
 
     class Watched(trainer.Network):
-        def __init__(self, *args):
-            super().__init__(*args)
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
             built.append(self)
 
         def step(self, *args):

@@ -628,6 +628,31 @@ def _check_row(number: int, check: dict, lang: str, student_view: bool) -> str:
     )
 
 
+NUMBER_CELL = ' class="num"'
+
+
+def _profile_table(profile: dict, lang: str) -> str:
+    """Where a capstone's training time went (a report's profile), as a table."""
+    from grader.engine.profile import table_of
+
+    laid_out = table_of(profile, lang)
+
+    def cells(tag: str, values: list[str]) -> str:
+        # the first two columns are words, the others numbers
+        return "".join(
+            f"<{tag}{NUMBER_CELL if number >= 2 else ''}>{escape(value)}</{tag}>"
+            for number, value in enumerate(values)
+        )
+
+    body = "".join(f"<tr>{cells('td', row)}</tr>" for row in laid_out.rows)
+    finding = f'<p class="alert">{escape(laid_out.finding)}</p>' if laid_out.finding else ""
+    return (
+        f'<table class="checks profile"><caption>{escape(laid_out.title)}</caption>'
+        f"<thead><tr>{cells('th', laid_out.headers)}</tr></thead><tbody>{body}</tbody></table>"
+        f"{finding}"
+    )
+
+
 def _exercise_section(record: dict, lang: str, student_view: bool = False) -> str:
     """One exercise of a student's page: score, notice and a row per check (_check_row)."""
     number = int(record.get("exercise", 0))
@@ -651,6 +676,7 @@ def _exercise_section(record: dict, lang: str, student_view: bool = False) -> st
         f'<p class="meta">{text("page_duration", lang)} {_number(record.get("duration_s", 0))} s'
         f" &middot; {text('page_isolation', lang)} {escape(str(record.get('isolation', '')))}</p>",
     ]
+    parts += [_profile_table(profile, lang) for profile in record.get("profiles", [])]
     if artifacts:
         files = ", ".join(f"<code>{escape(str(a))}</code>" for a in artifacts)
         parts.append(f'<p class="meta">{text("page_artifacts", lang)}: {files}</p>')
