@@ -5,7 +5,9 @@ By default the seeds' CNN of exercise 13, 32c3-p2-64c3-p2-128-10; with
 --exercise 12 the reference MLP of exercise 12. Trained with Adam 1e-3 and
 batches of 64 for one epoch by each, in this one process, on the real MNIST
 (NNLAB_DATA_DIR or --data-dir). Prints both epoch times, their ratio and both
-test accuracies.
+test accuracies, then where our epoch went (the trainer's own profile, as a
+learner's report shows it). The process runs with the sandbox worker's memory
+settings (grader.sandbox.isolation.MEMORY_REUSE), re-starting itself if needed.
 
     python bench/cnn_epoch_vs_keras.py [--data-dir ../shared/datasets] [--epochs 1]
                                        [--exercise 12|13]
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import os
 import sys
 import time
 import types
@@ -42,6 +45,10 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--exercise", type=int, choices=(12, 13), default=13)
     args = parser.parse_args()
+    from grader.sandbox.isolation import MEMORY_REUSE
+
+    if any(os.environ.get(name) != value for name, value in MEMORY_REUSE.items()):
+        os.execve(sys.executable, [sys.executable, *sys.argv], {**os.environ, **MEMORY_REUSE})
     import numpy as np
 
     from grader.engine import capstone, data, oracles
@@ -75,7 +82,21 @@ def main() -> None:
     print(f"MNIST {network}, {args.epochs} epoch(s), batch 64, Adam 1e-3, 60,000 images")
     print(f"  ours : {our_seconds:6.1f} s   test accuracy {our_accuracy:.2%}")
     print(f"  Keras: {theirs['seconds']:6.1f} s   test accuracy {theirs['test_accuracy']:.2%}")
-    print(f"  time ratio ours / Keras: {our_seconds / theirs['seconds']:.2f} (goal <= 1.2)")
+    print(f"  time ratio ours / Keras: {our_seconds / theirs['seconds']:.2f} (goal <= 1.0)")
+    print_profile(spec, ours["profile"])
+
+
+def print_profile(spec, raw: dict) -> None:
+    """Where our epoch went, as the learner's report shows it (reference times not measured:
+    these are the reference)."""
+    from rich.console import Console
+
+    from grader.engine.profile import Watch
+    from grader.learner.terminal import print_profile as show
+
+    watch = Watch(spec.layers, spec.training, spec.input_shape)
+    profile = watch.profile(raw, with_reference=False)
+    show(profile.to_dict(), Console(width=100))
 
 
 if __name__ == "__main__":

@@ -264,12 +264,15 @@ class Watch:
         if isinstance(message, dict) and "profile" in message:
             self.last = message["profile"]
 
-    def profile(self, final=None) -> Profile | None:
+    def profile(self, final=None, with_reference: bool = True) -> Profile | None:
         """The Profile of the trainer's final stopwatch (`final`, from its answer) or of the
-        last one seen; None when there is none that reads as the trainer's."""
+        last one seen, with the reference's times when `with_reference` and solutions/ is
+        at hand; None when there is no stopwatch that reads as the trainer's."""
         timings = read_timings(final if final is not None else self.last, *self._names())
         if timings is None:
             return None
+        if not with_reference:
+            return build_profile(timings, self.parts, None, self.label)
         reference = reference_timings(
             self.layers,
             self.training,
