@@ -91,7 +91,8 @@ def print_profile(profile: dict, console: Console, lang: str = "en") -> None:
     from grader.engine.profile import table_of
 
     laid_out = table_of(profile, lang)
-    table = Table(title=laid_out.title, title_justify="left")
+    console.print(Text(laid_out.title, style="bold"))  # not the table's title: it would wrap
+    table = Table()
     for number, header in enumerate(laid_out.headers):
         table.add_column(header, justify="left" if number < 2 else "right")
     for row in laid_out.rows:
