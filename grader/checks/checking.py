@@ -33,7 +33,7 @@ from grader.messages import text
 
 RTOL = 1e-6
 ATOL = 1e-8
-SPEED_BOUND = 20  # at most 20x the reference's time; tests/meta/test_speed_bound.py pins those references
+SPEED_BOUND = 20  # x the reference's time; tests/meta/test_speed_bound.py pins the references
 PROBE_FRACTION = 32  # a first call on 1/32 of the batch catches a pixel loop without a long wait
 DIAGNOSIS_SIZE_FACTOR = 4  # a wrong-shaped answer this many times too big is not diagnosed
 MIN_REFERENCE_SECONDS = 1e-4  # a floor, so that no ratio divides by zero

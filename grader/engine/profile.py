@@ -33,7 +33,8 @@ from grader.sandbox.trainer import needed_functions
 
 MAX_CALLS = 1000  # (part, function) pairs: a network of MAX_LAYERS makes a few hundred
 MAX_SECONDS = 1e7
-REFERENCE_BATCHES = 20
+MAX_BATCHES = 10**10  # of a training: 100 epochs of capstone.MAX_BATCHES
+REFERENCE_BATCHES = 40
 WARM_UP_BATCHES = 3  # trained first and not timed: a learner's first batches are few among many
 REFERENCE_TIMEOUT_S = 300.0
 SLOW_FACTOR = 3.0  # a function this many times the reference's time ...
@@ -135,7 +136,7 @@ def read_timings(raw, parts: set[str], functions: set[str]) -> Timings | None:
     if not isinstance(raw, dict):
         return None
     batches, seconds, calls = raw.get("batches"), _seconds(raw.get("seconds")), raw.get("calls")
-    if isinstance(batches, bool) or not isinstance(batches, int) or batches < 1:
+    if isinstance(batches, bool) or not isinstance(batches, int) or not 1 <= batches <= MAX_BATCHES:
         return None
     if seconds is None or not isinstance(calls, list) or len(calls) > MAX_CALLS:
         return None
@@ -144,7 +145,9 @@ def read_timings(raw, parts: set[str], functions: set[str]) -> Timings | None:
         if not isinstance(call, list) or len(call) != 3:
             return None
         part, function, spent = call[0], call[1], _seconds(call[2])
-        if part not in parts or function not in functions or spent is None:
+        if not (isinstance(part, str) and isinstance(function, str)) or spent is None:
+            return None
+        if part not in parts or function not in functions:
             return None
         timed[(part, function)] = timed.get((part, function), 0.0) + spent
     if sum(timed.values()) > seconds * 1.01 + 1e-3:
@@ -310,7 +313,7 @@ if request["kind"] == "numbers":
     y = rng.standard_normal(n).astype(np.float32)
 else:
     x = rng.integers(0, 256, (n, *shape), dtype=np.uint8)
-    y = rng.integers(0, request["classes"], n)
+    y = rng.integers(0, max(request["classes"], 1), n)  # a GAN has no labels
 
 def train(count):
     if request["kind"] == "gan":

@@ -11,6 +11,7 @@ import io
 import sys
 from pathlib import Path
 
+from rich import box
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -92,9 +93,9 @@ def print_profile(profile: dict, console: Console, lang: str = "en") -> None:
 
     laid_out = table_of(profile, lang)
     console.print(Text(laid_out.title, style="bold"))  # not the table's title: it would wrap
-    table = Table()
+    table = Table(box=box.SIMPLE_HEAD)  # few rules: a GAN's rows are long
     for number, header in enumerate(laid_out.headers):
-        table.add_column(header, justify="left" if number < 2 else "right")
+        table.add_column(header, justify="left" if number < 2 else "right", no_wrap=number > 0)
     for row in laid_out.rows:
         table.add_row(*row)
     console.print(table)
