@@ -945,11 +945,13 @@ def train_in_sandbox(
 
 
 def profiled(problem: CapstoneProblem, watch: Watch) -> CapstoneProblem:
-    """`problem` with the profile of the training it stopped (the last stopwatch seen), and
-    that profile's finding added to its message: a training too slow to finish says why."""
+    """`problem` with the profile of the training it stopped (the last stopwatch seen); a
+    training that ran out of time gets that profile's finding added to its message: it
+    says which function was too slow."""
     problem.profile = watch.profile()
-    if problem.profile is not None and problem.profile.finding:
-        problem.args = (f"{problem}\n{problem.profile.finding}",)
+    slow = problem.status == "timeout" and problem.profile is not None
+    if slow and problem.profile.finding:
+        problem.details = (*problem.details, problem.profile.finding)
     return problem
 
 
