@@ -20,8 +20,8 @@ MUTANTS = [
     Mutant(
         2,
         "relu gradient 1 at zero",
-        "np.where(np.asarray(x) > 0, dout, 0.0)",
-        "np.where(np.asarray(x) >= 0, dout, 0.0)",
+        "np.asarray(dout) * (np.asarray(x) > 0)",
+        "np.asarray(dout) * (np.asarray(x) >= 0)",
     ),
     Mutant(
         2,
