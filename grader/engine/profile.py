@@ -46,12 +46,14 @@ KIT = "kit"  # the part of a batch outside the learner's functions: the kit's ow
 
 @dataclass
 class Timings:
-    """The trainer's stopwatch, read: `batches` timed, their wall `seconds`, and the
-    seconds of each (part, function) over those batches."""
+    """The trainer's stopwatch, read: `batches` timed, their wall `seconds`, the seconds of
+    each (part, function) over those batches, and the seconds per sample of its fastest
+    batch (`fastest`; empty from a stopwatch that does not keep them)."""
 
     batches: int
     seconds: float
     calls: dict[tuple[str, str], float]
+    fastest: dict[tuple[str, str], float] = field(default_factory=dict)
 
 
 @dataclass
@@ -61,7 +63,9 @@ class Row:
     part: "layer 3", "optimizer", "" (the loss) or KIT (the kit's own work per batch);
     layer: what that part is ("conv2d 32 3x3 relu"); direction: "forward", "backward",
     "step", "loss" or "kit"; ms: milliseconds per batch; share: of a batch's time;
-    reference_ms: the reference's time for the same call (None: not measured).
+    reference_ms: the reference's time for the same call (None: not measured); factor:
+    how many times the reference's time this function takes, fastest batch against
+    fastest batch (mean against mean without them; None without a reference).
     """
 
     part: str
@@ -71,6 +75,7 @@ class Row:
     ms: float
     share: float
     reference_ms: float | None = None
+    factor: float | None = None
 
 
 @dataclass
@@ -135,10 +140,24 @@ def read_timings(raw, parts: set[str], functions: set[str]) -> Timings | None:
     """
     if not isinstance(raw, dict):
         return None
-    batches, seconds, calls = raw.get("batches"), _seconds(raw.get("seconds")), raw.get("calls")
+    batches, seconds = raw.get("batches"), _seconds(raw.get("seconds"))
     if isinstance(batches, bool) or not isinstance(batches, int) or not 1 <= batches <= MAX_BATCHES:
         return None
-    if seconds is None or not isinstance(calls, list) or len(calls) > MAX_CALLS:
+    if seconds is None:
+        return None
+    timed = _timed_calls(raw.get("calls"), parts, functions)
+    fastest = _timed_calls(raw.get("fastest", []), parts, functions)
+    if timed is None or fastest is None or not fastest.keys() <= timed.keys():
+        return None
+    if sum(timed.values()) > seconds * 1.01 + 1e-3:
+        return None
+    return Timings(batches, seconds, timed, fastest)
+
+
+def _timed_calls(calls, parts: set[str], functions: set[str]) -> dict | None:
+    """[[part, function, seconds], ...] as {(part, function): seconds summed}, or None when
+    it is not such a list of known names and plain seconds."""
+    if not isinstance(calls, list) or len(calls) > MAX_CALLS:
         return None
     timed: dict[tuple[str, str], float] = {}
     for call in calls:
@@ -150,9 +169,7 @@ def read_timings(raw, parts: set[str], functions: set[str]) -> Timings | None:
         if part not in parts or function not in functions:
             return None
         timed[(part, function)] = timed.get((part, function), 0.0) + spent
-    if sum(timed.values()) > seconds * 1.01 + 1e-3:
-        return None
-    return Timings(batches, seconds, timed)
+    return timed
 
 
 def _direction(part: str, function: str) -> str:
@@ -174,12 +191,13 @@ def build_profile(
     rows = []
     for (part, function), seconds in sorted(timings.calls.items(), key=lambda c: order[c[0][0]]):
         ms = 1e3 * seconds / timings.batches
-        theirs = None
+        theirs = factor = None
         if reference is not None and (part, function) in reference.calls:
             theirs = 1e3 * reference.calls[(part, function)] / reference.batches
+            factor = _factor(timings, reference, (part, function))
         share = ms / ms_per_batch if ms_per_batch > 0 else 0.0
         direction = _direction(part, function)
-        rows.append(Row(part, parts[part], function, direction, ms, share, theirs))
+        rows.append(Row(part, parts[part], function, direction, ms, share, theirs, factor))
     kit_ms = max(ms_per_batch - sum(row.ms for row in rows), 0.0)
     kit_share = kit_ms / ms_per_batch if ms_per_batch > 0 else 0.0
     rows.append(Row(KIT, "", "", KIT, kit_ms, kit_share))
@@ -188,6 +206,16 @@ def build_profile(
         profile.reference_ms_per_batch = 1e3 * reference.seconds / reference.batches
     profile.finding = finding(profile)
     return profile
+
+
+def _factor(timings: Timings, reference: Timings, key: tuple[str, str]) -> float | None:
+    """How many times the reference's time `key` takes: fastest batch against fastest batch
+    when both stopwatches kept them (a busy moment in either run does not count), else
+    the means; None when the reference's time is 0."""
+    if key in timings.fastest and reference.fastest.get(key):
+        return timings.fastest[key] / reference.fastest[key]
+    theirs = reference.calls[key] / reference.batches
+    return timings.calls[key] / timings.batches / theirs if theirs > 0 else None
 
 
 def _where_taught(function: str) -> str:
@@ -214,9 +242,9 @@ def finding(profile: Profile) -> str:
         return ""
     worst = max(rows, key=lambda row: row.share)
     where = f"{worst.part} ({worst.layer})" if worst.part else worst.layer
-    if worst.reference_ms:
-        factor = worst.ms / worst.reference_ms
-        if worst.share >= SLOW_SHARE and factor >= SLOW_FACTOR:
+    if worst.reference_ms is not None:
+        factor = worst.factor
+        if factor is not None and worst.share >= SLOW_SHARE and factor >= SLOW_FACTOR:
             return text(
                 "profile_slow_function",
                 function=worst.function,

@@ -295,6 +295,32 @@ def test_a_function_is_named_only_when_both_slow_and_large(share, factor):
     assert named.finding.startswith("your dense_backward in layer 2 (dense 32 relu) takes 90%")
 
 
+def test_the_factor_compares_the_fastest_batches_when_both_stopwatches_kept_them():
+    """A busy machine slows some batches: on average this dense_backward takes 12x the
+    reference's time, but its fastest batch is as fast as the reference's fastest."""
+    key = ("layer 2", "dense_backward")
+    timings = Timings(10, 2.0, {key: 1.2}, fastest={key: 0.001})
+    reference = Timings(20, 0.5, {key: 0.2}, fastest={key: 0.001})
+    built = build_profile(timings, PARTS, reference)
+    (row,) = [row for row in built.rows if (row.part, row.function) == key]
+    assert row.factor == pytest.approx(1.0) and row.reference_ms == pytest.approx(10.0)
+    assert built.finding == ""
+    slow = Timings(10, 2.0, {key: 1.2}, fastest={key: 0.012})
+    assert "12.0x the reference's time" in build_profile(slow, PARTS, reference).finding
+
+
+def test_the_fastest_batches_are_read_only_for_calls_the_stopwatch_summed():
+    kept = _read(_with(fastest=[["layer 2", "dense_backward", 0.002]]))
+    assert kept.fastest == {("layer 2", "dense_backward"): 0.002}
+    for fastest in (
+        [["layer 3", "relu", 0.002]],  # not among the calls
+        [["layer 9", "dense_backward", 0.002]],
+        [["layer 2", "dense_backward", -1.0]],
+        "fast",
+    ):
+        assert _read(_with(fastest=fastest)) is None, fastest
+
+
 def test_the_function_with_the_largest_share_is_the_one_judged():
     timings = _timings(1.0, dense_backward=0.3, dense_forward=0.6)
     reference = _timings(1.0, dense_backward=0.01, dense_forward=0.5)

@@ -101,8 +101,8 @@ def _fit(spec, n: int = FIT, **training) -> dict:
     )
 
 
-def _calls(stopwatch: dict) -> dict[tuple[str, str], float]:
-    return {(part, function): seconds for part, function, seconds in stopwatch["calls"]}
+def _calls(stopwatch: dict, key: str = "calls") -> dict[tuple[str, str], float]:
+    return {(part, function): seconds for part, function, seconds in stopwatch[key]}
 
 
 @pytest.fixture
@@ -120,13 +120,17 @@ def ticking(monkeypatch):
 def test_every_learner_function_of_a_batch_is_timed_under_its_part(spec, worker_modules):
     _install(worker_modules)
     stopwatch = _fit(spec)["profile"]
-    assert set(stopwatch) == {"batches", "seconds", "calls"}
+    assert set(stopwatch) == {"batches", "seconds", "calls", "fastest"}
     assert stopwatch["batches"] == BATCHES
     calls = _calls(stopwatch)
     assert set(calls) == set(PER_BATCH)
     assert len(calls) == len(stopwatch["calls"]), "one entry per (part, function)"
     assert all(seconds > 0 for seconds in calls.values())
     assert stopwatch["seconds"] >= sum(calls.values())
+    fastest = _calls(stopwatch, "fastest")
+    assert set(fastest) == set(calls)
+    for key, seconds in fastest.items():  # a batch's seconds per sample, the least of them
+        assert 0 < seconds * TRAINING["batch_size"] <= calls[key] / BATCHES * 1.0001
     # the trusted side reads it as the trainer's, with every part and function it expects
     built = Watch(spec.layers, spec.training, spec.input_shape).profile(
         stopwatch, with_reference=False
@@ -139,6 +143,8 @@ def test_the_stopwatch_counts_each_call_of_the_training_batches_once(spec, worke
     _install(worker_modules)
     stopwatch = _fit(spec)["profile"]
     assert _calls(stopwatch) == {key: count * BATCHES for key, count in PER_BATCH.items()}
+    per_sample = {key: count / TRAINING["batch_size"] for key, count in PER_BATCH.items()}
+    assert _calls(stopwatch, "fastest") == pytest.approx(per_sample)
     assert stopwatch["seconds"] >= sum(PER_BATCH.values()) * BATCHES
 
 
