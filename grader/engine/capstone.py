@@ -903,7 +903,7 @@ def train_in_sandbox(
             y_train,
             module=TRAINER_MODULE,
             timeout=time_limit_s,
-            on_progress=trusted_progress(on_progress, epochs, label, watch),
+            on_progress=trusted_progress(on_progress, epochs, label, watch, time_limit_s),
         )
     except LearnerProblem as problem:
         kept = kept_problem(problem, TRAINER_CALL, "the training of your network")
@@ -1318,11 +1318,19 @@ def progress_record(raw, epochs: int, label: str = "") -> dict | None:
     return record
 
 
-def trusted_progress(on_progress, epochs: int, label: str = "", watch: Watch | None = None):
+def trusted_progress(
+    on_progress,
+    epochs: int,
+    label: str = "",
+    watch: Watch | None = None,
+    time_limit_s: float | None = None,
+):
     """Wrap a progress callback so that it only ever sees progress_record's output; `watch`
-    (a profile.Watch) keeps each message's stopwatch."""
+    (a profile.Watch) keeps each message's stopwatch. With `time_limit_s` each record also
+    says it ("time_limit_s") and the seconds since the training began ("elapsed_s")."""
     if on_progress is None and watch is None:
         return None
+    started = time.monotonic()
 
     def forward(raw) -> None:
         if watch is not None:
@@ -1331,6 +1339,8 @@ def trusted_progress(on_progress, epochs: int, label: str = "", watch: Watch | N
             return
         record = progress_record(raw, epochs, label)
         if record is not None:
+            if time_limit_s:
+                record.update(time_limit_s=time_limit_s, elapsed_s=time.monotonic() - started)
             on_progress(record)
 
     return forward

@@ -282,7 +282,9 @@ def train_gan(learner, spec: GanSpec, x_train, time_limit_s: float, on_progress=
             x_train,
             module=TRAINER_MODULE,
             timeout=time_limit_s,
-            on_progress=trusted_progress(on_progress, epochs, watch=watch),
+            on_progress=trusted_progress(
+                on_progress, epochs, watch=watch, time_limit_s=time_limit_s
+            ),
         )
     except LearnerProblem as problem:
         raise profiled(kept_problem(problem, GAN_CALL, "the training of your GAN"), watch) from None

@@ -230,30 +230,40 @@ def _where_taught(function: str) -> str:
     return ""
 
 
+def _where(row: Row) -> str:
+    """Where a row's function works: "layer 2 (dense 32 relu)", or "loss"."""
+    return f"{row.part} ({row.layer})" if row.part else row.layer
+
+
 def finding(profile: Profile) -> str:
     """The sentence naming the function a learner's batches wait for, or "".
 
-    With the reference's times: the function with the largest share when it takes at
-    least SLOW_SHARE of a batch and SLOW_FACTOR times the reference's time. Without:
-    a function that takes MOSTLY of a batch (the reference's own largest share is
-    about a fifth)."""
+    With the reference's times: of the functions that take at least SLOW_SHARE of a
+    batch and SLOW_FACTOR times the reference's time, the one with the largest share
+    (a right function slowed by a busy moment may take more). Without: a function
+    that takes MOSTLY of a batch (the reference's own largest share is about a fifth)."""
     rows = [row for row in profile.rows if row.direction != KIT]
     if not rows:
         return ""
+    if profile.reference_ms_per_batch is not None:
+        slow = [
+            row
+            for row in rows
+            if row.factor is not None and row.share >= SLOW_SHARE and row.factor >= SLOW_FACTOR
+        ]
+        if not slow:
+            return ""
+        worst = max(slow, key=lambda row: row.share)
+        return text(
+            "profile_slow_function",
+            function=worst.function,
+            where=_where(worst),
+            share=f"{worst.share:.0%}",
+            factor=f"{worst.factor:.1f}",
+            how=_where_taught(worst.function),
+        )
     worst = max(rows, key=lambda row: row.share)
-    where = f"{worst.part} ({worst.layer})" if worst.part else worst.layer
-    if worst.reference_ms is not None:
-        factor = worst.factor
-        if factor is not None and worst.share >= SLOW_SHARE and factor >= SLOW_FACTOR:
-            return text(
-                "profile_slow_function",
-                function=worst.function,
-                where=where,
-                share=f"{worst.share:.0%}",
-                factor=f"{factor:.1f}",
-                how=_where_taught(worst.function),
-            )
-        return ""
+    where = _where(worst)
     if worst.share >= MOSTLY:
         return text(
             "profile_most_time",
@@ -436,15 +446,32 @@ def remaining_seconds(progress: dict) -> float | None:
     return left * per_batch
 
 
-def describe_remaining(seconds: float, lang: str = "en") -> str:
-    """ "about 14 min left at this pace" (or seconds, or hours) in `lang`."""
+def _amount(seconds: float, lang: str) -> str:
+    """A duration in a few words: "40 s", "14 min", "2.5 h"."""
     if seconds < 90:
-        amount = text("profile_seconds", lang, seconds=max(1, round(seconds)))
-    elif seconds < 90 * 60:
-        amount = text("profile_minutes", lang, minutes=round(seconds / 60))
-    else:
-        amount = text("profile_hours", lang, hours=f"{seconds / 3600:.1f}")
-    return text("profile_remaining", lang, amount=amount)
+        return text("profile_seconds", lang, seconds=max(1, round(seconds)))
+    if seconds < 90 * 60:
+        return text("profile_minutes", lang, minutes=round(seconds / 60))
+    return text("profile_hours", lang, hours=f"{seconds / 3600:.1f}")
+
+
+def describe_remaining(seconds: float, lang: str = "en") -> str:
+    """The time left in words, e.g. "about 14 min left at this pace", in `lang`."""
+    return text("profile_remaining", lang, amount=_amount(seconds, lang))
+
+
+def describe_pace(progress: dict, lang: str = "en") -> str:
+    """How long the training has left at the pace of its progress record, and whether that
+    runs past the exercise's time limit (when the record says both time_limit_s and
+    elapsed_s); "" before ETA_AFTER_BATCHES batches."""
+    left = remaining_seconds(progress)
+    if left is None:
+        return ""
+    said = describe_remaining(left, lang)
+    limit, elapsed = progress.get("time_limit_s"), progress.get("elapsed_s")
+    if limit and elapsed is not None and elapsed + left > limit:
+        said += text("profile_over_limit", lang, limit=_amount(limit, lang))
+    return said
 
 
 # ---------------------------------------------------------------- as a table
@@ -478,9 +505,10 @@ def table_of(profile: dict, lang: str = "en") -> Table:
         title = text("profile_title", lang, **fields)
     if profile.get("label"):
         title = f"{profile['label']}: {title}"
-    headers = [
-        text(f"column_{name}", lang) for name in ("part", "function", "ms", "share", "reference")
-    ]
+    columns = ["part", "function", "ms", "share"]
+    if reference is not None:  # the factor the finding uses: fastest batch against fastest
+        columns.append("reference")
+    headers = [text(f"column_{name}", lang) for name in columns]
     rows, previous = [], None
     for row in profile.get("rows", []):
         part = str(row.get("part", ""))
@@ -492,14 +520,14 @@ def table_of(profile: dict, lang: str = "en") -> Table:
             words = (part.replace("layer ", ""), str(row.get("layer", "")))
             shown = " ".join(word for word in words if word)
         previous = part
-        share = row.get("share")
-        rows.append(
-            [
-                shown,
-                str(row.get("function", "")),
-                _ms(row.get("ms")),
-                f"{share:.1%}" if isinstance(share, int | float) else "",
-                _ms(row.get("reference_ms")),
-            ]
-        )
+        share, factor = row.get("share"), row.get("factor")
+        cells = [
+            shown,
+            str(row.get("function", "")),
+            _ms(row.get("ms")),
+            f"{share:.1%}" if isinstance(share, int | float) else "",
+        ]
+        if reference is not None:
+            cells.append(f"{factor:.1f}x" if isinstance(factor, int | float) else "")
+        rows.append(cells)
     return Table(title, headers, rows, translate(str(profile.get("finding", "")), lang))

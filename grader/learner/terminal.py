@@ -161,14 +161,14 @@ class _EpochBars:
     """One rich progress bar per training epoch, fed by the trainer's progress messages."""
 
     def __init__(self, console, lang: str = "en"):
-        from rich.progress import BarColumn, TextColumn, TimeRemainingColumn
+        from rich.progress import BarColumn, TextColumn, TimeElapsedColumn
         from rich.progress import Progress as Bars
 
         self.progress = Bars(
             TextColumn("{task.description}"),
             BarColumn(),
             TextColumn("{task.fields[metrics]}"),
-            TimeRemainingColumn(),
+            TimeElapsedColumn(),  # the time left of the whole training is in the metrics
             console=console,
         )
         self.tasks: dict[tuple[str, int], int] = {}
@@ -178,7 +178,7 @@ class _EpochBars:
         """Show one progress message: a new bar for a new epoch, else move the bar; after
         the first batches, the bar says about how long the whole training has left."""
         from grader.engine.capstone import describe_epoch, epoch_name
-        from grader.engine.profile import describe_remaining, remaining_seconds
+        from grader.engine.profile import describe_pace
 
         key = (message.get("label", ""), int(message.get("epoch", 0)))
         if key not in self.tasks:
@@ -186,9 +186,9 @@ class _EpochBars:
                 self.progress.start()
             self.tasks[key] = self.progress.add_task(epoch_name(message), total=1.0, metrics="")
         metrics = describe_epoch(message).split("  ", 1)[-1]
-        left = remaining_seconds(message)
-        if left is not None and not message.get("done"):
-            metrics += "  " + describe_remaining(left, self.lang)
+        pace = describe_pace(message, self.lang)
+        if pace and not message.get("done"):
+            metrics += "  " + pace
         completed = float(message.get("fraction", 0))
         self.progress.update(self.tasks[key], completed=completed, metrics=metrics)
 
@@ -210,13 +210,13 @@ class _EpochLines:
     def update(self, message: dict) -> None:
         """Print the line of an epoch that has just ended, once per epoch; skip the rest."""
         from grader.engine.capstone import describe_finished_epoch, epoch_name
-        from grader.engine.profile import describe_remaining, remaining_seconds
+        from grader.engine.profile import describe_pace, remaining_seconds
 
         left = remaining_seconds(message)
         paced = (message.get("label", ""), "pace")
         if left is not None and left >= 60 and paced not in self.printed:
             self.printed.add(paced)
-            pace = describe_remaining(left, self.lang)
+            pace = describe_pace(message, self.lang)
             print(f"{epoch_name(message)}: {pace}", file=self.stream, flush=True)
         key = (message.get("label", ""), message.get("epoch"))
         if message.get("done") and key not in self.printed:
