@@ -330,9 +330,9 @@ class Watch:
 
 
 def _capstone_threads() -> int:
-    from grader.engine.runner import CAPSTONE_BLAS_THREADS
+    from grader.engine.runner import capstone_threads
 
-    return CAPSTONE_BLAS_THREADS
+    return capstone_threads()
 
 
 # ---------------------------------------------------------------- the reference's times

@@ -269,13 +269,24 @@ def _write_snapshot(folder: Path, modules: dict[str, ModuleSource], exercise: Ex
     return files
 
 
+def capstone_threads() -> int:
+    """The BLAS threads (and cores) of a capstone's worker: CAPSTONE_BLAS_THREADS, or fewer
+    when $NNLAB_CAPSTONE_THREADS says so (a class graded several students at once gives
+    each job its share of the cores: two threads per job on two cores would make every
+    matrix product wait for a core)."""
+    said = os.environ.get("NNLAB_CAPSTONE_THREADS", "")
+    if said.isdigit() and int(said) >= 1:
+        return min(int(said), CAPSTONE_BLAS_THREADS)
+    return CAPSTONE_BLAS_THREADS
+
+
 def limits_for(exercise: Exercise) -> Limits:
     """The sandbox limits a worker for `exercise` runs under (a capstone gets more CPU
-    time and CAPSTONE_BLAS_THREADS threads; every call its call_timeout_s)."""
+    time and capstone_threads() threads; every call its call_timeout_s)."""
     cpu_seconds = int(exercise.time_limit_s)
     if not exercise.is_capstone:
         return Limits(call_timeout_s=exercise.call_timeout_s, cpu_seconds=cpu_seconds)
-    threads = CAPSTONE_BLAS_THREADS
+    threads = capstone_threads()
     return Limits(
         call_timeout_s=exercise.call_timeout_s,
         cpu_seconds=int(exercise.time_limit_s * threads) + 60,

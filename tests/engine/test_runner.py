@@ -3,6 +3,8 @@
 import subprocess
 import sys
 
+import pytest
+
 from grader.engine.collector import failing_example
 
 
@@ -82,3 +84,19 @@ def test_a_missing_module_an_exercise_builds_on_is_named_with_where_to_put_it(ki
     assert "exercises 2, 4: put ex02_activations.py, ex04_dense.py beside" in (
         grade_exercise(20, tmp_path).notice
     )
+
+
+@pytest.mark.parametrize(
+    ("said", "threads"),
+    [("", 2), ("1", 1), ("2", 2), ("8", 2), ("0", 2), ("two", 2), ("-1", 2)],
+)
+def test_a_capstone_gets_the_cores_a_class_batch_gives_each_job(monkeypatch, said, threads):
+    """`grade batch --jobs 2` on two cores sets NNLAB_CAPSTONE_THREADS=1 for each job: two
+    BLAS threads per job would make every matrix product wait for a core."""
+    from grader.course.registry import get_exercise
+    from grader.engine.runner import capstone_threads, limits_for
+
+    monkeypatch.setenv("NNLAB_CAPSTONE_THREADS", said)
+    assert capstone_threads() == threads
+    assert limits_for(get_exercise(13)).blas_threads == threads
+    assert limits_for(get_exercise(5)).blas_threads == 1  # not a capstone: one thread always

@@ -9,9 +9,9 @@ The process writes its result as JSON after every exercise, so a job killed
 part-way still returns the exercises it finished.
 
 A request is plain data: {"student", "files": {filename: base64}, "exercises":
-[numbers], "lang", "data_dir", "seed"}. A result is the student's record without the
-batch's bookkeeping: {"student", "exercises": [Report.to_dict()],
-"artifacts": {relative path: base64}, "error": ""}.
+[numbers], "lang", "data_dir", "seed", "threads" (a capstone's BLAS threads, or None)}.
+A result is the student's record without the batch's bookkeeping: {"student",
+"exercises": [Report.to_dict()], "artifacts": {relative path: base64}, "error": ""}.
 """
 
 from __future__ import annotations
@@ -63,8 +63,12 @@ def grade_task(request: dict) -> dict:
     with tempfile.TemporaryDirectory(prefix="nnlab-job-") as scratch:
         result_file = Path(scratch) / "result.json"
         command = [sys.executable, "-m", "grader.instructor.batch.job", str(result_file)]
+        environment = dict(os.environ)
+        if request.get("threads"):
+            environment["NNLAB_CAPSTONE_THREADS"] = str(request["threads"])
         with subprocess.Popen(
             command,
+            env=environment,
             stdin=subprocess.PIPE,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,

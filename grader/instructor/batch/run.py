@@ -16,6 +16,7 @@ import base64
 import contextlib
 import hashlib
 import json
+import os
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -260,7 +261,16 @@ def _request(pending: _Pending, options: BatchOptions) -> dict:
         "lang": options.lang,
         "data_dir": str(options.data_dir) if options.data_dir else "",
         "seed": options.seed,
+        "threads": _threads_per_job(options),
     }
+
+
+def _threads_per_job(options: BatchOptions) -> int | None:
+    """A local job's share of this machine's cores for a capstone's BLAS threads (None on a
+    Dask cluster: its workers' own settings hold)."""
+    if options.scheduler:
+        return None
+    return max(1, (os.cpu_count() or 1) // max(1, options.jobs))
 
 
 def _save(options: BatchOptions, pending: _Pending, result: dict) -> StudentRecord:
