@@ -492,6 +492,15 @@ def _ms(value) -> str:
     return f"{value:.2f}" if isinstance(value, int | float) and math.isfinite(value) else ""
 
 
+PART_WORDS = ("optimizer", "loss", "generator", "discriminator")
+
+
+def _part_word(word: str, lang: str) -> str:
+    """A word of a part's name in `lang` (the kit's words; a layer's kind stays as Keras
+    names it)."""
+    return text(f"profile_{word}", lang) if word in PART_WORDS else word
+
+
 def table_of(profile: dict, lang: str = "en") -> Table:
     """The Table of a profile in its JSON form (Profile.to_dict, as a Report keeps it)."""
     from grader.messages import translate
@@ -517,8 +526,8 @@ def table_of(profile: dict, lang: str = "en") -> Table:
         elif part == previous:
             shown = ""
         else:  # "layer 3" + "conv2d 32 3x3 relu" -> "3 conv2d 32 3x3 relu"
-            words = (part.replace("layer ", ""), str(row.get("layer", "")))
-            shown = " ".join(word for word in words if word)
+            words = f"{part.replace('layer ', '')} {row.get('layer', '')}".split()
+            shown = " ".join(_part_word(word, lang) for word in words)
         previous = part
         share, factor = row.get("share"), row.get("factor")
         cells = [

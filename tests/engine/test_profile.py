@@ -399,6 +399,7 @@ def test_the_table_reads_in_chinese():
     )
     assert table.headers == ["层", "函数", "毫秒/批", "占比", "参考答案的倍数"]
     assert table.rows[-1][0] == "工具包自身"
+    assert [row[0] for row in table.rows[-3:-1]] == ["优化器 adam", "损失"]
     assert table.finding == (
         "你的 dense_backward（layer 2 (dense 32 relu)）占每个批次时间的 60%，是参考答案的 12.0 倍："
         "练习 4 讲的就是它；按其文档说明把它向量化"

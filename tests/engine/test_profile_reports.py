@@ -106,6 +106,11 @@ def test_the_json_report_carries_the_profile(slow_report, slow_profile):
     assert Report.from_dict(slow_report.to_dict()).profiles == [slow_profile]
 
 
+def test_gradescope_shows_the_finding_in_its_output(slow_report, slow_profile):
+    output = json.loads(RENDERERS["gradescope"](slow_report))["output"]
+    assert f"exercise 12: {slow_profile['finding']}" in output.splitlines()
+
+
 def test_the_terminal_report_shows_the_table_and_the_finding(slow_report, slow_profile):
     screen = _words(report_text(slow_report, "text", "en"))
     table = table_of(slow_profile)
