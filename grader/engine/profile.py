@@ -315,24 +315,20 @@ class Watch:
             return None
         if not with_reference:
             return build_profile(timings, self.parts, None, self.label)
+        from grader.engine.runner import capstone_threads  # runner loads pytest: only here
+
         reference = reference_timings(
             self.layers,
             self.training,
             self.input_shape,
             *self._names(),
             discriminator=self.discriminator,
-            blas_threads=_capstone_threads(),
+            blas_threads=capstone_threads(),
         )
         return build_profile(timings, self.parts, reference, self.label)
 
     def _names(self) -> tuple[set[str], set[str]]:
         return set(self.parts), self.functions
-
-
-def _capstone_threads() -> int:
-    from grader.engine.runner import capstone_threads
-
-    return capstone_threads()
 
 
 # ---------------------------------------------------------------- the reference's times
